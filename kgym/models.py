@@ -1,0 +1,265 @@
+"""The data every part shares: pydantic models that serialise to JSON.
+
+What crosses an actor boundary is one of these. Big blobs (kernels, console
+logs) travel as paths into the artifact store, never by value.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Model(BaseModel):
+    """Base: strict about unknown fields so a typo in a record is an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- sources, builds ---------------------------------------------------------
+
+
+class SourceSpec(Model):
+    """Where a kernel tree comes from."""
+
+    kind: Literal["debian-linux-source", "git", "dir"]
+    version: str | None = None  # debian-linux-source: e.g. "6.1"
+    url: str | None = None  # git: a URL or a local mirror path
+    commit: str | None = None  # git
+    path: str | None = None  # dir
+
+
+class BuildRequest(Model):
+    """Build `source` with the base config + `config_fragment`, after `patches` in order."""
+
+    source: SourceSpec
+    config_fragment: str = ""
+    patches: list[str] = Field(default_factory=list)
+
+
+class PatchError(Model):
+    """A patch that cannot be used: where and why."""
+
+    file: str | None = None
+    hunk: int | None = None  # 1-based hunk number within `file`
+    message: str
+
+
+class Diagnostic(Model):
+    """One compiler or linker diagnostic."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+    severity: Literal["error", "warning", "fatal error", "note"] = "error"
+    message: str
+
+
+class KernelArtifacts(Model):
+    """A built kernel in the artifact store (paths on the node that built it)."""
+
+    key: str
+    dir: str
+    bzimage: str
+    vmlinux: str
+    config: str
+    build_log: str
+    source_dir: str | None = None  # the (patched) tree the kernel was built from
+
+
+class BuildStage(StrEnum):
+    SOURCE = "source"
+    PATCH = "patch"
+    CONFIG = "config"
+    BUILD = "build"
+
+
+class BuildResult(Model):
+    """The outcome of BuildCache.build: artifacts, or the stage that failed and why."""
+
+    ok: bool
+    key: str
+    artifacts: KernelArtifacts | None = None
+    cache_hit: bool = False
+    incremental: bool = False
+    duration_s: float = 0.0
+    failed_stage: BuildStage | None = None
+    patch_errors: list[PatchError] = Field(default_factory=list)
+    config_errors: list[str] = Field(default_factory=list)
+    diagnostics: list[Diagnostic] = Field(default_factory=list)
+    log_tail: str = ""
+
+    @property
+    def applied(self) -> bool:
+        return self.failed_stage not in (BuildStage.SOURCE, BuildStage.PATCH)
+
+    def error_messages(self) -> list[str]:
+        """One line per problem, for people and for the agent."""
+        out = [
+            f"patch: {e.file or '?'}" + (f" hunk #{e.hunk}" if e.hunk else "") + f": {e.message}"
+            for e in self.patch_errors
+        ]
+        out += [f"config: {m}" for m in self.config_errors]
+        out += [
+            f"build: {d.file}:{d.line or 0}: {d.severity}: {d.message}"
+            for d in self.diagnostics
+            if d.severity in ("error", "fatal error")
+        ]
+        if not out and not self.ok:
+            out.append(f"{self.failed_stage}: failed; log tail:\n{self.log_tail[-2000:]}")
+        return out
+
+
+# --- crash reports -------------------------------------------------------------
+
+
+class Frame(Model):
+    """One stack frame of a report."""
+
+    function: str
+    offset: str | None = None  # "0x92/0xb0"
+    module: str | None = None
+    file: str | None = None  # from symbolisation
+    line: int | None = None
+    inline: bool = False
+
+
+class CrashReport(Model):
+    """A console log read the way syzbot reads it."""
+
+    crashed: bool
+    title: str | None = None
+    alt_titles: list[str] = Field(default_factory=list)
+    type: str | None = None
+    frames: list[Frame] = Field(default_factory=list)
+    guilty_file: str | None = None
+    corrupted: bool = False
+    corrupted_reason: str | None = None
+    suppressed: bool = False
+    report: str = ""
+
+    def titles(self) -> set[str]:
+        return {t for t in [self.title, *self.alt_titles] if t}
+
+
+# --- VM runs -------------------------------------------------------------------
+
+
+class RunOutcome(StrEnum):
+    CRASHED = "crashed"
+    NO_CRASH = "no_crash"
+    BOOT_FAILURE = "boot_failure"
+    NO_OUTPUT = "no_output"
+    LOST_CONNECTION = "lost_connection"
+    TIMEOUT = "timeout"
+    INFRA_ERROR = "infra_error"
+
+
+class ReproducerSpec(Model):
+    """How to run a reproducer: a C program (compiled static on the host) or a shell script."""
+
+    type: Literal["c", "sh"]
+    file: str
+    repeats: int = 1  # how many times the guest runs it per VM run
+    timeout_s: float = 60.0
+
+
+class RunRequest(Model):
+    """Boot `bzimage` and run the reproducer once (it may loop `repeats` times inside)."""
+
+    bzimage: str
+    reproducer: ReproducerSpec
+    reproducer_dir: str  # where `reproducer.file` lives on the host
+    run_id: str = ""
+
+
+class RunResult(Model):
+    """One VM run: what happened, and where its console log is."""
+
+    outcome: RunOutcome
+    accelerator: Literal["kvm", "tcg"] | None = None
+    console_log: str | None = None  # path on the node
+    boot_s: float | None = None
+    run_s: float | None = None
+    message: str = ""  # what went wrong, for infra errors and boot failures
+    report: CrashReport | None = None
+
+
+# --- bugs ----------------------------------------------------------------------
+
+
+class FixSpec(Model):
+    file: str = "fix.patch"
+    modified_files: list[str] = Field(default_factory=list)
+
+
+class OriginSpec(Model):
+    kind: Literal["reverted-upstream-fix", "planted"]
+    kbench_id: str | None = None
+    fix_commit: str | None = None
+
+
+class BugSpec(Model):
+    """A runnable bug: `bug.json` of DESIGN.md's bug-record format."""
+
+    id: str
+    title: str
+    subsystems: list[str] = Field(default_factory=list)
+    crash_class: str | None = None
+    source: SourceSpec
+    inject: str | None = "inject.patch"
+    reproducer: ReproducerSpec
+    config: str | None = None
+    fix: FixSpec | None = None
+    origin: OriginSpec | None = None
+    dir: str = Field(default="", exclude=True)  # where it was loaded from
+
+    @classmethod
+    def load(cls, bug_dir: str | Path) -> BugSpec:
+        """Read `bug_dir/bug.json`; raises ValueError naming the file on bad input."""
+        path = Path(bug_dir) / "bug.json"
+        try:
+            spec = cls.model_validate_json(path.read_text())
+        except FileNotFoundError as e:
+            raise ValueError(f"{path}: no such bug record") from e
+        except ValueError as e:
+            raise ValueError(f"{path}: malformed bug record: {e}") from e
+        spec.dir = str(Path(bug_dir).resolve())
+        return spec
+
+    def path(self, name: str) -> Path:
+        return Path(self.dir) / name
+
+    def read(self, name: str | None) -> str:
+        return self.path(name).read_text() if name else ""
+
+    def config_fragment(self) -> str:
+        return self.read(self.config)
+
+    def inject_patches(self) -> list[str]:
+        return [self.read(self.inject)] if self.inject else []
+
+
+# --- verdicts ------------------------------------------------------------------
+
+
+class Verdict(Model):
+    """The platform's judgement of a patch (DESIGN.md, 'Verdicts')."""
+
+    bug: str
+    applied: bool
+    built: bool
+    booted: bool
+    runs: int
+    crashed_runs: int
+    resolved: bool
+    title: str | None = None  # the crash title seen, if any
+    same_crash: bool = False  # a crash that names the bug's own title
+    infra_error: bool = False
+    errors: list[str] = Field(default_factory=list)
+    build: BuildResult | None = None
+    run_results: list[RunResult] = Field(default_factory=list)
+    duration_s: float = 0.0
