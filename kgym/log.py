@@ -22,9 +22,7 @@ def configure(json: bool | None = None, level: int = logging.INFO) -> None:
     if json is None:
         json = not sys.stderr.isatty()
     renderer = (
-        structlog.processors.JSONRenderer()
-        if json
-        else structlog.dev.ConsoleRenderer(colors=True)
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=True)
     )
     structlog.configure(
         processors=[

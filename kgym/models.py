@@ -173,6 +173,7 @@ class RunRequest(Model):
     bzimage: str
     reproducer: ReproducerSpec
     reproducer_dir: str  # where `reproducer.file` lives on the host
+    vmlinux: str | None = None  # to symbolise the report
     run_id: str = ""
 
 
@@ -257,9 +258,13 @@ class Verdict(Model):
     crashed_runs: int
     resolved: bool
     title: str | None = None  # the crash title seen, if any
-    same_crash: bool = False  # a crash that names the bug's own title
+    same_crash_runs: int = 0  # crashes whose report names the bug (title sets intersect)
     infra_error: bool = False
     errors: list[str] = Field(default_factory=list)
     build: BuildResult | None = None
     run_results: list[RunResult] = Field(default_factory=list)
     duration_s: float = 0.0
+
+    @property
+    def accelerator(self) -> str | None:
+        return next((r.accelerator for r in self.run_results if r.accelerator), None)
