@@ -1,0 +1,88 @@
+"""`kgym repro BUG`: build the buggy kernel, run the reproducer, report the crash."""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import nullcontext
+
+from kgym import judge
+from kgym.commands.common import (
+    add_platform_arguments,
+    emit,
+    fail,
+    load_bug,
+    open_platform,
+    stderr,
+)
+from kgym.models import Verdict
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_platform_arguments(parser)
+    parser.add_argument("--runs", type=int, default=1, help="VM runs (default 1)")
+
+
+async def run(args: argparse.Namespace) -> int:
+    try:
+        bug = load_bug(args.bug)
+    except ValueError as e:
+        return fail(str(e), args.json, bug=args.bug)
+    status = stderr.status(f"reproducing {bug.id} …") if not args.json else None
+    with status or nullcontext():
+        async with open_platform(args) as platform:
+            verdict = await judge.reproduce(platform, bug, runs=args.runs)
+    result = repro_json(verdict)
+    emit(result, args.json)
+    if not args.json:
+        _summary(result)
+    return 0 if verdict.built else 1
+
+
+def repro_json(verdict: Verdict) -> dict:
+    """The stable `kgym repro --json` object."""
+    build = verdict.build
+    report = next((r.report for r in verdict.run_results if r.report and r.report.crashed), None)
+    return {
+        "bug": verdict.bug,
+        "build": {
+            "ok": verdict.built,
+            "key": build.key if build else None,
+            "cache_hit": build.cache_hit if build else False,
+            "incremental": build.incremental if build else False,
+            "duration_s": round(build.duration_s, 2) if build else None,
+            "errors": verdict.errors if not verdict.built else [],
+        },
+        "accelerator": verdict.accelerator,
+        "runs": [
+            {
+                "outcome": r.outcome,
+                "title": r.report.title if r.report else None,
+                "boot_s": r.boot_s,
+                "run_s": r.run_s,
+                "console_log": r.console_log,
+                "message": r.message,
+            }
+            for r in verdict.run_results
+        ],
+        "crashed": verdict.crashed_runs > 0,
+        "reproduced": verdict.same_crash_runs > 0,
+        "same_crash_runs": verdict.same_crash_runs,
+        "title": verdict.title,
+        "report": report.model_dump() if report else None,
+    }
+
+
+def _summary(result: dict) -> None:
+    b = result["build"]
+    stderr.print(
+        f"build: {'ok' if b['ok'] else 'FAILED'}"
+        f"{' (cache hit)' if b['cache_hit'] else ''} in {b['duration_s']}s"
+    )
+    for e in b["errors"]:
+        stderr.print(f"  [red]{e}[/red]")
+    for i, r in enumerate(result["runs"], 1):
+        stderr.print(f"run {i}: {r['outcome']} {r['title'] or ''} (boot {r['boot_s']}s)")
+    verdict = "[green]reproduced[/green]" if result["reproduced"] else "[yellow]not reproduced"
+    stderr.print(f"{result['bug']}: {verdict} — {result['title'] or 'no crash'}")
+    if result["report"]:
+        stderr.print(result["report"]["report"][:3000], markup=False, highlight=False)
