@@ -141,7 +141,10 @@ _CLASS_RULES = [
 
 
 def crash_class(title: str) -> str:
-    """The kind of crash a title names: 'KASAN: use-after-free Read in f' -> 'KASAN: use-after-free'."""
+    """The kind of crash a title names.
+
+    'KASAN: use-after-free Read in f' -> 'KASAN: use-after-free'; 'WARNING in f' -> 'WARNING'.
+    """
     for pattern, cls in _CLASS_RULES:
         match = pattern.match(title)
         if match:
@@ -164,7 +167,9 @@ def load_record(path: str | Path) -> KBenchRecord:
         raise ValueError(f"{path}: malformed kBench record: {e}") from e
 
 
-def record_paths(root: str | Path = DEFAULT_RECORDS_DIR, sets: list[str] | None = None) -> list[Path]:
+def record_paths(
+    root: str | Path = DEFAULT_RECORDS_DIR, sets: list[str] | None = None
+) -> list[Path]:
     """The record files of `sets` ('syz', 'c'; default both), sorted."""
     root = Path(root)
     chosen = sets or list(SETS)

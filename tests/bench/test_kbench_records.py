@@ -47,21 +47,23 @@ def test_python_repr_lists_are_read(tmp_path: Path) -> None:
         "id": "abc",
         "status": "fixed",
         "fix-commits": "[{'title': 'foo: fix', 'hash': 'f00d', 'repo': 'r', 'branch': 'b'}]",
-        "crashes": str([
-            {
-                "title": "",
-                "syz-reproducer": "/text?tag=ReproSyz&x=1",
-                "c-reproducer": "/text?tag=ReproC&x=2",
-                "kernel-config": "/text?tag=KernelConfig&x=3",
-                "kernel-source-git": "https://example/log/?id=beef",
-                "kernel-source-commit": "beef",
-                "syzkaller-git": "https://example/s",
-                "syzkaller-commit": "cafe",
-                "compiler-description": "gcc",
-                "architecture": "amd64",
-                "crash-report-link": "/text?tag=CrashReport&x=4",
-            }
-        ]),
+        "crashes": str(
+            [
+                {
+                    "title": "",
+                    "syz-reproducer": "/text?tag=ReproSyz&x=1",
+                    "c-reproducer": "/text?tag=ReproC&x=2",
+                    "kernel-config": "/text?tag=KernelConfig&x=3",
+                    "kernel-source-git": "https://example/log/?id=beef",
+                    "kernel-source-commit": "beef",
+                    "syzkaller-git": "https://example/s",
+                    "syzkaller-commit": "cafe",
+                    "compiler-description": "gcc",
+                    "architecture": "amd64",
+                    "crash-report-link": "/text?tag=CrashReport&x=4",
+                }
+            ]
+        ),
         "subsystems": "['mm', 'fs']",
         "parent_of_fix_commit": "beef",
         "patch": "",
