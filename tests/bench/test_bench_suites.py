@@ -60,3 +60,14 @@ def test_resolve_bug_errors(root: Path) -> None:
         resolve_bug("zzz", root)
     with pytest.raises(ValueError, match="not a bug directory"):
         resolve_bug(str(root / "empty"), root)
+
+
+def test_imported_suites_are_found_after_embedded(root: Path, tmp_path_factory) -> None:
+    imported = tmp_path_factory.mktemp("home") / "suites"
+    write_bug(imported, "kbench", "b3")
+    write_bug(imported, "alpha", "b1")
+    roots = [root, imported]
+    assert suite_names(roots) == ["alpha", "beta", "kbench"]
+    assert resolve_bug("kbench/b3", roots).id == "b3"
+    assert resolve_bug("b3", roots).id == "b3"
+    assert resolve_bug("alpha/b1", roots).dir.startswith(str(root.resolve()))
