@@ -198,7 +198,8 @@ class FixSpec(Model):
 
 
 class OriginSpec(Model):
-    kind: Literal["reverted-upstream-fix", "planted"]
+    # upstream: a kBench bug imported at its own commit (the fix's parent), nothing reverted
+    kind: Literal["reverted-upstream-fix", "planted", "upstream"]
     kbench_id: str | None = None
     fix_commit: str | None = None
 
