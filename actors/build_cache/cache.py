@@ -1,0 +1,328 @@
+"""BuildCache: source + config + patches -> a built kernel, cached by content.
+
+A build key hashes (source id, requested options, the files the patches
+produce, gcc version). Identical concurrent requests build once; a patched
+build reuses the warm tree of its (source, config) and recompiles only what
+the patches touch. Failures come back as a BuildResult naming the stage and
+the errors, never as an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from actors.build_cache import diagnostics, kconfig, patch
+from actors.build_cache.proc import CommandFailed, run
+from actors.build_cache.sources import Source, SourceFailed, Sources
+from actors.build_cache.store import ArtifactStore, SingleFlight
+from actors.build_cache.tree import Tree
+from kgym.log import get_logger
+from kgym.models import BuildRequest, BuildResult, BuildStage, Diagnostic, PatchError
+from kgym.settings import Settings
+from kgym.settings import settings as default_settings
+
+LOG_TAIL = 4000
+MAX_CHECKOUTS = 32
+BUILD_ENV = {
+    "KBUILD_BUILD_TIMESTAMP": "2024-01-01",
+    "KBUILD_BUILD_USER": "kgym",
+    "KBUILD_BUILD_HOST": "kgym",
+    "LANG": "C.UTF-8",
+    "CCACHE_NOHASHDIR": "1",
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a request means, worked out before anything is written."""
+
+    source: Source
+    wanted: dict[str, str]
+    changes: dict[str, str | None]
+    changes_hash: str
+    tree_key: str
+    key: str
+
+
+class Stop(Exception):
+    """A request that fails at `stage`; `fields` go into the BuildResult."""
+
+    def __init__(self, stage: BuildStage, **fields):
+        super().__init__(stage)
+        self.stage = stage
+        self.fields = fields
+
+
+class BuildCache:
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or default_settings()
+        home = self.settings.home
+        self.sources = Sources(self.settings.sources_dir)
+        self.store = ArtifactStore(self.settings.store_dir, int(self.settings.store_max_gb * 2**30))
+        self.checkouts_dir = home / "checkouts"
+        self.flight = SingleFlight()
+        self.log = get_logger("build_cache")
+        self.env = {
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("LC_", "CCACHE_", "KBUILD_"))
+            },
+            **BUILD_ENV,
+            "CCACHE_DIR": str(self.settings.ccache_dir),
+            "CCACHE_BASEDIR": str(home),
+            "CCACHE_MAXSIZE": f"{self.settings.ccache_max_gb}G",
+        }
+        self._toolchain: str | None = None
+
+    # --- public API ---------------------------------------------------------------
+
+    async def build(self, request: BuildRequest) -> BuildResult:
+        """Build the kernel of `request`, or fetch it from the store."""
+        t0 = time.monotonic()
+        try:
+            plan = await self._plan(request)
+            if art := self.store.get(plan.key):
+                self.log.info("build.cache_hit", key=plan.key)
+                return BuildResult(
+                    ok=True,
+                    key=plan.key,
+                    artifacts=art,
+                    cache_hit=True,
+                    duration_s=time.monotonic() - t0,
+                )
+            result = await self.flight.do(plan.key, lambda: self._build(request, plan))
+        except Stop as s:
+            result = BuildResult(ok=False, key="", failed_stage=s.stage, **s.fields)
+        return result.model_copy(update={"duration_s": time.monotonic() - t0})
+
+    async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
+        """Apply the patches and compile only the objects of `files` (.c or .S) in a warm tree."""
+        t0 = time.monotonic()
+        try:
+            plan = await self._plan(request)
+            targets = self._objects(plan, files)
+            result = await self._in_tree(plan, targets)
+        except Stop as s:
+            result = BuildResult(ok=False, key="", failed_stage=s.stage, **s.fields)
+        return result.model_copy(update={"duration_s": time.monotonic() - t0})
+
+    async def checkout(self, request: BuildRequest) -> str:
+        """A tree of the source with the patches applied (for reading); raises ValueError if bad."""
+        try:
+            plan = await self._plan(request, config=False)
+        except Stop as s:
+            errors = BuildResult(
+                ok=False, key="", failed_stage=s.stage, **s.fields
+            ).error_messages()
+            raise ValueError("; ".join(errors)) from None
+        return await self._checkout(plan)
+
+    # --- planning -----------------------------------------------------------------
+
+    async def _plan(self, request: BuildRequest, config: bool = True) -> Plan:
+        with self._stage("source", request=request.source.kind):
+            try:
+                source = await self.sources.resolve(request.source)
+            except (SourceFailed, CommandFailed) as e:
+                raise Stop(BuildStage.SOURCE, log_tail=str(e)) from None
+        with self._stage("patch", patches=len(request.patches)):
+            changes = await asyncio.to_thread(_changes, request.patches, source.root)
+        wanted: dict[str, str] = {}
+        if config:
+            try:
+                wanted = kconfig.requested(kconfig.fragment(request.config_fragment))
+            except kconfig.ConfigFailed as e:
+                raise Stop(BuildStage.CONFIG, config_errors=e.errors) from None
+        toolchain = await self._gcc()
+        changes_hash = _hash(
+            {p: None if t is None else _hash(t) for p, t in sorted(changes.items())}
+        )
+        tree_key = f"{source.id}-{_hash([source.id, kconfig.digest(wanted), toolchain])[:12]}"
+        return Plan(
+            source, wanted, changes, changes_hash, tree_key, _hash([tree_key, changes_hash])[:24]
+        )
+
+    def _objects(self, plan: Plan, files: list[str]) -> list[str]:
+        """The object targets of `files`; Stop(BUILD) naming any that is not a source file."""
+
+        def present(f: str) -> bool:
+            return (
+                plan.changes[f] is not None
+                if f in plan.changes
+                else (plan.source.root / f).is_file()
+            )
+
+        bad = [
+            Diagnostic(file=f, message="not a .c or .S file of the patched tree")
+            for f in files
+            if not f.endswith((".c", ".S"))
+            or patch.check_paths([patch.FilePatch(f, f)], plan.source.root)
+            or not present(f)
+        ]
+        if bad or not files:
+            raise Stop(
+                BuildStage.BUILD,
+                diagnostics=bad,
+                log_tail="no files to compile" if not files else "",
+            )
+        return [f[:-2] + ".o" for f in files]
+
+    # --- building -----------------------------------------------------------------
+
+    async def _build(self, request: BuildRequest, plan: Plan) -> BuildResult:
+        checkout = asyncio.ensure_future(self._checkout(plan))  # I/O, alongside the compiler
+        try:
+            return await self._in_tree(plan, ["bzImage", "vmlinux"], checkout)
+        finally:
+            await asyncio.gather(checkout, return_exceptions=True)
+
+    async def _in_tree(
+        self, plan: Plan, targets: list[str], checkout: asyncio.Future | None = None
+    ) -> BuildResult:
+        """Build `targets` in the warm tree with the patch applied; store if `checkout` is given."""
+        store = checkout is not None
+        tree = Tree(
+            self.settings.trees_dir / plan.tree_key,
+            plan.source,
+            plan.wanted,
+            self.env,
+            self.settings.jobs,
+        )
+        async with tree.locked():
+            if store and (art := self.store.get(plan.key)):
+                return BuildResult(ok=True, key=plan.key, artifacts=art, cache_hit=True)
+            log = tree.root / "build.log"
+            log.write_text("")
+            with self._stage("config", tree=plan.tree_key):
+                try:
+                    await tree.prepare(log)
+                except kconfig.ConfigFailed as e:
+                    raise Stop(
+                        BuildStage.CONFIG, config_errors=e.errors, log_tail=_tail(log)
+                    ) from None
+                except CommandFailed:
+                    raise Stop(
+                        BuildStage.CONFIG, config_errors=["configuring failed"], log_tail=_tail(log)
+                    ) from None
+            incremental = tree.built
+            tree.apply(plan.changes)
+            try:
+                with self._stage("build", key=plan.key, targets=targets, incremental=incremental):
+                    code, out = await tree.make(targets, log, check=False)
+                diags = diagnostics.parse(out, tree.src, tree.build)
+                if code:
+                    return BuildResult(
+                        ok=False,
+                        key=plan.key,
+                        failed_stage=BuildStage.BUILD,
+                        incremental=incremental,
+                        diagnostics=diags,
+                        log_tail=out[-LOG_TAIL:],
+                    )
+                result = BuildResult(
+                    ok=True,
+                    key=plan.key,
+                    incremental=incremental,
+                    diagnostics=diags,
+                    log_tail=out[-LOG_TAIL:],
+                )
+                if store:
+                    with self._stage("store", key=plan.key):
+                        files = {**tree.artifacts(), "build_log": log}
+                        result.artifacts = await asyncio.to_thread(
+                            self.store.put, plan.key, files, await checkout
+                        )
+                    (tree.root / "built").touch()
+                return result
+            finally:
+                await asyncio.to_thread(tree.restore)
+
+    async def _checkout(self, plan: Plan) -> str:
+        if not plan.changes:
+            return str(plan.source.root)
+        final = self.checkouts_dir / f"{plan.source.id}-{plan.changes_hash[:16]}"
+
+        async def make() -> str:
+            if final.exists():
+                os.utime(final)
+                return str(final)
+            self.checkouts_dir.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=self.checkouts_dir, prefix=".tmp-"))
+            tmp.rmdir()
+            with self._stage("checkout", path=str(final)):
+                await run(["cp", "-al" if plan.source.owned else "-a", plan.source.root, tmp])
+                await asyncio.to_thread(patch.write, tmp, plan.changes)
+                tmp.rename(final)
+            await asyncio.to_thread(self._evict_checkouts, final)
+            return str(final)
+
+        return await self.flight.do(f"checkout:{final}", make)
+
+    def _evict_checkouts(self, keep: Path) -> None:
+        olds = sorted(self.checkouts_dir.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in olds[MAX_CHECKOUTS:]:
+            if old != keep:
+                shutil.rmtree(old, ignore_errors=True)
+
+    async def _gcc(self) -> str:
+        if self._toolchain is None:
+            _, out = await run(["gcc", "--version"])
+            self._toolchain = out.splitlines()[0]
+        return self._toolchain
+
+    @contextlib.contextmanager
+    def _stage(self, stage: str, **fields):
+        t0 = time.monotonic()
+        try:
+            yield
+        except Stop as s:
+            self.log.info(
+                "build.stage",
+                stage=stage,
+                ok=False,
+                failed=s.stage,
+                duration_s=round(time.monotonic() - t0, 3),
+                **fields,
+            )
+            raise
+        self.log.info(
+            "build.stage",
+            stage=stage,
+            ok=True,
+            duration_s=round(time.monotonic() - t0, 3),
+            **fields,
+        )
+
+
+def _changes(patches: list[str], root: Path) -> dict[str, str | None]:
+    """Parse, check and apply (in memory) the patches; raises Stop(PATCH) with every error."""
+    try:
+        parsed = []
+        for n, text in enumerate(patches, 1):
+            if not text.strip():
+                raise patch.PatchFailed([PatchError(message=f"patch {n} is empty")])
+            parsed.append(patch.parse(text))
+        if errors := [e for files in parsed for e in patch.check_paths(files, root)]:
+            raise patch.PatchFailed(errors)
+        return patch.apply(parsed, patch.read_file(root))
+    except patch.PatchFailed as e:
+        raise Stop(BuildStage.PATCH, patch_errors=e.errors) from None
+
+
+def _hash(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return hashlib.sha256(text.encode(errors="surrogateescape")).hexdigest()
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-LOG_TAIL:]

@@ -1,0 +1,98 @@
+"""The artifact store: one directory per build key, a size cap, least-recently-used eviction.
+
+    store/<key>/bzImage, vmlinux, .config, build.log, meta.json
+
+An entry appears atomically (built in a temporary directory, then renamed);
+reading an entry marks it used (the directory's mtime).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from kgym.models import KernelArtifacts
+
+FILES = {"bzimage": "bzImage", "vmlinux": "vmlinux", "config": ".config", "build_log": "build.log"}
+
+
+class ArtifactStore:
+    def __init__(self, root: Path, max_bytes: int):
+        self.root = root
+        self.max_bytes = max_bytes
+        root.mkdir(parents=True, exist_ok=True)
+
+    def get(self, key: str) -> KernelArtifacts | None:
+        """The entry of `key` (marked as just used), or None."""
+        entry = self.root / key
+        meta = entry / "meta.json"
+        if not meta.is_file():
+            return None
+        os.utime(entry)
+        return KernelArtifacts.model_validate_json(meta.read_text())
+
+    def put(
+        self, key: str, files: dict[str, Path], source_dir: str | None = None
+    ) -> KernelArtifacts:
+        """Copy `files` (KernelArtifacts field -> path) in as the entry of `key`; then evict."""
+        entry = self.root / key
+        tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=".tmp-"))
+        for name, path in files.items():
+            shutil.copyfile(path, tmp / FILES[name])
+        art = KernelArtifacts(
+            key=key,
+            dir=str(entry),
+            source_dir=source_dir,
+            **{name: str(entry / FILES[name]) for name in FILES},
+        )
+        (tmp / "meta.json").write_text(art.model_dump_json(indent=2))
+        if entry.exists():
+            shutil.rmtree(tmp)
+        else:
+            tmp.rename(entry)
+        self.evict(keep={key})
+        return art
+
+    def entries(self) -> list[tuple[float, int, Path]]:
+        """(last used, size in bytes, dir) of every entry, least recently used first."""
+        out = []
+        for entry in self.root.iterdir():
+            if entry.name.startswith(".") or not (entry / "meta.json").is_file():
+                continue
+            size = sum(f.stat().st_size for f in entry.iterdir())
+            out.append((entry.stat().st_mtime, size, entry))
+        return sorted(out)
+
+    def evict(self, keep: set[str] = frozenset()) -> list[str]:
+        """Remove least recently used entries (never those in `keep`) until under the cap."""
+        entries = self.entries()
+        total = sum(size for _, size, _ in entries)
+        removed = []
+        for _, size, entry in entries:
+            if total <= self.max_bytes:
+                break
+            if entry.name in keep:
+                continue
+            shutil.rmtree(entry, ignore_errors=True)
+            total -= size
+            removed.append(entry.name)
+        return removed
+
+
+class SingleFlight:
+    """Concurrent calls with the same key share one run of the work."""
+
+    def __init__(self) -> None:
+        self._running: dict[str, asyncio.Task] = {}
+
+    async def do(self, key: str, work: Callable[[], Awaitable]):
+        task = self._running.get(key)
+        if task is None:
+            task = asyncio.ensure_future(work())
+            self._running[key] = task
+            task.add_done_callback(lambda _: self._running.pop(key, None))
+        return await asyncio.shield(task)
