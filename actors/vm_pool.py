@@ -1,0 +1,25 @@
+"""The Ray face of vmpool.Pool: one actor per VM host (on a cluster: per KVM node)."""
+
+from __future__ import annotations
+
+import ray
+
+from kgym.models import RunRequest, RunResult
+from vmpool import Pool
+
+
+@ray.remote(num_cpus=0)
+class VmPoolActor:
+    """Runs reproducers in VMs on its node; concurrent calls share the pool's VMs."""
+
+    def __init__(self) -> None:
+        self.pool = Pool()
+
+    async def run(self, request: RunRequest) -> RunResult:
+        return await self.pool.run(request)
+
+    async def accelerator(self) -> str:
+        return await self.pool.accelerator()
+
+    async def close(self) -> None:
+        await self.pool.close()
