@@ -1,0 +1,88 @@
+"""Labelled console logs (syzkaller's report-test format), for tests and measurements.
+
+`report/N`: header lines (TITLE:, ALT:, TYPE:, FRAME:, CORRUPTED: Y, ...), a blank
+line, the raw log, optionally a blank line, "REPORT:" and the expected report.
+`guilty/N`: "FILE: path", a blank line, a crash report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Case:
+    """One labelled log: what syzbot makes of it."""
+
+    name: str
+    log: str
+    title: str | None = None
+    alt_titles: list[str] = field(default_factory=list)
+    type: str | None = None
+    corrupted: bool = False
+    suppressed: bool = False
+    guilty_file: str | None = None
+
+
+def _flag(value: str) -> bool:
+    return value.strip() == "Y"
+
+
+def read_report_case(path: Path) -> Case:
+    data = path.read_bytes().decode("utf-8", "replace").replace("\r", "")
+    head, _, rest = data.partition("\n\n") if not data.startswith("\n") else ("", "", data[1:])
+    case = Case(name=f"report/{path.name}", log="")
+    for line in head.split("\n"):
+        key, _, value = line.partition(": ")
+        if key == "TITLE":
+            case.title = value or None
+        elif key == "ALT":
+            case.alt_titles.append(value)
+        elif key == "TYPE":
+            case.type = value
+        elif key == "CORRUPTED":
+            case.corrupted = _flag(value)
+        elif key == "SUPPRESSED":
+            case.suppressed = _flag(value)
+    log_lines = rest.split("\n")
+    if log_lines and log_lines[-1] == "":
+        log_lines.pop()
+    for i in range(1, len(log_lines)):
+        if log_lines[i] == "REPORT:" and log_lines[i - 1] == "":
+            log_lines = log_lines[:i]
+            break
+    case.log = "".join(line + "\n" for line in log_lines)
+    return case
+
+
+def read_guilty_case(path: Path) -> Case:
+    data = path.read_bytes().decode("utf-8", "replace")
+    head, _, report = data.partition("\n\n")
+    case = Case(name=f"guilty/{path.name}", log=report)
+    for line in head.split("\n"):
+        key, _, value = line.partition(":")
+        if key.strip() == "FILE":
+            case.guilty_file = value.strip() or None
+    return case
+
+
+def _numbered(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted((p for p in directory.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+
+
+def load(root: Path) -> tuple[list[Case], list[Case]]:
+    """The report cases and the guilty-file cases under `root`."""
+    reports = [read_report_case(p) for p in _numbered(root / "report")]
+    guilty = [read_guilty_case(p) for p in _numbered(root / "guilty")]
+    return reports, guilty
+
+
+def dataset_root(repo: Path) -> Path:
+    """The full development set next to the repo if present, else the checked-in sample."""
+    shared = repo.parent / "shared" / "data" / "syzkaller-linux-reports"
+    if (shared / "report").is_dir():
+        return shared
+    return repo / "tests" / "data" / "crash_samples"

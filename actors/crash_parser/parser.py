@@ -1,0 +1,138 @@
+"""From a console log to a CrashReport: find, extract, title, check, symbolise, blame."""
+
+from __future__ import annotations
+
+import re
+
+import structlog
+
+from actors.crash_parser import extract
+from actors.crash_parser.formats import SUPPRESSIONS
+from actors.crash_parser.guilty import guilty_file
+from actors.crash_parser.stacks import STACK_STARTS
+from actors.crash_parser.symbolize import FRAME_RE, SymbolizeError, Symbolizer
+from actors.crash_parser.titles import normalize, title_type
+from kgym.models import CrashReport, Frame
+
+log = structlog.get_logger()
+
+# The GCE serial console drops the connection after panics, cutting reports short.
+_CONSOLE_HANGUP = "serialport: VM disconnected."
+_FILE_LINE = re.compile(r"^\s*([a-zA-Z0-9_\-\./]+\.[a-zA-Z]+):([0-9]+)")
+
+
+def to_text(log_data: str | bytes) -> str:
+    """Console output as text, without carriage returns."""
+    if isinstance(log_data, bytes):
+        log_data = log_data.decode("utf-8", "replace")
+    return log_data.replace("\r", "") if "\r" in log_data else log_data
+
+
+def frames_of(report: str) -> list[Frame]:
+    """The frames of the report's first stack (the faulting IP and its call trace)."""
+    frames: list[Frame] = []
+    starts = 0
+    for line in report.split("\n"):
+        if any(s.search(line) for s in STACK_STARTS):
+            starts += 1
+            if starts > 1:
+                break
+        m = FRAME_RE.search(line)
+        if m is None or line.lstrip().startswith("? "):
+            continue
+        where = _FILE_LINE.match(line[m.end(3) :])
+        inline = line.rstrip().endswith("[inline]")
+        frames.append(
+            Frame(
+                function=m.group(1),
+                offset=None if inline else f"0x{m.group(2)}/0x{m.group(3)}",
+                module=m.group(5),
+                file=where.group(1) if where else None,
+                line=int(where.group(2)) if where else None,
+                inline=inline,
+            )
+        )
+    return frames
+
+
+class CrashParser:
+    """Parses console logs; keeps one symboliser per vmlinux."""
+
+    def __init__(self) -> None:
+        self._symbolizers: dict[str, Symbolizer] = {}
+
+    def parse(self, log_data: str | bytes, vmlinux: str | None = None) -> CrashReport:
+        """Read a console log the way syzbot does. Never raises: on an internal error the
+        log is reported as a crash marked corrupted, with the reason."""
+        try:
+            report, prefix, body = _parse(to_text(log_data))
+            if report.crashed and vmlinux:
+                self._symbolize(report, prefix, body, vmlinux)
+            return report
+        except Exception as e:  # the contract: any input gives a report
+            log.warning("crash_parser.internal_error", error=repr(e))
+            return CrashReport(
+                crashed=contains_crash(log_data),
+                corrupted=True,
+                corrupted_reason=f"parser error: {e!r}",
+            )
+
+    def _symbolize(self, report: CrashReport, prefix: str, body: str, vmlinux: str) -> None:
+        try:
+            symbolizer = self._symbolizers.get(vmlinux)
+            if symbolizer is None:
+                symbolizer = self._symbolizers[vmlinux] = Symbolizer(vmlinux)
+            body = symbolizer.symbolize_report(body)
+        except SymbolizeError as e:
+            log.warning("crash_parser.symbolize_failed", vmlinux=vmlinux, error=str(e))
+            return
+        report.report = prefix + body
+        report.frames = frames_of(body)
+        report.guilty_file = guilty_file(report.title or "", body)
+
+    def close(self) -> None:
+        for symbolizer in self._symbolizers.values():
+            symbolizer.close()
+        self._symbolizers.clear()
+
+
+def _parse(text: str) -> tuple[CrashReport, str, str]:
+    """The report for console output (already text), unsymbolised, with its context
+    prefix and body (the report proper) apart."""
+    found = extract.find_start(text)
+    if found is None:
+        return CrashReport(crashed=False), "", ""
+    lines, start, oops = found
+    context = extract.context_of(lines[start])
+    ext = extract.find_extent(lines, start, context)
+    body = "".join(line + "\n" for line in ext.body)
+    titled = "".join(line + "\n" for line in ext.body[: ext.title_lines])
+    desc = extract.describe(titled, oops)
+    prefix = ext.prefix
+    if not desc.title:
+        prefix = []
+        body = "\n".join(lines[start : ext.last_oops + 1])
+        desc = extract.describe(body, oops)
+    corrupted = desc.corrupted or extract.corruption(desc.title, body, desc.format)
+    if _CONSOLE_HANGUP in text and not corrupted:
+        corrupted = "console connection lost"
+    title = normalize(desc.title)
+    prefix_text = "".join(line + "\n" for line in prefix)
+    report = CrashReport(
+        crashed=True,
+        title=title,
+        alt_titles=[normalize(t) for t in desc.alt_titles],
+        type=title_type(title),
+        frames=frames_of(body),
+        guilty_file=guilty_file(title, body),
+        corrupted=bool(corrupted),
+        corrupted_reason=corrupted or None,
+        suppressed=any(s.search(text) for s in SUPPRESSIONS),
+        report=prefix_text + body,
+    )
+    return report, prefix_text, body
+
+
+def contains_crash(log_data: str | bytes) -> bool:
+    """Whether the console output contains the start of a kernel crash report."""
+    return extract.contains_crash(to_text(log_data))
