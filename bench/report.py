@@ -1,0 +1,159 @@
+"""`kgym bench report DIR`: `DIR/report.md` with PNG plots, from `DIR/results.jsonl`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.metrics import GroupStats, Metrics, compute
+from bench.results import BadLine, load_results
+from bench.runner import RESULTS
+
+
+def write_report(run_dir: Path) -> tuple[Path, list[BadLine]]:
+    """Write report.md and its plots into `run_dir`; returns the report and the bad lines."""
+    results_path = run_dir / RESULTS
+    if not results_path.is_file():
+        raise ValueError(f"{run_dir}: no {RESULTS} (not a benchmark run directory)")
+    results, bad = load_results(results_path)
+    if not results:
+        raise ValueError(f"{results_path}: no readable results ({len(bad)} bad lines)")
+    metrics = compute(results)
+    meta_path = run_dir / "run.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    lines = [f"# Benchmark report: {meta.get('suite', run_dir.name)}", ""]
+    lines += [
+        f"{len(results)} finished attempts from `{RESULTS}`"
+        + (f"; expected {len(meta['bugs']) * meta['attempts']}" if meta.get("bugs") else "")
+        + ".",
+        "",
+    ]
+    if bad:
+        lines += [f"**{len(bad)} unreadable line(s) skipped:**", ""]
+        lines += [f"- line {b.line}: {b.reason}" for b in bad[:20]]
+        lines.append("")
+    for m in metrics:
+        lines += _agent_section(m, run_dir)
+    report = run_dir / "report.md"
+    report.write_text("\n".join(lines) + "\n")
+    return report, bad
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.0f}%"
+
+
+def _group_row(g: GroupStats, ks: list[int]) -> str:
+    cells = [
+        g.name,
+        str(g.bugs),
+        str(g.attempts),
+        _pct(g.reproduction_rate),
+        _pct(g.resolution_rate),
+        *(_pct(g.pass_at.get(k)) for k in ks),
+        f"{g.wall_s_mean:.0f}",
+        f"{g.wall_s_median:.0f}",
+        str(g.tokens),
+        f"{g.cost_usd:.4f}",
+        str(g.errors),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _agent_section(m: Metrics, run_dir: Path) -> list[str]:
+    ks = sorted(m.overall.pass_at)
+    head = [
+        "crash class",
+        "bugs",
+        "attempts",
+        "reproduced",
+        "resolved",
+        *(f"pass@{k}" for k in ks),
+        "wall s (mean)",
+        "wall s (median)",
+        "tokens",
+        "cost $",
+        "errors",
+    ]
+    lines = [f"## Agent `{m.agent}`", ""]
+    lines += [
+        f"Resolved {_pct(m.overall.resolution_rate)} of attempts; "
+        f"pass@1 {_pct(m.overall.pass_at.get(1))}; "
+        f"reproduced {_pct(m.overall.reproduction_rate)} of reproduction tries.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    lines += [_group_row(g, ks) for g in m.by_class]
+    lines += [_group_row(m.overall, ks).replace(f"| {m.overall.name} |", "| **all** |", 1), ""]
+    lines += [
+        "### Per bug",
+        "",
+        "| bug | crash class | attempts | reproduced | resolved | wall s |",
+    ]
+    lines += ["|---|---|---|---|---|---|"]
+    lines += [
+        f"| {b.bug} | {b.crash_class} | {b.attempts} | {b.reproduced}/{b.repro_tried} "
+        f"| {b.resolved}/{b.attempts} | {b.wall_s:.0f} |"
+        for b in m.bugs
+    ]
+    lines.append("")
+    for title, name in _plots(m, run_dir):
+        lines += [f"![{title}]({name})", ""]
+    return lines
+
+
+def _plots(m: Metrics, run_dir: Path) -> list[tuple[str, str]]:
+    """Draw the agent's PNGs; returns (title, file name) pairs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+
+    def save(fig, title: str, stem: str) -> None:
+        name = f"{m.agent}-{stem}.png"
+        fig.tight_layout()
+        fig.savefig(run_dir / name, dpi=110)
+        plt.close(fig)
+        made.append((title, name))
+
+    classes = m.by_class
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(classes) + 1.8))
+    y = range(len(classes))
+    ax.barh([i + 0.2 for i in y], [g.resolution_rate * 100 for g in classes], 0.4, label="resolved")
+    ax.barh(
+        [i - 0.2 for i in y],
+        [(g.reproduction_rate or 0) * 100 for g in classes],
+        0.4,
+        label="reproduced",
+    )
+    ax.set_yticks(list(y), [g.name for g in classes])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of attempts")
+    ax.set_title(f"{m.agent}: reproduction and resolution by crash class")
+    ax.legend(loc="lower right")
+    save(fig, "Rates by crash class", "rates")
+
+    ks = sorted(m.overall.pass_at)
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(ks, [m.overall.pass_at[k] * 100 for k in ks], marker="o", label="all")
+    for g in classes:
+        ax.plot(ks, [g.pass_at[k] * 100 for k in ks], alpha=0.5, linestyle="--", label=g.name)
+    ax.set_xticks(ks)
+    ax.set_ylim(0, 105)
+    ax.set_xlabel("k")
+    ax.set_ylabel("pass@k (%)")
+    ax.set_title(f"{m.agent}: pass@k")
+    ax.legend(fontsize="small")
+    save(fig, "pass@k", "pass-at-k")
+
+    bugs = sorted(m.bugs, key=lambda b: b.wall_s)
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(bugs) + 1.8))
+    colors = ["tab:green" if b.resolved else "tab:red" for b in bugs]
+    ax.barh([b.bug for b in bugs], [b.wall_s for b in bugs], color=colors)
+    ax.set_xlabel("mean wall time per attempt (s); green: resolved at least once")
+    ax.set_title(f"{m.agent}: wall time per bug")
+    save(fig, "Wall time per bug", "wall-time")
+    return made

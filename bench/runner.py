@@ -1,0 +1,217 @@
+"""`kgym bench run`: one Ray task per (bug, attempt), at most N at once, resumable.
+
+Each attempt: reproduce the bug once (the agent gets the crash report), ask the
+agent for a patch, and judge the patch with `kgym.judge.verify`. The driver
+appends each finished attempt to `results.jsonl`; rerunning the same command
+skips every (bug, attempt, agent) already there, so a run killed in any way
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.agents import AgentInput, get_agent
+from bench.results import AttemptResult, BadLine, VerdictSummary, append_result, load_results
+from bench.suites import load_suite
+from kgym import judge
+from kgym.models import BugSpec, CrashReport
+from kgym.platform import LocalPlatform, Platform
+from kgym.settings import Settings, settings
+
+RESULTS = "results.jsonl"
+
+
+@asynccontextmanager
+async def platform_for_task(config: Settings) -> AsyncIterator[Platform]:
+    """The platform one attempt uses (the one place to switch to actor handles)."""
+    async with LocalPlatform(config) as platform:
+        yield platform
+
+
+async def run_attempt(
+    bug: BugSpec, attempt: int, agent: str, config: Settings, repro_runs: int = 1
+) -> AttemptResult:
+    """Reproduce, ask `agent` for a patch, verify it. Errors become the result's `error`."""
+    started = time.monotonic()
+    result = AttemptResult(bug=bug.id, attempt=attempt, agent=agent, crash_class=bug.crash_class)
+    run_id = f"{agent}-{bug.id}-{attempt}"
+    try:
+        solve = get_agent(agent)
+        async with platform_for_task(config) as platform:
+            report: CrashReport | None = None
+            if repro_runs > 0:
+                repro = await judge.reproduce(platform, bug, runs=repro_runs, run_id=run_id)
+                result.reproduced = repro.same_crash_runs > 0
+                report = next(
+                    (r.report for r in repro.run_results if r.report and r.report.crashed), None
+                )
+            out = await solve(AgentInput(bug, platform, report, attempt, run_id))
+            result.patch, result.tokens, result.cost_usd = out.patch, out.tokens, out.cost_usd
+            verdict = await judge.verify(
+                platform, bug, out.patch, runs=config.verify_runs, run_id=run_id
+            )
+            result.verdict = VerdictSummary.of(verdict)
+            result.resolved = verdict.resolved
+    except Exception as e:  # an attempt that fails is a result, not the end of the run
+        result.error = f"{type(e).__name__}: {e}"[:2000]
+    result.wall_s = round(time.monotonic() - started, 3)
+    return result
+
+
+def _attempt_task(bug_dir: str, attempt: int, agent: str, config: dict, repro_runs: int) -> dict:
+    """The body of the Ray task (plain arguments in, a JSON-able dict out)."""
+    bug = BugSpec.load(bug_dir)
+    result = asyncio.run(
+        run_attempt(bug, attempt, agent, Settings.model_validate(config), repro_runs)
+    )
+    return result.model_dump(mode="json")
+
+
+@dataclass
+class Plan:
+    """What a run still has to do, given what `results.jsonl` already holds."""
+
+    bugs: list[BugSpec]
+    todo: list[tuple[BugSpec, int]]
+    done: int
+    bad_lines: list[BadLine] = field(default_factory=list)
+
+
+def plan(
+    bugs: list[BugSpec], agent: str, attempts: int, results_path: Path, retry_errors: bool = False
+) -> Plan:
+    """The (bug, attempt) pairs not yet in the results, attempt-major (spreads the bugs)."""
+    results, bad = load_results(results_path)
+    done = {r.key for r in results if not (retry_errors and r.error)}
+    todo = [(bug, a) for a in range(attempts) for bug in bugs if (bug.id, a, agent) not in done]
+    return Plan(bugs, todo, attempts * len(bugs) - len(todo), bad)
+
+
+def run_benchmark(
+    suite: str,
+    agent: str,
+    out: Path,
+    workers: int = 1,
+    attempts: int = 1,
+    repro_runs: int = 1,
+    retry_errors: bool = False,
+    progress: bool = True,
+    config: Settings | None = None,
+) -> Plan:
+    """Run what is left of the benchmark; returns the plan it started from."""
+    import ray
+
+    get_agent(agent)  # a bad name fails before anything starts
+    if workers < 1 or attempts < 1:
+        raise ValueError("--workers and --attempts must be at least 1")
+    config = config or settings()
+    bugs = load_suite(suite)
+    out.mkdir(parents=True, exist_ok=True)
+    results_path = out / RESULTS
+    work = plan(bugs, agent, attempts, results_path, retry_errors)
+    _write_meta(out, suite, agent, attempts, bugs)
+    if not work.todo:
+        return work
+    if not ray.is_initialized():
+        ray.init(
+            address=os.environ.get("RAY_ADDRESS"),
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+        )
+    task = ray.remote(num_cpus=1, max_retries=0)(_attempt_task)
+    config_json = config.model_dump(mode="json")
+    pending = list(work.todo)
+    inflight: dict[ray.ObjectRef, tuple[BugSpec, int]] = {}
+    with _Progress(len(work.bugs) * attempts, work.done, enabled=progress) as bar:
+        try:
+            while pending or inflight:
+                while pending and len(inflight) < workers:
+                    bug, attempt = pending.pop(0)
+                    ref = task.remote(bug.dir, attempt, agent, config_json, repro_runs)
+                    inflight[ref] = (bug, attempt)
+                ready, _ = ray.wait(list(inflight), num_returns=1)
+                for ref in ready:
+                    bug, attempt = inflight.pop(ref)
+                    result = _collect(ray, ref, bug, attempt, agent)
+                    append_result(results_path, result)
+                    bar.advance(result)
+        except KeyboardInterrupt:
+            for ref in inflight:
+                ray.cancel(ref, force=True)
+            raise
+    return work
+
+
+def _collect(ray, ref, bug: BugSpec, attempt: int, agent: str) -> AttemptResult:
+    """The task's result, or an error result when the task itself died."""
+    try:
+        return AttemptResult.model_validate(ray.get(ref))
+    except ray.exceptions.RayError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        return AttemptResult(
+            bug=bug.id,
+            attempt=attempt,
+            agent=agent,
+            crash_class=bug.crash_class,
+            error=f"{type(e).__name__}: {first}"[:2000],
+        )
+
+
+def _write_meta(out: Path, suite: str, agent: str, attempts: int, bugs: list[BugSpec]) -> None:
+    meta = {"suite": suite, "agent": agent, "attempts": attempts, "bugs": [b.id for b in bugs]}
+    tmp = out / ".run.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=2) + "\n")
+    os.replace(tmp, out / "run.json")
+
+
+class _Progress:
+    """A rich progress bar with ETA on stderr (silent when disabled)."""
+
+    def __init__(self, total: int, done: int, enabled: bool) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.resolved = 0
+        self.errors = 0
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("resolved {task.fields[resolved]}, errors {task.fields[errors]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            disable=not enabled,
+        )
+        self.task = self.progress.add_task(
+            "attempts", total=total, completed=done, resolved=0, errors=0
+        )
+
+    def advance(self, result: AttemptResult) -> None:
+        self.resolved += result.resolved
+        self.errors += result.error is not None
+        self.progress.update(self.task, advance=1, resolved=self.resolved, errors=self.errors)
+
+    def __enter__(self) -> _Progress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
