@@ -42,7 +42,7 @@ class ArtifactStore:
         entry = self.root / key
         tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=".tmp-"))
         for name, path in files.items():
-            shutil.copyfile(path, tmp / FILES[name])
+            shutil.copy(path, tmp / FILES[name])
         art = KernelArtifacts(
             key=key,
             dir=str(entry),

@@ -8,7 +8,7 @@ from actors.build_cache import kconfig
 
 
 def test_base_fragment_parses_and_request_overrides_it():
-    wanted = kconfig.requested(kconfig.fragment("CONFIG_KASAN=n\nCONFIG_FOO=\"bar\"\n"))
+    wanted = kconfig.requested(kconfig.fragment('CONFIG_KASAN=n\nCONFIG_FOO="bar"\n'))
     assert wanted["CONFIG_KASAN"] == "n"
     assert wanted["CONFIG_FOO"] == '"bar"'
     assert wanted["CONFIG_DEBUG_KMEMLEAK_AUTO_SCAN"] == "n"  # `=n` in base.config

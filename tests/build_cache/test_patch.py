@@ -106,9 +106,7 @@ def test_non_applying_hunk_names_file_and_hunk(tmp_path):
 def test_second_hunk_fails_nothing_applied(tmp_path):
     root = _tree(tmp_path)
     good = _diff(tmp_path, "dir/f.c", ORIGINAL, ORIGINAL.replace("line 2\n", "two\n"))
-    bad = (
-        "--- a/dir/f.c\n+++ b/dir/f.c\n@@ -18,2 +18,2 @@\n line 18\n-line nineteen\n+line 19!\n"
-    )
+    bad = "--- a/dir/f.c\n+++ b/dir/f.c\n@@ -18,2 +18,2 @@\n line 18\n-line nineteen\n+line 19!\n"
     with pytest.raises(PatchFailed) as e:
         _apply(root, good + bad.replace("--- a/dir/f.c\n+++ b/dir/f.c\n", ""))
     assert [(x.file, x.hunk) for x in e.value.errors] == [("dir/f.c", 2)]

@@ -64,5 +64,7 @@ async def test_single_flight_shares_errors():
         await asyncio.sleep(0.01)
         raise RuntimeError("x")
 
-    results = await asyncio.gather(flight.do("k", boom), flight.do("k", boom), return_exceptions=True)
+    results = await asyncio.gather(
+        flight.do("k", boom), flight.do("k", boom), return_exceptions=True
+    )
     assert all(isinstance(r, RuntimeError) for r in results)

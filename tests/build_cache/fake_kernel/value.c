@@ -1,0 +1,6 @@
+#include "value.h"
+
+int value(void)
+{
+	return 1;
+}
