@@ -122,7 +122,10 @@ async def import_record(
     crash = record.c_crash()
     if crash is None:
         raise ImportFailed(f"{record.id}: no crash with a C reproducer (syz-only reproducers)")
-    texts = {name: await links.get(getattr(crash, field)) for name, field in LINKED_FILES.items()}
+    try:
+        texts = {n: await links.get(getattr(crash, f)) for n, f in LINKED_FILES.items()}
+    except ImportFailed as e:
+        raise ImportFailed(f"{record.id}: {e}") from e
     fix_hashes = record.fix_hashes
     url = git_url or repo_url(record)
     spec = BugSpec(
