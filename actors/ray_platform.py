@@ -1,0 +1,72 @@
+"""The Platform over Ray actor handles: what `ray job submit` and clusters use.
+
+One build cache, one VM pool and one crash parser per cluster, as named,
+detached actors in the `kgym` namespace: every job reuses their warm trees,
+artifact store and VMs. The VM pool is placed on the build cache's node, so the
+kernels it boots are on its disk (DESIGN.md: big blobs travel as paths).
+"""
+
+from __future__ import annotations
+
+import os
+
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from actors.build_cache.actor import BuildCacheActor
+from actors.crash_parser.actor import CrashParserActor
+from actors.vm_pool import VmPoolActor
+from kgym.models import BuildRequest, BuildResult, CrashReport, RunRequest, RunResult
+
+NAMESPACE = "kgym"
+
+
+def init_ray() -> None:
+    """Join the cluster at RAY_ADDRESS (as `ray job submit` sets it), else start a local one."""
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS"), namespace=NAMESPACE)
+
+
+def _named(actor_class, name: str, **options):
+    return actor_class.options(
+        name=name, namespace=NAMESPACE, get_if_exists=True, lifetime="detached", **options
+    ).remote()
+
+
+class RayPlatform:
+    """kgym.platform.Platform through the platform's actors."""
+
+    def __init__(self, builds, vms, parser) -> None:
+        self.builds, self.vms, self.parser = builds, vms, parser
+
+    @classmethod
+    def connect(cls) -> RayPlatform:
+        """Find (or start) the platform's actors on the current cluster."""
+        init_ray()
+        builds = _named(BuildCacheActor, "kgym-build-cache")
+        node = ray.get(builds.node_id.remote())
+        same_node = NodeAffinitySchedulingStrategy(node_id=node, soft=False)
+        vms = _named(VmPoolActor, "kgym-vm-pool", scheduling_strategy=same_node)
+        parser = _named(CrashParserActor, "kgym-crash-parser", scheduling_strategy=same_node)
+        return cls(builds, vms, parser)
+
+    async def build(self, request: BuildRequest) -> BuildResult:
+        return await self.builds.build.remote(request)
+
+    async def checkout(self, request: BuildRequest) -> str:
+        return await self.builds.checkout.remote(request)
+
+    async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
+        return await self.builds.compile_check.remote(request, files)
+
+    async def run(self, request: RunRequest) -> RunResult:
+        result: RunResult = await self.vms.run.remote(request)
+        if result.console_log:
+            result.report = await self.parser.parse_file.remote(result.console_log, request.vmlinux)
+        return result
+
+    async def parse(self, console_log: str | bytes, vmlinux: str | None = None) -> CrashReport:
+        return await self.parser.parse.remote(console_log, vmlinux)
+
+    async def close(self) -> None:
+        """The actors outlive this handle: they keep their caches for the next job."""
