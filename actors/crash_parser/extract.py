@@ -18,6 +18,7 @@ from actors.crash_parser.formats import (
     Oops,
 )
 from actors.crash_parser.stacks import (
+    ANY_STACK_START,
     FRAME_LINES,
     RISCV_STACK_START,
     STACK_STARTS,
@@ -29,6 +30,7 @@ _CONSOLE_PREFIX = re.compile(
     r"^(?:\*\* [0-9]+ printk messages dropped \*\* )?(?:.* login: )?(?:\<[0-9]+\>)?"
     r"\[ *[0-9]+\.[0-9]+\](\[ *(?:C|T)[0-9]+\])? "
 )
+_TIMESTAMP = re.compile(r"\[ *[0-9]+\.[0-9]+\](\[ *(?:C|T)[0-9]+\])? ")
 _TASK_CONTEXT = re.compile(r"\[ *T[0-9]+\]")
 _CPU_CONTEXT = re.compile(r"\[ *C[0-9]+\]")
 CONSOLE = "console"  # a timestamp but no caller
@@ -57,6 +59,10 @@ def line_oops(line: str) -> Oops | None:
 
 def context_of(line: str) -> str:
     """ "" without a console prefix, CONSOLE for a bare timestamp, else the caller."""
+    if line.startswith("["):
+        m = _TIMESTAMP.match(line)
+        if m is not None:
+            return m.group(1) or CONSOLE
     if "[" not in line:
         return ""
     m = _CONSOLE_PREFIX.match(line)
@@ -288,7 +294,7 @@ def corruption(title: str, report: str, fmt: Format | None) -> str:
             return "call trace is missed"
         found = False
         for line in following[1:16]:
-            if any(k.search(line) for k in STACK_STARTS):
+            if ANY_STACK_START.search(line):
                 break
             if "(stack is not available)" in line or _has_frame(line):
                 found = has_trace = True

@@ -10,9 +10,7 @@ _DEEPER = re.compile(r"^/[a-zA-Z0-9_\-\./]+/[a-zA-Z0-9_\-]+\.(c|h)$")
 
 # Files where bugs show up but are rarely made: headers, libraries, allocators, sanitizers,
 # locking, scheduling, printing, fault handling, generic driver/net plumbing.
-GENERIC_FILES = [
-    re.compile(p)
-    for p in (
+GENERIC_FILES = re.compile("|".join(f"(?:{p})" for p in (
         r".*\.h", r"^lib/.*", r"^virt/lib/.*", r"^mm/kasan/.*", r"^mm/kmsan/.*",
         r"^kernel/kcov.c", r"^mm/sl.b.c", r"^mm/filemap.c", r"^mm/folio-compat.c",
         r"^mm/truncate.c", r"^mm/memory.c", r"^mm/percpu.*", r"^mm/vmalloc.c",
@@ -28,8 +26,7 @@ GENERIC_FILES = [
         r"^trusty/",  # not in the kernel tree
         r"^drivers/usb/core/urb.c",  # a WARNING here is usually a driver's bug
         r"^arch/.*/lib/crc.*",  # callers' bugs
-    )
-]  # fmt: skip
+)))  # fmt: skip
 
 # Lines whose file names are not where the crash happened (lockdep's "at:" lines, ...).
 _NOT_CRASH_SITE = re.compile(
@@ -42,7 +39,7 @@ _STALL_ENTRIES = ("apic_timer_interrupt+0x", "el1h_64_irq+0x", "Exception stack"
 
 
 def _generic(file: str, line: str) -> bool:
-    return any(p.match(file) for p in GENERIC_FILES) or bool(_NOT_CRASH_SITE.search(line))
+    return bool(GENERIC_FILES.match(file) or _NOT_CRASH_SITE.search(line))
 
 
 def _clean(path: str) -> str:
@@ -54,7 +51,7 @@ def _guilty(report: str) -> str | None:
     guilty = ""
     rest = 0
     for i, line in enumerate(lines):
-        m = _FILE_LINE.search(line)
+        m = _FILE_LINE.search(line) if ".c:" in line or ".h:" in line else None
         if m is None:
             continue
         rest = i + 1
@@ -69,7 +66,7 @@ def _guilty(report: str) -> str | None:
     # A deeper path below the first guess, in the same directory, is more specific.
     deepest = posixpath.dirname(guilty) or "."
     for line in lines[rest:]:
-        m = _FILE_LINE.search(line)
+        m = _FILE_LINE.search(line) if ".c:" in line or ".h:" in line else None
         if m is None or _generic(m.group(1), line):
             continue
         clean = _clean(m.group(1))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import structlog
 
 from actors.crash_parser import extract
 from actors.crash_parser.formats import SUPPRESSIONS
 from actors.crash_parser.guilty import guilty_file
-from actors.crash_parser.stacks import STACK_STARTS
+from actors.crash_parser.stacks import ANY_STACK_START
 from actors.crash_parser.symbolize import FRAME_RE, SymbolizeError, Symbolizer
 from actors.crash_parser.titles import normalize, title_type
 from kgym.models import CrashReport, Frame
@@ -19,6 +20,10 @@ log = structlog.get_logger()
 # The GCE serial console drops the connection after panics, cutting reports short.
 _CONSOLE_HANGUP = "serialport: VM disconnected."
 _FILE_LINE = re.compile(r"^\s*([a-zA-Z0-9_\-\./]+\.[a-zA-Z]+):([0-9]+)")
+# An inlined callee added by symbolisation: "name file.c:12 [inline]".
+_INLINE_FRAME = re.compile(
+    r"^\s*(?:\[\<?[0-9a-fx]+\>?\] )?([a-zA-Z0-9_.]+) ([^ :]+):([0-9]+) \[inline\]"
+)
 
 
 def to_text(log_data: str | bytes) -> str:
@@ -29,29 +34,34 @@ def to_text(log_data: str | bytes) -> str:
 
 
 def frames_of(report: str) -> list[Frame]:
-    """The frames of the report's first stack (the faulting IP and its call trace)."""
+    """The frames of the report's first stack (the faulting IP and its call trace); the
+    report's first line, which names the crash, is not a frame."""
+    report = report[report.find("\n") + 1 :]
+    starts = ANY_STACK_START.finditer(report)
+    next(starts, None)
+    second = next(starts, None)
+    if second is not None:
+        report = report[: report.rfind("\n", 0, second.start()) + 1]
     frames: list[Frame] = []
-    starts = 0
     for line in report.split("\n"):
-        if any(s.search(line) for s in STACK_STARTS):
-            starts += 1
-            if starts > 1:
-                break
-        m = FRAME_RE.search(line)
-        if m is None or line.lstrip().startswith("? "):
-            continue
-        where = _FILE_LINE.match(line[m.end(3) :])
-        inline = line.rstrip().endswith("[inline]")
-        frames.append(
-            Frame(
-                function=m.group(1),
-                offset=None if inline else f"0x{m.group(2)}/0x{m.group(3)}",
-                module=m.group(5),
-                file=where.group(1) if where else None,
-                line=int(where.group(2)) if where else None,
-                inline=inline,
+        if "+0x" in line:
+            m = FRAME_RE.search(line)
+            if m is None or line.lstrip().startswith("? "):
+                continue
+            where = _FILE_LINE.match(line[m.end(3) :])
+            frames.append(
+                Frame(
+                    function=m.group(1),
+                    offset=f"0x{m.group(2)}/0x{m.group(3)}",
+                    module=m.group(5),
+                    file=where.group(1) if where else None,
+                    line=int(where.group(2)) if where else None,
+                )
             )
-        )
+        elif line.endswith("[inline]") and (m := _INLINE_FRAME.match(line)):
+            frames.append(
+                Frame(function=m.group(1), file=m.group(2), line=int(m.group(3)), inline=True)
+            )
     return frames
 
 
@@ -76,6 +86,14 @@ class CrashParser:
                 corrupted=True,
                 corrupted_reason=f"parser error: {e!r}",
             )
+
+    def parse_file(self, path: str, vmlinux: str | None = None) -> CrashReport:
+        """Parse the console log stored at `path`; ValueError if it cannot be read."""
+        try:
+            data = Path(path).read_bytes()
+        except OSError as e:
+            raise ValueError(f"{path}: cannot read console log: {e.strerror}") from e
+        return self.parse(data, vmlinux)
 
     def _symbolize(self, report: CrashReport, prefix: str, body: str, vmlinux: str) -> None:
         try:

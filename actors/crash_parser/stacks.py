@@ -54,6 +54,14 @@ STACK_STARTS = [
 ]
 RISCV_STACK_START = STACK_STARTS[-1]
 
+
+def any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
+    """One regex that matches where any of `patterns` would."""
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+
+
+ANY_STACK_START = any_of(STACK_STARTS)
+
 # A frame line: x86/arm64 style, or arm's "[<pc>] (callee) from [<pc>] (caller+...".
 FRAME_LINES = [
     rx(r"^ *(?:{PC} ){0,2}{FUNC}"),
@@ -61,7 +69,7 @@ FRAME_LINES = [
 ]
 
 # Fault injection stacks get mixed into reports; seeing one marks the report corrupted.
-CORRUPTED_LINES = [rx(r"^( \[\<?(?:0x)?[0-9a-f]+\>?\])? should_fail(slab)?(\.[a-z0-9.]+)?\+0x")]
+CORRUPTED_LINE = rx(r"^( \[\<?(?:0x)?[0-9a-f]+\>?\])? should_fail(slab)?(\.[a-z0-9.]+)?\+0x")
 
 # Syscall wrapper prefixes that differ between arches and kernel versions.
 STRIP_PREFIXES = (
@@ -137,7 +145,7 @@ SKIP_FRAMES = (
 )  # fmt: skip
 
 # Where the loop of a stall or stack overflow enters: the frame before one of these names it.
-STALL_ANCHORS = [
+STALL_ANCHOR = any_of([
     re.compile(p)
     for p in (
         # generic dispatchers (and some of their callers, in case names change)
@@ -162,7 +170,7 @@ STALL_ANCHORS = [
         "__do_fault", "do_page_fault", "^page_fault$", "__fput", "task_work_run",
         "exit_to_usermode", "smp_call_function", "tasklet_action", "tasklet_hi_action",
     )
-]  # fmt: skip
+])  # fmt: skip
 
 # Hung tasks sit in victims' stacks; these anchors group them by the real culprit.
 HANG_ANCHORS = {
@@ -184,7 +192,7 @@ def pick_stall_frame(frames: list[str]) -> tuple[str, int]:
         return "", -1
     prev, prev_idx = frames[0], 0
     for i, frame in enumerate(frames):
-        if any(a.search(frame) for a in STALL_ANCHORS):
+        if STALL_ANCHOR.search(frame):
             if "smp_call_function" in frame:
                 return "smp_call_function", i
             return prev, prev_idx
@@ -218,10 +226,20 @@ class Stack:
     parts2: tuple[re.Pattern[str] | None, ...] = ()
     skip: tuple[str, ...] = ()
     picker: str | None = None  # a key of PICKERS; default: the first frame
-    skip_re: re.Pattern[str] = field(init=False, repr=False)
+    _skip_re: re.Pattern[str] = field(init=False, repr=False)
+    _skipped: dict[str, bool] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.skip_re = re.compile("|".join(SKIP_FRAMES + self.skip))
+        self._skip_re = re.compile("|".join(SKIP_FRAMES + self.skip))
+
+    def skips(self, frame: str) -> bool:
+        """Whether `frame` never names a bug in this kind of report (answers memoised)."""
+        skipped = self._skipped.get(frame)
+        if skipped is None:
+            if len(self._skipped) > 100_000:
+                self._skipped.clear()
+            skipped = self._skipped[frame] = self._skip_re.search(frame) is not None
+        return skipped
 
 
 def strip_prefix(frame: str) -> str:
@@ -239,15 +257,11 @@ class Picked:
     raw: str  # as printed, used for alternative titles
 
 
-def _matches(line: str, patterns: list[re.Pattern[str]]) -> bool:
-    return any(p.search(line) for p in patterns)
-
-
-def _collect(frames: list[str], match: re.Match[str] | None, skip_re: re.Pattern[str]) -> None:
+def _collect(frames: list[str], match: re.Match[str] | None, stack: Stack) -> None:
     if match is None:
         return
     for frame in match.groups():
-        if frame is not None and not skip_re.search(frame):
+        if frame is not None and not stack.skips(frame):
             frames.append(frame)
 
 
@@ -287,32 +301,32 @@ def _extract(
             while pos < n:
                 line = lines[pos]
                 pos += 1
-                if _matches(line, CORRUPTED_LINES):
+                if CORRUPTED_LINE.search(line):
                     ok = False
                     break
-                if _matches(line, STACK_STARTS):
+                if ANY_STACK_START.search(line):
                     break
                 if nxt is not None:
                     m = nxt.search(line)
                     if m is not None:
-                        _collect(raw, m, stack.skip_re)
+                        _collect(raw, m, stack)
                         idx += 1
                         break
                 for frame_re in FRAME_LINES:
                     m = frame_re.search(line)
                     if m is not None:
-                        _collect(raw, m, stack.skip_re)
+                        _collect(raw, m, stack)
                         break
         else:
             while pos < n:
                 line = lines[pos]
                 pos += 1
-                if _matches(line, CORRUPTED_LINES):
+                if CORRUPTED_LINE.search(line):
                     ok = False
                     break
                 m = part.search(line)
                 if m is not None:
-                    _collect(raw, m, stack.skip_re)
+                    _collect(raw, m, stack)
                     break
         idx += 1
     return picked, ok

@@ -1,0 +1,25 @@
+"""The Ray face of CrashParser: one actor keeps the symbolisers (per vmlinux) warm."""
+
+from __future__ import annotations
+
+import ray
+
+from actors.crash_parser import CrashParser
+from kgym.models import CrashReport
+
+
+@ray.remote(num_cpus=0)
+class CrashParserActor:
+    """Parses console logs on its node (logs and vmlinux paths are that node's)."""
+
+    def __init__(self) -> None:
+        self.parser = CrashParser()
+
+    def parse(self, console_log: str | bytes, vmlinux: str | None = None) -> CrashReport:
+        return self.parser.parse(console_log, vmlinux)
+
+    def parse_file(self, path: str, vmlinux: str | None = None) -> CrashReport:
+        return self.parser.parse_file(path, vmlinux)
+
+    def node_id(self) -> str:
+        return ray.get_runtime_context().get_node_id()

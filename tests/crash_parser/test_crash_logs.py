@@ -1,0 +1,239 @@
+"""Logs of the kind kgym's own kernels print (Linux 6.1, KASAN, lockdep, kmemleak,
+panic_on_warn=1), the public helpers, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from actors.crash_parser import CrashParser, contains_crash, parse, same_bug
+from kgym import cli
+from kgym.models import CrashReport
+
+KASAN_61 = """\
+[   24.901234][  T512] random: crng init done
+[   25.100001][  T640] ==================================================================
+[   25.100002][  T640] BUG: KASAN: use-after-free in watch_queue_set_filter+0x5a4/0x620
+[   25.100003][  T640] Read of size 4 at addr ffff88801e0a3c18 by task repro/640
+[   25.100004][  T640]
+[   25.100005][  T640] CPU: 1 PID: 640 Comm: repro Not tainted 6.1.0 #1
+[   25.100006][  T640] Hardware name: QEMU Standard PC (i440FX + PIIX, 1996), BIOS 1.16.2 04/01/2014
+[   25.100007][  T640] Call Trace:
+[   25.100008][  T640]  <TASK>
+[   25.100009][  T640]  dump_stack_lvl+0x49/0x63
+[   25.100010][  T640]  print_report+0x171/0x4a8
+[   25.100011][  T640]  ? __virt_addr_valid+0xe1/0x160
+[   25.100012][  T641] sshd[641]: interleaved line from another task
+[   25.100013][  T640]  kasan_report+0xb1/0x130
+[   25.100014][  T640]  ? watch_queue_set_filter+0x5a4/0x620
+[   25.100015][  T640]  watch_queue_set_filter+0x5a4/0x620
+[   25.100016][  T640]  pipe_ioctl+0x2c2/0x3a0
+[   25.100017][  T640]  __x64_sys_ioctl+0xf3/0x130
+[   25.100018][  T640]  do_syscall_64+0x3b/0x90
+[   25.100019][  T640]  entry_SYSCALL_64_after_hwframe+0x63/0xcd
+[   25.100020][  T640] RIP: 0033:0x44e9f9
+[   25.100021][  T640] RSP: 002b:00007ffd1c5a3e58 EFLAGS: 00000246 ORIG_RAX: 0000000000000010
+[   25.100022][  T640]  </TASK>
+[   25.100023][  T640]
+[   25.100024][  T640] Allocated by task 640:
+[   25.100025][  T640]  kasan_save_stack+0x1e/0x40
+[   25.100026][  T640]  kasan_set_track+0x21/0x30
+[   25.100027][  T640]  __kasan_kmalloc+0x7e/0x90
+[   25.100028][  T640]  __kmalloc+0x5a/0x190
+[   25.100029][  T640]  watch_queue_set_filter+0x1b0/0x620
+[   25.100030][  T640]  pipe_ioctl+0x2c2/0x3a0
+[   25.100031][  T640]  __x64_sys_ioctl+0xf3/0x130
+[   25.100032][  T640]  do_syscall_64+0x3b/0x90
+[   25.100033][  T640]  entry_SYSCALL_64_after_hwframe+0x63/0xcd
+[   25.100034][  T640]
+[   25.100035][  T640] Freed by task 640:
+[   25.100036][  T640]  kasan_save_stack+0x1e/0x40
+[   25.100037][  T640]  kasan_set_track+0x21/0x30
+[   25.100038][  T640]  kasan_save_free_info+0x2a/0x40
+[   25.100039][  T640]  ____kasan_slab_free+0x1c5/0x220
+[   25.100040][  T640]  __kmem_cache_free+0xcb/0x360
+[   25.100041][  T640]  watch_queue_set_filter+0x3e1/0x620
+[   25.100042][  T640]  pipe_ioctl+0x2c2/0x3a0
+[   25.100043][  T640]  __x64_sys_ioctl+0xf3/0x130
+[   25.100044][  T640]  do_syscall_64+0x3b/0x90
+[   25.100045][  T640]  entry_SYSCALL_64_after_hwframe+0x63/0xcd
+[   25.100046][  T640]
+[   25.100047][  T640] The buggy address belongs to the object at ffff88801e0a3c00
+[   25.100048][  T640]  which belongs to the cache kmalloc-32 of size 32
+[   25.100049][  T640] ==================================================================
+[   25.100050][  T640] Kernel panic - not syncing: KASAN: panic_on_warn set ...
+[   25.100051][  T640] CPU: 1 PID: 640 Comm: repro Not tainted 6.1.0 #1
+[   25.100052][  T640] Call Trace:
+[   25.100053][  T640]  <TASK>
+[   25.100054][  T640]  dump_stack_lvl+0x49/0x63
+[   25.100055][  T640]  panic+0x2d8/0x5e0
+[   25.100056][  T640]  end_report+0xf3/0x120
+[   25.100057][  T640]  kasan_report+0xc1/0x130
+[   25.100058][  T640]  watch_queue_set_filter+0x5a4/0x620
+[   25.100059][  T640]  </TASK>
+[   25.100060][  T640] Kernel Offset: disabled
+[   25.100061][  T640] Rebooting in 86400 seconds..
+"""
+
+LEAK_61 = """\
+[   40.200000] random: crng init done
+BUG: memory leak
+unreferenced object 0xffff888012345600 (size 64):
+  comm "repro", pid 1234, jiffies 4294942123 (age 12.340s)
+  hex dump (first 32 bytes):
+    00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  ................
+  backtrace:
+    [<ffffffff81a1b2c3>] __kmalloc+0x49/0x190
+    [<ffffffff81f0a1b2>] watch_queue_set_size+0x1a2/0x2f0
+    [<ffffffff81b0c1d2>] pipe_ioctl+0x12c/0x3a0
+    [<ffffffff81b2e3f4>] __x64_sys_ioctl+0xf3/0x130
+    [<ffffffff83a1b2c3>] do_syscall_64+0x3b/0x90
+    [<ffffffff83c0006a>] entry_SYSCALL_64_after_hwframe+0x63/0xcd
+"""
+
+WARN_61 = """\
+[   12.000001] ------------[ cut here ]------------
+[   12.000002] WARNING: CPU: 0 PID: 77 at net/sched/sch_api.c:1234 qdisc_create+0x99/0x500
+[   12.000003] Modules linked in:
+[   12.000004] CPU: 0 PID: 77 Comm: syz-executor.3 Not tainted 6.1.0 #1
+[   12.000005] RIP: 0010:qdisc_create+0x99/0x500
+[   12.000006] Code: 48 89 df e8 00 00 00 00 <0f> 0b eb 9a
+[   12.000007] Call Trace:
+[   12.000008]  <TASK>
+[   12.000009]  tc_modify_qdisc+0x4a1/0x1a00
+[   12.000010]  rtnetlink_rcv_msg+0x43d/0xd50
+[   12.000011]  netlink_rcv_skb+0x165/0x440
+[   12.000012]  netlink_unicast+0x547/0x7f0
+[   12.000013]  </TASK>
+[   12.000014] Kernel panic - not syncing: panic_on_warn set ...
+"""
+
+
+def test_kasan_then_panic_on_warn_gives_the_kasan_title():
+    report = parse(KASAN_61)
+    assert report.crashed
+    assert report.title == "KASAN: use-after-free Read in watch_queue_set_filter"
+    assert report.alt_titles == ["bad-access in watch_queue_set_filter"]
+    assert report.type == "KASAN-USE-AFTER-FREE-READ"
+    assert not report.corrupted, report.corrupted_reason
+    assert "interleaved line" not in report.report  # another task's line
+    assert "panic_on_warn" not in report.report  # the panic repeats the report's stack
+    assert [f.function for f in report.frames][:4] == [
+        "dump_stack_lvl",
+        "print_report",
+        "kasan_report",
+        "watch_queue_set_filter",
+    ]
+
+
+def test_kmemleak_dump_after_marker_line():
+    report = parse(LEAK_61)
+    assert report.title == "memory leak in watch_queue_set_size"
+    assert report.type == "LEAK"
+    assert not report.corrupted
+    assert report.report.startswith("BUG: memory leak\nunreferenced object")
+
+
+def test_warning_with_syz_executor_and_panic():
+    report = parse(WARN_61)
+    assert report.title == "WARNING in qdisc_create"
+    assert report.type == "WARNING"
+    assert not report.corrupted, report.corrupted_reason
+
+
+@pytest.mark.parametrize(
+    "line, title",
+    [
+        ("BUG: unable to handle page fault for address: ffffffffffffffff", None),
+        (
+            "general protection fault, probably for non-canonical address 0xdffffc0000000001: 0000 [#1] PREEMPT SMP KASAN",
+            None,
+        ),  # noqa: E501
+        ("INFO: task syz-executor.0:4321 blocked for more than 143 seconds.", None),
+    ],
+)
+def test_headers_alone_are_corrupted_crashes(line, title):
+    report = parse(f"[   10.000000] {line}\n")
+    assert report.crashed and contains_crash(line)
+    assert report.corrupted
+
+
+def test_no_crash():
+    log = "[    0.000000] Linux version 6.1.0\n[    1.000000] Run /init as init process\n"
+    assert not contains_crash(log)
+    report = parse(log)
+    assert report == CrashReport(crashed=False)
+    assert parse(b"") == CrashReport(crashed=False)
+
+
+def test_suppressed_lines_are_not_crashes():
+    log = "[    5.000000] WARNING: /etc/ssh/moduli does not exist, using fixed modulus\n"
+    assert not contains_crash(log)
+    assert not parse(log).crashed
+
+
+def test_bytes_and_carriage_returns():
+    assert parse(KASAN_61.replace("\n", "\r\n").encode()).title == parse(KASAN_61).title
+    assert parse(b"\xff\xfe" + LEAK_61.encode()).title == "memory leak in watch_queue_set_size"
+
+
+def test_same_bug_by_title_or_alt_title():
+    a = parse(KASAN_61)
+    b = CrashReport(crashed=True, title="KASAN: use-after-free Write in x", alt_titles=[
+        "bad-access in watch_queue_set_filter"])  # fmt: skip
+    assert same_bug(a, b)
+    assert same_bug(a, "KASAN: use-after-free Read in watch_queue_set_filter")
+    assert same_bug("WARNING in foo", "WARNING in foo")
+    assert not same_bug(a, "WARNING in qdisc_create")
+    assert not same_bug(a, CrashReport(crashed=False))
+
+
+def test_parser_instance_parse_file(tmp_path):
+    path = tmp_path / "console.log"
+    path.write_text(WARN_61)
+    parser = CrashParser()
+    assert parser.parse_file(str(path)).title == "WARNING in qdisc_create"
+    with pytest.raises(ValueError, match="cannot read console log"):
+        parser.parse_file(str(tmp_path / "missing.log"))
+
+
+def test_cli_json_one_line_per_file_in_order(tmp_path, capsys):
+    files = []
+    for name, text in [("warn", WARN_61), ("none", "hello\n"), ("kasan", KASAN_61)]:
+        files.append(tmp_path / name)
+        files[-1].write_text(text)
+    assert cli.main(["parse", "--json", *map(str, files)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    objs = [json.loads(line) for line in lines]
+    assert [o["file"] for o in objs] == [str(f) for f in files]
+    assert set(objs[0]) == {
+        "file", "crashed", "title", "alt_titles", "type", "frames", "guilty_file",
+        "corrupted", "corrupted_reason", "suppressed", "report",
+    }  # fmt: skip
+    assert [o["title"] for o in objs] == [
+        "WARNING in qdisc_create",
+        None,
+        "KASAN: use-after-free Read in watch_queue_set_filter",
+    ]
+    assert objs[1]["crashed"] is False
+
+
+def test_cli_missing_file_is_a_clear_error(tmp_path, capsys):
+    assert cli.main(["parse", "--json", str(tmp_path / "nope")]) == 2
+    obj = json.loads(capsys.readouterr().out)
+    assert "cannot read console log" in obj["error"]
+
+
+def test_cli_runs_as_a_program(tmp_path):
+    log = tmp_path / "leak"
+    log.write_text(LEAK_61)
+    out = subprocess.run(
+        [sys.executable, "-m", "kgym.cli", "parse", str(log)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "memory leak in watch_queue_set_size" in out
