@@ -133,11 +133,11 @@ def _plots(m: Metrics, run_dir: Path) -> list[tuple[str, str]]:
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of attempts")
     ax.set_title(f"{m.agent}: reproduction and resolution by crash class")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
     save(fig, "Rates by crash class", "rates")
 
     ks = sorted(m.overall.pass_at)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = plt.subplots(figsize=(8, 3.5))
     ax.plot(ks, [m.overall.pass_at[k] * 100 for k in ks], marker="o", label="all")
     for g in classes:
         ax.plot(ks, [g.pass_at[k] * 100 for k in ks], alpha=0.5, linestyle="--", label=g.name)
@@ -146,7 +146,7 @@ def _plots(m: Metrics, run_dir: Path) -> list[tuple[str, str]]:
     ax.set_xlabel("k")
     ax.set_ylabel("pass@k (%)")
     ax.set_title(f"{m.agent}: pass@k")
-    ax.legend(fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
     save(fig, "pass@k", "pass-at-k")
 
     bugs = sorted(m.bugs, key=lambda b: b.wall_s)
