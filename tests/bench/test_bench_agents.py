@@ -1,0 +1,43 @@
+"""The baseline agents and the agent registry."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from bench.agents import AgentInput, get_agent
+from bench.suites import SUITES_DIR, resolve_bug
+
+DEMO = SUITES_DIR / "kbench-6.1" / "mpol-parse-str"
+pytestmark = pytest.mark.skipif(not (DEMO / "bug.json").is_file(), reason="no demo bug")
+
+
+def task():
+    return AgentInput(resolve_bug(str(DEMO)), platform=None, report=None, attempt=0, run_id="t")
+
+
+async def test_oracle_returns_the_upstream_fix_and_noop_nothing() -> None:
+    oracle = await get_agent("oracle")(task())
+    assert oracle.patch == (DEMO / "fix.patch").read_text() and oracle.patch.startswith("---")
+    assert (await get_agent("noop")(task())).patch == ""
+
+
+async def test_oracle_needs_a_fix() -> None:
+    t = task()
+    t.bug.fix = None
+    with pytest.raises(ValueError, match="no ground-truth fix"):
+        await get_agent("oracle")(t)
+
+
+def test_unknown_agent() -> None:
+    with pytest.raises(ValueError, match="unknown agent 'gpt'; known: oracle, noop, kagent"):
+        get_agent("gpt")
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("graph.bench") is not None, reason="graph has an entry point"
+)
+async def test_kagent_says_when_graph_is_missing() -> None:
+    with pytest.raises(RuntimeError, match="kagent is not available"):
+        await get_agent("kagent")(task())
