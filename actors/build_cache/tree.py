@@ -32,6 +32,7 @@ from actors.build_cache.sources import Source
 
 ARCH = "x86_64"
 BZIMAGE = "arch/x86/boot/bzImage"
+MTIME_TICK_S = 0.02
 
 _locks: dict[Path, asyncio.Lock] = {}
 
@@ -100,7 +101,12 @@ class Tree:
             "CC=ccache gcc",
             f"-j{self.jobs}",
         ]
-        return await run([*cmd, *targets], env=self.env, log=log, check=check)
+        try:
+            return await run([*cmd, *targets], env=self.env, log=log, check=check)
+        finally:
+            # File times come from a coarse clock (one jiffy): let it move past the outputs,
+            # so that files written next (patch, restore) are strictly newer than them.
+            await asyncio.sleep(MTIME_TICK_S)
 
     def apply(self, changes: dict[str, str | None]) -> None:
         """Write a patch's changes into src, journalled for `restore`."""

@@ -1,7 +1,6 @@
 """BuildCache end to end on a tiny kbuild-shaped tree (fake_kernel/): real make, gcc, ccache.
 
-The "kernel" is a host program printing `value=N`, so a test can run what was
-built and see which patch it contains. The real kernel is in test_kernel.py.
+The real kernel is in test_kernel.py.
 """
 
 from __future__ import annotations
@@ -12,52 +11,21 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from fakekernel import VALUE_C, make_source, request, run_kernel, udiff, value_patch
 
-from actors.build_cache import BuildCache, kconfig
+from actors.build_cache import BuildCache
 from kgym.models import BuildRequest, BuildStage, SourceSpec
 from kgym.settings import Settings
-
-FAKE = Path(__file__).parent / "fake_kernel"
-VALUE_C = (FAKE / "value.c").read_text()
-
-
-def _make_source(dest: Path) -> Path:
-    shutil.copytree(FAKE, dest)
-    known = [*kconfig.requested(kconfig.fragment()), "CONFIG_64BIT", "CONFIG_FAKE_EXTRA"]
-    (dest / "Kconfig.known").write_text("\n".join(known) + "\n")
-    return dest
 
 
 @pytest.fixture
 def kernel(tmp_path) -> Path:
-    return _make_source(tmp_path / "kernel")
+    return make_source(tmp_path / "kernel")
 
 
 @pytest.fixture
 def cache(tmp_path) -> BuildCache:
     return BuildCache(Settings(home=tmp_path / "home", jobs=2))
-
-
-def value_patch(n: int, old: int = 1) -> str:
-    before = VALUE_C.replace("return 1;", f"return {old};")
-    return _udiff("value.c", before, before.replace(f"return {old};", f"return {n};"))
-
-
-def _udiff(name: str, old: str, new: str) -> str:
-    a = [f"--- a/{name}\n", f"+++ b/{name}\n"]
-    old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
-    a.append(f"@@ -1,{len(old_lines)} +1,{len(new_lines)} @@\n")
-    a += [f"-{x}" for x in old_lines] + [f"+{x}" for x in new_lines]
-    return "".join(a)
-
-
-def request(kernel: Path, *patches: str, fragment: str = "") -> BuildRequest:
-    src = SourceSpec(kind="dir", path=str(kernel))
-    return BuildRequest(source=src, patches=list(patches), config_fragment=fragment)
-
-
-def run_kernel(result) -> str:
-    return subprocess.run([result.artifacts.vmlinux], capture_output=True, text=True).stdout
 
 
 def links(cache: BuildCache) -> int:
@@ -142,7 +110,7 @@ async def test_malformed_patch_is_an_error(cache, kernel):
 
 
 async def test_patch_that_does_not_compile(cache, kernel):
-    broken = _udiff("value.c", VALUE_C, VALUE_C.replace("return 1;", "return undeclared_thing;"))
+    broken = udiff("value.c", VALUE_C, VALUE_C.replace("return 1;", "return undeclared_thing;"))
     result = await cache.build(request(kernel, broken))
     assert not result.ok and result.failed_stage == BuildStage.BUILD and result.applied
     errors = [d for d in result.diagnostics if d.severity == "error"]
@@ -155,7 +123,7 @@ async def test_patch_that_does_not_compile(cache, kernel):
 async def test_compile_check(cache, kernel):
     good = await cache.compile_check(request(kernel, value_patch(2)), ["value.c"])
     assert good.ok and good.artifacts is None
-    broken = _udiff("value.c", VALUE_C, VALUE_C.replace("return 1;", "return nope;"))
+    broken = udiff("value.c", VALUE_C, VALUE_C.replace("return 1;", "return nope;"))
     bad = await cache.compile_check(request(kernel, broken), ["value.c"])
     assert not bad.ok and bad.diagnostics[0].file == "value.c" and bad.diagnostics[0].line == 5
     names = await cache.compile_check(request(kernel), ["value.h", "../x.c", "missing.c"])
@@ -205,7 +173,7 @@ def _git(repo: Path, *args: str) -> str:
 
 
 async def test_git_source_at_commits(cache, tmp_path):
-    repo = _make_source(tmp_path / "repo")
+    repo = make_source(tmp_path / "repo")
     _git(repo, "init", "-q")
     _git(repo, "add", ".")
     _git(repo, "commit", "-q", "-m", "one")

@@ -1,0 +1,33 @@
+"""The Ray face of BuildCache: same results through an actor handle."""
+
+from __future__ import annotations
+
+import pytest
+from fakekernel import make_source, request, run_kernel, value_patch
+
+from actors.build_cache.actor import BuildCacheActor
+from kgym.settings import Settings
+
+ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.ray
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=1, include_dashboard=False)
+    yield
+    if started:
+        ray.shutdown()
+
+
+async def test_actor_builds_and_checks(ray_session, tmp_path):
+    kernel = make_source(tmp_path / "kernel")
+    actor = BuildCacheActor.remote(Settings(home=tmp_path / "home", jobs=1))
+    result = await actor.build.remote(request(kernel, value_patch(3)))
+    assert result.ok and run_kernel(result) == "value=3\n"
+    check = await actor.compile_check.remote(request(kernel), ["nope.c"])
+    assert not check.ok and check.diagnostics[0].file == "nope.c"
+    assert await actor.checkout.remote(request(kernel)) == str(kernel)
+    assert isinstance(await actor.node_id.remote(), str)
