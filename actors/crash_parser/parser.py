@@ -79,8 +79,7 @@ class CrashParser:
             if report.crashed and vmlinux:
                 self._symbolize(report, prefix, body, vmlinux)
             return report
-        except Exception as e:  # the contract: any input gives a report
-            log.warning("crash_parser.internal_error", error=repr(e))
+        except Exception as e:  # the contract: any input gives a report (the reason says why)
             return CrashReport(
                 crashed=contains_crash(log_data),
                 corrupted=True,
