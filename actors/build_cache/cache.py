@@ -61,6 +61,9 @@ class Stop(Exception):
         self.stage = stage
         self.fields = fields
 
+    def result(self) -> BuildResult:
+        return BuildResult(**{"key": "", **self.fields, "ok": False, "failed_stage": self.stage})
+
 
 class BuildCache:
     def __init__(self, settings: Settings | None = None):
@@ -83,6 +86,7 @@ class BuildCache:
             "CCACHE_MAXSIZE": f"{self.settings.ccache_max_gb}G",
         }
         self._toolchain: str | None = None
+        self._tree_locks: dict[Path, asyncio.Lock] = {}
 
     # --- public API ---------------------------------------------------------------
 
@@ -100,9 +104,9 @@ class BuildCache:
                     cache_hit=True,
                     duration_s=time.monotonic() - t0,
                 )
-            result = await self.flight.do(plan.key, lambda: self._build(request, plan))
+            result = await self.flight.do(plan.key, lambda: self._build(plan))
         except Stop as s:
-            result = BuildResult(ok=False, key="", failed_stage=s.stage, **s.fields)
+            result = s.result()
         return result.model_copy(update={"duration_s": time.monotonic() - t0})
 
     async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
@@ -113,7 +117,7 @@ class BuildCache:
             targets = self._objects(plan, files)
             result = await self._in_tree(plan, targets)
         except Stop as s:
-            result = BuildResult(ok=False, key="", failed_stage=s.stage, **s.fields)
+            result = s.result()
         return result.model_copy(update={"duration_s": time.monotonic() - t0})
 
     async def checkout(self, request: BuildRequest) -> str:
@@ -121,10 +125,7 @@ class BuildCache:
         try:
             plan = await self._plan(request, config=False)
         except Stop as s:
-            errors = BuildResult(
-                ok=False, key="", failed_stage=s.stage, **s.fields
-            ).error_messages()
-            raise ValueError("; ".join(errors)) from None
+            raise ValueError("; ".join(s.result().error_messages())) from None
         return await self._checkout(plan)
 
     # --- planning -----------------------------------------------------------------
@@ -179,7 +180,7 @@ class BuildCache:
 
     # --- building -----------------------------------------------------------------
 
-    async def _build(self, request: BuildRequest, plan: Plan) -> BuildResult:
+    async def _build(self, plan: Plan) -> BuildResult:
         checkout = asyncio.ensure_future(self._checkout(plan))  # I/O, alongside the compiler
         try:
             return await self._in_tree(plan, ["bzImage", "vmlinux"], checkout)
@@ -191,13 +192,9 @@ class BuildCache:
     ) -> BuildResult:
         """Build `targets` in the warm tree with the patch applied; store if `checkout` is given."""
         store = checkout is not None
-        tree = Tree(
-            self.settings.trees_dir / plan.tree_key,
-            plan.source,
-            plan.wanted,
-            self.env,
-            self.settings.jobs,
-        )
+        root = self.settings.trees_dir / plan.tree_key
+        lock = self._tree_locks.setdefault(root, asyncio.Lock())
+        tree = Tree(root, plan.source, plan.wanted, self.env, self.settings.jobs, lock)
         async with tree.locked():
             if store and (art := self.store.get(plan.key)):
                 return BuildResult(ok=True, key=plan.key, artifacts=art, cache_hit=True)
@@ -208,11 +205,14 @@ class BuildCache:
                     await tree.prepare(log)
                 except kconfig.ConfigFailed as e:
                     raise Stop(
-                        BuildStage.CONFIG, config_errors=e.errors, log_tail=_tail(log)
+                        BuildStage.CONFIG, key=plan.key, config_errors=e.errors, log_tail=_tail(log)
                     ) from None
                 except CommandFailed:
                     raise Stop(
-                        BuildStage.CONFIG, config_errors=["configuring failed"], log_tail=_tail(log)
+                        BuildStage.CONFIG,
+                        key=plan.key,
+                        config_errors=["configuring failed (see the log tail)"],
+                        log_tail=_tail(log),
                     ) from None
             incremental = tree.built
             tree.apply(plan.changes)

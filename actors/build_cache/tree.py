@@ -34,12 +34,16 @@ ARCH = "x86_64"
 BZIMAGE = "arch/x86/boot/bzImage"
 MTIME_TICK_S = 0.02
 
-_locks: dict[Path, asyncio.Lock] = {}
-
 
 class Tree:
     def __init__(
-        self, root: Path, source: Source, wanted: dict[str, str], env: dict[str, str], jobs: int
+        self,
+        root: Path,
+        source: Source,
+        wanted: dict[str, str],
+        env: dict[str, str],
+        jobs: int,
+        lock: asyncio.Lock,
     ):
         self.root = root
         self.source = source
@@ -48,6 +52,7 @@ class Tree:
         self.jobs = jobs
         self.src = root / "src"
         self.build = root / "build"
+        self.lock = lock
 
     @property
     def built(self) -> bool:
@@ -56,7 +61,7 @@ class Tree:
     @contextlib.asynccontextmanager
     async def locked(self) -> AsyncIterator[Tree]:
         """Hold the tree (in this process and across processes), repaired and configured."""
-        async with _locks.setdefault(self.root, asyncio.Lock()):
+        async with self.lock:
             self.root.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
             try:
