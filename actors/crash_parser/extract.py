@@ -166,8 +166,6 @@ def find_extent(lines: list[str], start: int, context: str) -> Extent:
     real_context = context not in ("", CONSOLE)
     for i in range(start, len(lines)):
         line = lines[i]
-        ctx = context_of(line)
-        stripped, questionable = strip_prefix(line, ctx)
         is_oops_line = i == start
         if _HEADERS_OR_INFO.search(line):
             oops = line_oops(line)
@@ -177,9 +175,11 @@ def find_extent(lines: list[str], start: int, context: str) -> Extent:
                     second_report = second_report or not is_oops_line
             if not is_oops_line and any(p in line for p in INFO_WITH_STACK):
                 second_report = True
-        if not is_oops_line and (
-            questionable or (ctx != context and not (cpu_traceback and _CPU_CONTEXT.search(ctx)))
-        ):
+        ctx = context_of(line)
+        if not is_oops_line and ctx != context and not (cpu_traceback and _CPU_CONTEXT.search(ctx)):
+            continue
+        stripped, questionable = strip_prefix(line, ctx)
+        if questionable and not is_oops_line:
             continue
         text_lines += 1
         skip_line = skip_text
