@@ -1,0 +1,1 @@
+"""The graph's nodes: reproduce, localizer, planner, patcher, verifier, finish."""
