@@ -231,3 +231,37 @@ def test_cli_missing_file_is_a_clear_error(tmp_path):
     assert done.returncode == 2
     assert "cannot read console log" in done.stderr
     assert "memory leak in watch_queue_set_size" in done.stdout
+
+
+UBSAN_61 = """\
+[   30.000001] ================================================================================
+[   30.000002] UBSAN: shift-out-of-bounds in net/sched/sch_taprio.c:1234:45
+[   30.000003] shift exponent 64 is too large for 64-bit type 'long long unsigned int'
+[   30.000004] CPU: 0 PID: 300 Comm: repro Not tainted 6.1.0 #1
+[   30.000005] Call Trace:
+[   30.000006]  <TASK>
+[   30.000007]  dump_stack_lvl+0x49/0x63
+[   30.000008]  __ubsan_handle_shift_out_of_bounds.cold+0xb1/0x187
+[   30.000009]  taprio_change+0x1f2a/0x2100
+[   30.000010]  qdisc_create+0x4a1/0x1000
+[   30.000011]  tc_modify_qdisc+0x4a1/0x1a00
+[   30.000012]  </TASK>
+[   30.000013] ================================================================================
+[   30.000014] Kernel panic - not syncing: UBSAN: panic_on_warn set ...
+[   30.000015] CPU: 0 PID: 300 Comm: repro Not tainted 6.1.0 #1
+[   30.000016] Call Trace:
+[   30.000017]  <TASK>
+[   30.000018]  dump_stack_lvl+0x49/0x63
+[   30.000019]  panic+0x2d8/0x5e0
+[   30.000020]  check_panic_on_warn.cold+0x19/0x35
+[   30.000021]  ubsan_epilogue+0x3e/0x40
+[   30.000022]  </TASK>
+"""
+
+
+def test_ubsan_then_panic_on_warn_gives_the_ubsan_title():
+    report = parse(UBSAN_61)
+    assert report.title == "UBSAN: shift-out-of-bounds in taprio_change"
+    assert report.type == "UBSAN"
+    assert not report.corrupted, report.corrupted_reason
+    assert report.guilty_file == "net/sched/sch_taprio.c"
