@@ -5,17 +5,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import structlog
-
 from actors.crash_parser import extract
 from actors.crash_parser.formats import SUPPRESSIONS
 from actors.crash_parser.guilty import guilty_file
 from actors.crash_parser.stacks import ANY_STACK_START
 from actors.crash_parser.symbolize import FRAME_RE, SymbolizeError, Symbolizer
 from actors.crash_parser.titles import normalize, title_type
+from kgym.log import get_logger
 from kgym.models import CrashReport, Frame
 
-log = structlog.get_logger()
+log = get_logger(__name__)
 
 # The GCE serial console drops the connection after panics, cutting reports short.
 _CONSOLE_HANGUP = "serialport: VM disconnected."
@@ -81,7 +80,7 @@ class CrashParser:
             return report
         except Exception as e:  # the contract: any input gives a report (the reason says why)
             return CrashReport(
-                crashed=contains_crash(log_data),
+                crashed=_crashed(log_data),
                 corrupted=True,
                 corrupted_reason=f"parser error: {e!r}",
             )
@@ -153,3 +152,11 @@ def _parse(text: str) -> tuple[CrashReport, str, str]:
 def contains_crash(log_data: str | bytes) -> bool:
     """Whether the console output contains the start of a kernel crash report."""
     return extract.contains_crash(to_text(log_data))
+
+
+def _crashed(log_data: object) -> bool:
+    """contains_crash for a log the parser failed on (which may not even be text)."""
+    try:
+        return contains_crash(log_data)  # type: ignore[arg-type]
+    except Exception:
+        return False
