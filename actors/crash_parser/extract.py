@@ -102,12 +102,10 @@ def contains_crash(text: str) -> bool:
         end = len(text) if end == -1 else end
         line = text[start:end]
         if line_oops(line) is not None:
-            nxt = text[end + 1 : text.find("\n", end + 1) if end + 1 < len(text) else end]
-            if _REPLAYING not in nxt:
+            next_end = text.find("\n", end + 1)
+            if _REPLAYING not in text[end + 1 : next_end if next_end != -1 else len(text)]:
                 return True
         pos = end + 1
-        if pos >= len(text):
-            return False
 
 
 def find_start(text: str) -> tuple[list[str], int, Oops] | None:

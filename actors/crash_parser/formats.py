@@ -7,6 +7,8 @@ matches earliest in the report wins. A format's title arguments are the
 groups captured by `report` (or by `title` when there is no `report`), then
 the frames picked by its `Stack`; `fmt` and `alt` are str.format templates
 over these, 1-based ({1} is the first argument).
+
+The patterns follow syzkaller's pkg/report (Apache-2.0), so that titles match syzbot's.
 """
 
 from __future__ import annotations

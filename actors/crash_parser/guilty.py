@@ -1,4 +1,7 @@
-"""The guilty file: the first source file in a (symbolised) report that is not generic code."""
+"""The guilty file: the first source file in a (symbolised) report that is not generic code.
+
+The patterns follow syzkaller's pkg/report (Apache-2.0), so that titles match syzbot's.
+"""
 
 from __future__ import annotations
 

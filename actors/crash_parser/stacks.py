@@ -5,6 +5,8 @@ the bug: a sequence of parts, each a regex that must match a later line
 (capturing groups yield candidate frames) or `PARSE`, which reads a whole
 stack trace. Frames matching a skip pattern are dropped; the first survivor
 (or a custom picker's choice) becomes a title argument.
+
+The patterns follow syzkaller's pkg/report (Apache-2.0), so that titles match syzbot's.
 """
 
 from __future__ import annotations

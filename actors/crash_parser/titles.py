@@ -1,4 +1,7 @@
-"""Titles: syzbot's normalisations, and the crash type a title names."""
+"""Titles: syzbot's normalisations, and the crash type a title names.
+
+The patterns follow syzkaller's pkg/report (Apache-2.0), so that titles match syzbot's.
+"""
 
 from __future__ import annotations
 
