@@ -61,7 +61,8 @@ class Tracer:
         line = json.dumps(record, default=str)
         with self._lock, self.path.open("a") as f:
             f.write(line + "\n")
-        self._log.info(f"{node}.{event}", **{k: v for k, v in record.items() if k != "run_id"})
+        skip = ("run_id", "node", "event")
+        self._log.info(f"{node}.{event}", **{k: v for k, v in record.items() if k not in skip})
         for listener in self.listeners:
             listener(record)
         return record
