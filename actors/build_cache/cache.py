@@ -215,10 +215,13 @@ class BuildCache:
                         log_tail=_tail(log),
                     ) from None
             incremental = tree.built
-            tree.apply(plan.changes)
             try:
-                with self._stage("build", key=plan.key, targets=targets, incremental=incremental):
+                tree.apply(plan.changes)
+                with self._stage(
+                    "build", key=plan.key, targets=targets, incremental=incremental
+                ) as event:
                     code, out = await tree.make(targets, log, check=False)
+                    event["ok"] = code == 0
                 diags = diagnostics.parse(out, tree.src, tree.build)
                 if code:
                     return BuildResult(
@@ -282,26 +285,17 @@ class BuildCache:
 
     @contextlib.contextmanager
     def _stage(self, stage: str, **fields):
+        """Log one `build.stage` event with its duration; the body may add fields to it."""
         t0 = time.monotonic()
         try:
-            yield
+            yield fields
         except Stop as s:
-            self.log.info(
-                "build.stage",
-                stage=stage,
-                ok=False,
-                failed=s.stage,
-                duration_s=round(time.monotonic() - t0, 3),
-                **fields,
-            )
+            fields.update(ok=False, failed=s.stage)
             raise
-        self.log.info(
-            "build.stage",
-            stage=stage,
-            ok=True,
-            duration_s=round(time.monotonic() - t0, 3),
-            **fields,
-        )
+        finally:
+            fields.setdefault("ok", True)
+            duration = round(time.monotonic() - t0, 3)
+            self.log.info("build.stage", stage=stage, duration_s=duration, **fields)
 
 
 def _changes(patches: list[str], root: Path) -> dict[str, str | None]:
