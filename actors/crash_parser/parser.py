@@ -27,8 +27,8 @@ _INLINE_FRAME = re.compile(
 
 def to_text(log_data: str | bytes) -> str:
     """Console output as text, without carriage returns."""
-    if isinstance(log_data, bytes):
-        log_data = log_data.decode("utf-8", "replace")
+    if not isinstance(log_data, str):
+        log_data = bytes(log_data).decode("utf-8", "replace")
     return log_data.replace("\r", "") if "\r" in log_data else log_data
 
 
