@@ -195,7 +195,10 @@ class BuildCache:
         root = self.settings.trees_dir / plan.tree_key
         lock = self._tree_locks.setdefault(root, asyncio.Lock())
         tree = Tree(root, plan.source, plan.wanted, self.env, self.settings.jobs, lock)
+        waited = time.monotonic()
         async with tree.locked():
+            waited = round(time.monotonic() - waited, 3)
+            self.log.info("build.stage", stage="lock", tree=plan.tree_key, duration_s=waited)
             if store and (art := self.store.get(plan.key)):
                 return BuildResult(ok=True, key=plan.key, artifacts=art, cache_hit=True)
             log = tree.root / "build.log"

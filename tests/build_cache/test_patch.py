@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from actors.build_cache import patch
 from actors.build_cache.patch import PatchFailed
@@ -153,3 +156,19 @@ def test_symlink_out_of_the_tree_is_refused(tmp_path):
     assert err.file == "link/evil.c" and "symlink" in err.message
     inside = patch.parse("--- a/dir/f.c\n+++ b/dir/f.c\n@@ -1 +1 @@\n-line 1\n+x\n")
     assert patch.check_paths(inside, root) == []
+
+
+_lines = st.lists(
+    st.sampled_from(["a\n", "b\n", "c\n", "{\n", "}\n", "\n", "x = 1;\n"]), max_size=30
+)
+
+
+@given(old=_lines, new=_lines, context=st.integers(0, 4))
+def test_difflib_diffs_round_trip(tmp_path_factory, old, new, context):
+    """Any diff difflib writes applies to its old text and gives the new one."""
+    root = tmp_path_factory.mktemp("rt")
+    (root / "f.c").write_text("".join(old))
+    text = "".join(difflib.unified_diff(old, new, "a/f.c", "b/f.c", n=context))
+    if not text:
+        return
+    assert _apply(root, text) == {"f.c": "".join(new)}
