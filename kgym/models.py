@@ -165,6 +165,7 @@ class ReproducerSpec(Model):
     file: str
     repeats: int = 1  # how many times the guest runs it per VM run
     timeout_s: float = 60.0
+    leak_check: bool = False  # scan kmemleak after the runs (slow: for memory-leak bugs)
 
 
 class RunRequest(Model):
