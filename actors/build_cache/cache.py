@@ -23,7 +23,7 @@ from pathlib import Path
 from actors.build_cache import diagnostics, kconfig, patch
 from actors.build_cache.proc import CommandFailed, run
 from actors.build_cache.sources import Source, SourceFailed, Sources
-from actors.build_cache.store import ArtifactStore, SingleFlight
+from actors.build_cache.store import ArtifactStore, Locks, SingleFlight, publish
 from actors.build_cache.tree import Tree
 from kgym.log import get_logger
 from kgym.models import BuildRequest, BuildResult, BuildStage, Diagnostic, PatchError
@@ -86,7 +86,7 @@ class BuildCache:
             "CCACHE_MAXSIZE": f"{self.settings.ccache_max_gb}G",
         }
         self._toolchain: str | None = None
-        self._tree_locks: dict[Path, asyncio.Lock] = {}
+        self._tree_locks = Locks()
 
     # --- public API ---------------------------------------------------------------
 
@@ -193,7 +193,7 @@ class BuildCache:
         """Build `targets` in the warm tree with the patch applied; store if `checkout` is given."""
         store = checkout is not None
         root = self.settings.trees_dir / plan.tree_key
-        lock = self._tree_locks.setdefault(root, asyncio.Lock())
+        lock = self._tree_locks(root)
         tree = Tree(root, plan.source, plan.wanted, self.env, self.settings.jobs, lock)
         waited = time.monotonic()
         async with tree.locked():
@@ -268,7 +268,7 @@ class BuildCache:
             with self._stage("checkout", path=str(final)):
                 await run(["cp", "-al" if plan.source.owned else "-a", plan.source.root, tmp])
                 await asyncio.to_thread(patch.write, tmp, plan.changes)
-                tmp.rename(final)
+                publish(tmp, final)
             await asyncio.to_thread(self._evict_checkouts, final)
             return str(final)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from actors.build_cache.proc import CommandFailed, run
+from actors.build_cache.store import Locks, publish
 from kgym.models import SourceSpec
 
 
@@ -36,7 +37,7 @@ class Source:
 class Sources:
     def __init__(self, root: Path):
         self.root = root
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._lock = Locks()
 
     async def resolve(self, spec: SourceSpec) -> Source:
         handler = {"debian-linux-source": self._debian, "git": self._git, "dir": self._dir}
@@ -107,7 +108,7 @@ class Sources:
                 try:
                     await make(tmp)
                     await asyncio.to_thread(_read_only, tmp)
-                    tmp.rename(final)
+                    publish(tmp, final)
                 except BaseException:
                     shutil.rmtree(tmp, ignore_errors=True)
                     raise
@@ -126,9 +127,6 @@ class Sources:
             )
 
         return make
-
-    def _lock(self, name: str) -> asyncio.Lock:
-        return self._locks.setdefault(name, asyncio.Lock())
 
 
 def _fingerprint(root: Path) -> str:

@@ -12,6 +12,7 @@ import asyncio
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -50,10 +51,7 @@ class ArtifactStore:
             **{name: str(entry / FILES[name]) for name in FILES},
         )
         (tmp / "meta.json").write_text(art.model_dump_json(indent=2))
-        if entry.exists():
-            shutil.rmtree(tmp)
-        else:
-            tmp.rename(entry)
+        publish(tmp, entry)
         self.evict(keep={key})
         return art
 
@@ -83,16 +81,38 @@ class ArtifactStore:
         return removed
 
 
+def publish(tmp: Path, final: Path) -> None:
+    """Rename the finished directory `tmp` to `final`; if another process won, drop ours."""
+    try:
+        tmp.rename(final)
+    except OSError:
+        if not final.exists():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 class SingleFlight:
-    """Concurrent calls with the same key share one run of the work."""
+    """Concurrent calls with the same key share one run of the work (per event loop)."""
 
     def __init__(self) -> None:
-        self._running: dict[str, asyncio.Task] = {}
+        self._running: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     async def do(self, key: str, work: Callable[[], Awaitable]):
-        task = self._running.get(key)
+        running = self._running.setdefault(asyncio.get_running_loop(), {})
+        task = running.get(key)
         if task is None:
             task = asyncio.ensure_future(work())
-            self._running[key] = task
-            task.add_done_callback(lambda _: self._running.pop(key, None))
+            running[key] = task
+            task.add_done_callback(lambda _: running.pop(key, None))
         return await asyncio.shield(task)
+
+
+class Locks:
+    """asyncio locks by name; one set per event loop, since a lock belongs to one loop."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __call__(self, name: object) -> asyncio.Lock:
+        table = self._locks.setdefault(asyncio.get_running_loop(), {})
+        return table.setdefault(name, asyncio.Lock())

@@ -193,3 +193,16 @@ async def test_git_source_at_commits(cache, tmp_path):
     assert via_url.cache_hit and via_url.key == old.key
     missing = await cache.build(git_request("0123456789abcdef"))
     assert missing.failed_stage == BuildStage.SOURCE and "not found" in missing.log_tail
+
+
+def test_one_cache_across_event_loops(cache, kernel):
+    """A BuildCache may outlive an event loop (e.g. a session fixture): locks are per loop."""
+
+    async def contend(*values: int) -> list[str]:
+        results = await asyncio.gather(
+            *(cache.build(request(kernel, value_patch(n))) for n in values)
+        )
+        return [run_kernel(r) for r in results]
+
+    assert asyncio.run(contend(2, 3)) == ["value=2\n", "value=3\n"]
+    assert asyncio.run(contend(4, 5)) == ["value=4\n", "value=5\n"]
