@@ -60,7 +60,7 @@ class Tree:
 
     @contextlib.asynccontextmanager
     async def locked(self) -> AsyncIterator[Tree]:
-        """Hold the tree (in this process and across processes), repaired and configured."""
+        """Hold the tree (in this process and across processes), with any earlier patch undone."""
         async with self.lock:
             self.root.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
