@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import time
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -61,9 +62,17 @@ async def run_attempt(
             result.verdict = VerdictSummary.of(verdict)
             result.resolved = verdict.resolved
     except Exception as e:  # an attempt that fails is a result, not the end of the run
-        result.error = f"{type(e).__name__}: {e}"[:2000]
+        result.error = _describe(e)
     result.wall_s = round(time.monotonic() - started, 3)
     return result
+
+
+def _describe(e: BaseException) -> str:
+    """`Type: message (at file:line in function)`, naming the innermost frame."""
+    frames = traceback.extract_tb(e.__traceback__)
+    last = frames[-1] if frames else None
+    where = f" (at {last.filename}:{last.lineno} in {last.name})" if last else ""
+    return f"{type(e).__name__}: {e}{where}"[:2000]
 
 
 def _attempt_task(bug_dir: str, attempt: int, agent: str, config: dict, repro_runs: int) -> dict:
