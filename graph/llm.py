@@ -35,10 +35,16 @@ def chat_model(
     model: str | None = None,
     base_url: str | None = None,
     api_key: str | None = None,
+    max_tokens: int | None = None,
 ) -> BaseChatModel:
-    """ChatOpenAI configured from settings (arguments override)."""
+    """ChatOpenAI configured from settings (arguments override).
+
+    `max_tokens` caps each answer (sent under both names, old servers know only
+    `max_tokens`).
+    """
     from langchain_openai import ChatOpenAI
 
+    limit = {"max_tokens": max_tokens, "extra_body": {"max_tokens": max_tokens}}
     return ChatOpenAI(
         model=model or settings.llm_model,
         base_url=base_url or settings.llm_base_url,
@@ -47,6 +53,7 @@ def chat_model(
         timeout=settings.llm_timeout_s,
         max_retries=settings.llm_retries,
         stream_usage=True,
+        **(limit if max_tokens else {}),
     )
 
 

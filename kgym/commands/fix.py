@@ -1,0 +1,200 @@
+"""`kgym fix BUG`: run the repair agent (kAgent) on a bug, with live progress.
+
+With no LLM endpoint configured (no --base-url, no KGYM_LLM_BASE_URL, no API
+key) or with --offline, it starts llama.cpp's server with a small packaged
+model on 127.0.0.1: that proves the path runs offline, not that the model
+fixes kernels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from graph.agent import fix, resume
+from graph.context import FixOptions
+from graph.llm import chat_model
+from graph.state import FixResult
+from kgym.commands.common import add_platform_arguments, emit, fail, load_bug, open_platform, stderr
+from kgym.offline_llm import CAVEAT, MODEL_NAME, OfflineLLMUnavailable, offline_server
+from kgym.settings import Settings, settings
+
+OFFLINE_ANSWER_TOKENS = 512
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_platform_arguments(parser)
+    d = FixOptions()
+    parser.add_argument(
+        "--hypotheses",
+        "-k",
+        type=int,
+        default=d.hypotheses,
+        help=f"hypotheses explored in parallel (default {d.hypotheses})",
+    )
+    parser.add_argument(
+        "--max-iterations",
+        type=int,
+        default=d.max_iterations,
+        help=f"planner rounds (default {d.max_iterations})",
+    )
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        default=d.max_tokens,
+        help=f"token budget (default {d.max_tokens})",
+    )
+    parser.add_argument(
+        "--max-wall", type=float, default=d.max_wall_s, metavar="SECONDS", help="wall-time budget"
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="reproducer runs per verification (default: settings.verify_runs)",
+    )
+    parser.add_argument("--model", help="model name (default: settings.llm_model)")
+    parser.add_argument("--base-url", help="OpenAI-compatible endpoint (default: settings)")
+    parser.add_argument(
+        "--offline", action="store_true", help="use the embedded llama.cpp server and small model"
+    )
+    parser.add_argument(
+        "--human",
+        action="store_true",
+        help="pause before verifying each patch: approve, edit or reject it",
+    )
+    parser.add_argument("--resume", metavar="RUN_ID", help="go on with an earlier run of BUG")
+
+
+async def run(args: argparse.Namespace) -> int:
+    try:
+        bug = load_bug(args.bug)
+        options = _options(args, settings())
+    except ValueError as e:
+        return fail(str(e), args.json, bug=args.bug)
+    reviewer = _ask_person if args.human else None
+    listeners = [] if args.json else [_progress]
+    try:
+        async with _llm(args, settings()) as (llm, note):
+            if note:
+                stderr.print(f"[yellow]{note}[/yellow]")
+            async with open_platform(args) as platform:
+                if args.resume:
+                    result = await resume(
+                        args.resume, platform, llm, listeners=listeners, reviewer=reviewer
+                    )
+                else:
+                    result = await fix(
+                        bug, platform, llm, options, listeners=listeners, reviewer=reviewer
+                    )
+    except (OfflineLLMUnavailable, ValueError) as e:
+        return fail(str(e), args.json, bug=bug.id)
+    out = fix_json(result)
+    if note:
+        out["note"] = note
+    emit(out, args.json)
+    if not args.json:
+        _summary(result)
+    return 0 if result.resolved else 1
+
+
+def fix_json(result: FixResult) -> dict:
+    """The stable `kgym fix --json` object."""
+    keys = (
+        "bug",
+        "resolved",
+        "patch",
+        "iterations",
+        "hypotheses",
+        "tokens",
+        "cost_usd",
+        "wall_s",
+        "run_id",
+        "reason",
+    )
+    return {k: getattr(result, k) for k in keys}
+
+
+def _options(args: argparse.Namespace, s: Settings) -> FixOptions:
+    for name in ("hypotheses", "max_iterations", "max_tokens"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+    return FixOptions(
+        hypotheses=args.hypotheses,
+        max_iterations=args.max_iterations,
+        max_tokens=args.max_tokens,
+        max_wall_s=args.max_wall,
+        verify_runs=args.runs or s.verify_runs,
+        human=args.human,
+    )
+
+
+@asynccontextmanager
+async def _llm(args: argparse.Namespace, s: Settings) -> AsyncIterator[tuple[object, str]]:
+    """The chat model, and a note for the user (the offline caveat)."""
+    configured = (
+        args.base_url or s.llm_base_url or s.llm_api_key or os.environ.get("OPENAI_API_KEY")
+    )
+    if configured and not args.offline:
+        yield chat_model(s, model=args.model, base_url=args.base_url), ""
+        return
+    async with offline_server(s.home / "offline-llm.log") as url:
+        llm = chat_model(s, model=MODEL_NAME, base_url=url, max_tokens=OFFLINE_ANSWER_TOKENS)
+        yield llm, CAVEAT
+
+
+# --- live progress and review ------------------------------------------------------
+
+_SHOWN = {
+    ("reproduce", "platform.reproduce.end"): "reproduced: {title}",
+    ("localizer", "localize.end"): "localized: {candidates} suspects",
+    ("planner", "hypothesis"): "{hypothesis}: {root_cause} @ {location}",
+    ("patcher", "platform.compile_check.end"): "{hypothesis}: compile check ok={ok}",
+    ("patcher", "patch.end"): "{hypothesis}: patch touches {files}",
+    ("verifier", "platform.verify.start"): "{hypothesis}: verifying on the platform …",
+    ("verifier", "verdict"): "{hypothesis}: [bold]{outcome}[/bold] — {feedback}",
+    ("planner", "budget.spent"): "budget spent: {reason}",
+    ("finish", "result"): "done: resolved={resolved} ({reason})",
+}
+
+
+def _progress(event: dict) -> None:
+    template = _SHOWN.get((event["node"], event["event"]))
+    if template:
+        fields = {k: ("" if v is None else v) for k, v in event.items()}
+        stderr.print(f"[dim]{event['node']:>9}[/dim] " + template.format_map(_Missing(fields)))
+
+
+class _Missing(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+async def _ask_person(question: dict) -> dict:
+    stderr.rule(f"review {question['hypothesis']}: {question['root_cause']}")
+    stderr.print(question["patch"], markup=False, highlight=False)
+    while True:
+        answer = stderr.input("[a]pprove, [e]dit (give a patch file), [r]eject? ").strip().lower()
+        if answer in ("a", "approve"):
+            return {"action": "approve"}
+        if answer in ("r", "reject"):
+            return {"action": "reject"}
+        if answer in ("e", "edit"):
+            path = Path(stderr.input("edited patch file: ").strip())
+            if path.is_file():
+                return {"action": "edit", "patch": path.read_text()}
+            stderr.print(f"[red]{path}: no such file[/red]")
+
+
+def _summary(result: FixResult) -> None:
+    verdicts = ", ".join(f"{h['id']}={h['outcome']}" for h in result.hypotheses)
+    stderr.print(
+        f"{'[green]resolved' if result.resolved else '[red]not resolved'}[/] after "
+        f"{result.iterations} iteration(s) ({verdicts}); {result.tokens} tokens, "
+        f"${result.cost_usd:.4f}, {result.wall_s:.0f} s; run {result.run_id}"
+    )
+    if result.patch:
+        stderr.print(result.patch, markup=False, highlight=False)
