@@ -7,14 +7,16 @@ report of the reproduction, it returns a patch relative to the buggy tree.
 
 from __future__ import annotations
 
-import importlib
+import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
+from kgym.judge import bug_build_request
 from kgym.models import BugSpec, CrashReport
 from kgym.platform import Platform
+from kgym.settings import Settings, settings
 
 
 @dataclass
@@ -24,6 +26,7 @@ class AgentInput:
     report: CrashReport | None  # the reproduction's crash, if it crashed
     attempt: int
     run_id: str
+    settings: Settings = field(default_factory=settings)
 
 
 class AgentOutput(BaseModel):
@@ -47,27 +50,26 @@ async def noop(task: AgentInput) -> AgentOutput:
     return AgentOutput(patch="")
 
 
-# graph's entry point, tried in order: (module, function)
-KAGENT_ENTRY_POINTS = [("graph.bench", "solve"), ("graph", "solve")]
-
-
 async def kagent(task: AgentInput) -> AgentOutput:
-    """kAgent (graph/): the LangGraph repair agent."""
-    return AgentOutput.model_validate(await _kagent_entry()(task))
-
-
-def _kagent_entry() -> Callable[[AgentInput], Awaitable[object]]:
-    for module_name, function in KAGENT_ENTRY_POINTS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as e:
-            if e.name != module_name:
-                raise
-            continue
-        if hasattr(module, function):
-            return getattr(module, function)
-    tried = ", ".join(f"{m}.{f}" for m, f in KAGENT_ENTRY_POINTS)
-    raise RuntimeError(f"kagent is not available: none of {tried} exists")
+    """kAgent (graph/): the LangGraph repair agent, on the LLM of the settings."""
+    try:
+        from graph.agent import fix
+        from graph.llm import chat_model
+    except ImportError as e:
+        raise RuntimeError(f"kagent is not available: {e}") from e
+    known = None
+    if task.report is not None:
+        tree = await task.platform.checkout(bug_build_request(task.bug))
+        known = (tree, task.report)
+    result = await fix(
+        task.bug,
+        task.platform,
+        chat_model(task.settings),
+        settings=task.settings,
+        run_id=f"bench-{task.run_id}-{uuid.uuid4().hex[:6]}",
+        known=known,
+    )
+    return AgentOutput(patch=result.patch, tokens=result.tokens, cost_usd=result.cost_usd)
 
 
 AGENTS: dict[str, Agent] = {"oracle": oracle, "noop": noop, "kagent": kagent}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from bench.agents import AgentInput, get_agent
@@ -33,11 +31,3 @@ async def test_oracle_needs_a_fix() -> None:
 def test_unknown_agent() -> None:
     with pytest.raises(ValueError, match="unknown agent 'gpt'; known: oracle, noop, kagent"):
         get_agent("gpt")
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("graph.bench") is not None, reason="graph has an entry point"
-)
-async def test_kagent_says_when_graph_is_missing() -> None:
-    with pytest.raises(RuntimeError, match="kagent is not available"):
-        await get_agent("kagent")(task())
