@@ -7,6 +7,7 @@ code tools until it stops. Both return the tokens and cost they spent.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -61,7 +62,7 @@ def model_name(llm: BaseChatModel) -> str:
     return str(getattr(llm, "model_name", None) or getattr(llm, "model", None) or "")
 
 
-def usage_of(message: BaseMessage, model: str) -> Usage:
+def usage_of(message: BaseMessage, model: str, llm_s: float = 0.0) -> Usage:
     """Tokens and cost of one model answer (0 when the server does not report usage)."""
     meta = getattr(message, "usage_metadata", None) or {}
     tokens_in, tokens_out = int(meta.get("input_tokens", 0)), int(meta.get("output_tokens", 0))
@@ -70,6 +71,7 @@ def usage_of(message: BaseMessage, model: str) -> Usage:
         input_tokens=tokens_in,
         output_tokens=tokens_out,
         cost_usd=round((tokens_in * price_in + tokens_out * price_out) / 1e6, 6),
+        llm_s=round(llm_s, 3),
     )
 
 
@@ -90,8 +92,9 @@ async def structured(
 ) -> tuple[T, Usage]:
     """Ask for `schema` via function calling; raises LLMError when the answer does not parse."""
     runnable = llm.with_structured_output(schema, method="function_calling", include_raw=True)
+    started = time.monotonic()
     out = await runnable.ainvoke(list(messages))
-    usage = usage_of(out["raw"], model_name(llm))
+    usage = usage_of(out["raw"], model_name(llm), time.monotonic() - started)
     if out.get("parsed") is None:
         error = out.get("parsing_error") or "no function call in the answer"
         raise LLMError(f"{schema.__name__}: {error}")
@@ -114,8 +117,9 @@ async def tool_loop(
     usage = zero_usage()
     model = model_name(llm)
     for _ in range(max_steps):
+        started = time.monotonic()
         answer = await bound.ainvoke(messages)
-        usage = add_usage(usage, usage_of(answer, model))
+        usage = add_usage(usage, usage_of(answer, model, time.monotonic() - started))
         messages.append(answer)
         calls = answer.tool_calls if isinstance(answer, AIMessage) else []
         if not calls:

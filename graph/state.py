@@ -68,6 +68,7 @@ class Usage(TypedDict):
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    llm_s: float  # wall time spent waiting for the model
 
 
 def add_usage(a: Usage | None, b: Usage | None) -> Usage:
@@ -78,11 +79,12 @@ def add_usage(a: Usage | None, b: Usage | None) -> Usage:
         input_tokens=a["input_tokens"] + b["input_tokens"],
         output_tokens=a["output_tokens"] + b["output_tokens"],
         cost_usd=round(a["cost_usd"] + b["cost_usd"], 6),
+        llm_s=round(a.get("llm_s", 0.0) + b.get("llm_s", 0.0), 3),
     )
 
 
 def zero_usage() -> Usage:
-    return Usage(input_tokens=0, output_tokens=0, cost_usd=0.0)
+    return Usage(input_tokens=0, output_tokens=0, cost_usd=0.0, llm_s=0.0)
 
 
 def merge_hypotheses(

@@ -79,7 +79,11 @@ async def verifier_node(task: PatchTask, runtime: Runtime[Deps]) -> dict:
                     run_id=deps.run_id,
                 )
                 out.update(
-                    resolved=verdict.resolved, title=verdict.title, platform_s=verdict.duration_s
+                    resolved=verdict.resolved,
+                    title=verdict.title,
+                    platform_s=verdict.duration_s,
+                    build_s=verdict.build.duration_s if verdict.build else 0.0,
+                    vm_s=sum((r.boot_s or 0.0) + (r.run_s or 0.0) for r in verdict.run_results),
                 )
             outcome, feedback = classify(verdict)
             h.update(
