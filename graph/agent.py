@@ -130,13 +130,13 @@ async def _drive(state: State | None, deps: Deps, reviewer: Reviewer | None) -> 
             answers = {i.id: await reviewer(i.value) for i in snapshot.interrupts}
             step = Command(resume=answers)
         result = to_result(deps, snapshot.values, paused=bool(snapshot.interrupts))
+    usage = snapshot.values.get("usage") or zero_usage()
     deps.tracer.event(
         "agent",
         "run.end",
         resolved=result.resolved,
         reason=result.reason,
-        input_tokens=result.tokens,
-        cost_usd=result.cost_usd,
+        **usage,
         duration_s=result.wall_s,
     )
     return result

@@ -8,11 +8,11 @@ this test reads the bug's fix.patch; the agent's inputs must not contain it.
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
-from scripted import ScriptedChatModel, Turn, call, say
+from agent_testkit import DEMO, demo_edits, demo_script, hunks_as_edits
+from scripted import ScriptedChatModel
 
 from bench.suites import resolve_bug
 from graph.agent import fix
@@ -23,76 +23,12 @@ from kgym.settings import settings
 
 pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600)]
 
-DEMO = "kbench-6.1/mpol-parse-str"
-FILE = "mm/mempolicy.c"
-
-
-def hunks_as_edits(patch: str) -> list[dict]:
-    """Each hunk of a unified diff as an edit_file call (old side -> new side)."""
-    edits = []
-    for hunk in re.split(r"^@@.*@@.*\n", patch, flags=re.MULTILINE)[1:]:
-        lines = hunk.splitlines(keepends=True)
-        old = "".join(line[1:] for line in lines if line[:1] in " -")
-        new = "".join(line[1:] for line in lines if line[:1] in " +")
-        edits.append({"path": FILE, "search": old, "replace": new})
-    return edits
-
-
-def script_for(right_edits: list[dict]):
-    patches = {
-        "wrong": [
-            {
-                "path": FILE,
-                "search": " * Simple NUMA memory policy for the Linux kernel.",
-                "replace": " * Simple NUMA memory policy for the Linux kernel (kgym).",
-            }
-        ],
-        "broken": [
-            {
-                "path": FILE,
-                "search": "\tint err = 1, mode;\n\n\tif (nodelist) {",
-                "replace": "\tint err = 1, mode\n\n\tif (nodelist) {",
-            }
-        ],
-        "right": right_edits,
-    }
-    ideas = {"i1h1": "wrong", "i1h2": "broken", "i1h3": "right"}
-
-    def script(turn: Turn):
-        if turn.node == "localizer":
-            return call(
-                "Localization",
-                suspects=[
-                    {"file": FILE, "function": "mpol_parse_str", "reason": "writes out of bounds"}
-                ],
-            )
-        if turn.node == "planner":
-            return call(
-                "Plan",
-                hypotheses=[
-                    {
-                        "root_cause": f"{kind} idea",
-                        "location": f"{FILE}:mpol_parse_str()",
-                        "fix_idea": kind,
-                    }
-                    for kind in ("wrong", "broken", "right")
-                ],
-            )
-        kind = ideas[turn.hypothesis]
-        edits = patches[kind]
-        if turn.step == 0:
-            return call("find_definition", symbol="mpol_parse_str", path="mm")
-        if turn.step <= len(edits):
-            return call("edit_file", **edits[turn.step - 1])
-        return say(f"{kind} patch done")
-
-    return script
-
 
 async def test_three_hypotheses_in_parallel_on_the_real_platform():
     bug = resolve_bug(DEMO)
     fix_patch = bug.read("fix.patch")  # the test may know the answer
-    llm = ScriptedChatModel(script=script_for(hunks_as_edits(fix_patch)))
+    kinds = ["wrong", "broken", "right"]
+    llm = ScriptedChatModel(script=demo_script(kinds, demo_edits(hunks_as_edits(fix_patch))))
     run_id = f"e2e-{uuid.uuid4().hex[:8]}"
     async with LocalPlatform() as platform:
         result = await fix(
