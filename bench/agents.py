@@ -7,16 +7,13 @@ report of the reproduction, it returns a patch relative to the buggy tree.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from kgym.judge import bug_build_request
 from kgym.models import BugSpec, CrashReport
 from kgym.platform import Platform
-from kgym.settings import Settings, settings
 
 
 @dataclass
@@ -26,7 +23,6 @@ class AgentInput:
     report: CrashReport | None  # the reproduction's crash, if it crashed
     attempt: int
     run_id: str
-    settings: Settings = field(default_factory=settings)
 
 
 class AgentOutput(BaseModel):
@@ -51,25 +47,12 @@ async def noop(task: AgentInput) -> AgentOutput:
 
 
 async def kagent(task: AgentInput) -> AgentOutput:
-    """kAgent (graph/): the LangGraph repair agent, on the LLM of the settings."""
+    """kAgent (graph/): the LangGraph repair agent, through `graph.bench.solve`."""
     try:
-        from graph.agent import fix
-        from graph.llm import chat_model
+        from graph.bench import solve
     except ImportError as e:
         raise RuntimeError(f"kagent is not available: {e}") from e
-    known = None
-    if task.report is not None:
-        tree = await task.platform.checkout(bug_build_request(task.bug))
-        known = (tree, task.report)
-    result = await fix(
-        task.bug,
-        task.platform,
-        chat_model(task.settings),
-        settings=task.settings,
-        run_id=f"bench-{task.run_id}-{uuid.uuid4().hex[:6]}",
-        known=known,
-    )
-    return AgentOutput(patch=result.patch, tokens=result.tokens, cost_usd=result.cost_usd)
+    return AgentOutput.model_validate(await solve(task))
 
 
 AGENTS: dict[str, Agent] = {"oracle": oracle, "noop": noop, "kagent": kagent}

@@ -54,7 +54,7 @@ async def run_attempt(
                 report = next(
                     (r.report for r in repro.run_results if r.report and r.report.crashed), None
                 )
-            out = await solve(AgentInput(bug, platform, report, attempt, run_id, config))
+            out = await solve(AgentInput(bug, platform, report, attempt, run_id))
             result.patch, result.tokens, result.cost_usd = out.patch, out.tokens, out.cost_usd
             verdict = await judge.verify(
                 platform, bug, out.patch, runs=config.verify_runs, run_id=run_id

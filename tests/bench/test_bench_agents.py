@@ -31,3 +31,10 @@ async def test_oracle_needs_a_fix() -> None:
 def test_unknown_agent() -> None:
     with pytest.raises(ValueError, match="unknown agent 'gpt'; known: oracle, noop, kagent"):
         get_agent("gpt")
+
+
+async def test_kagent_goes_through_graph_entry_point() -> None:
+    """With no crash to repair, kAgent answers an empty patch without calling a model."""
+    pytest.importorskip("graph.bench")
+    out = await get_agent("kagent")(task())
+    assert (out.patch, out.tokens, out.cost_usd) == ("", 0, 0.0)
