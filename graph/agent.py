@@ -12,7 +12,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -175,7 +174,3 @@ def to_result(deps: Deps, values: dict, paused: bool = False) -> FixResult:
         run_id=deps.run_id,
         reason=reason,
     )
-
-
-def run_dir_of(settings: Settings, run_id: str) -> Path:
-    return settings.runs_dir / run_id

@@ -30,8 +30,12 @@ def sections(node: str) -> dict[str, Template]:
 
 
 def render(node: str, section: str, **values: object) -> str:
+    """One section of `prompts/<node>.md` with `values` filled in."""
+    template = sections(node).get(section)
+    if template is None:
+        raise ValueError(f"prompts/{node}.md: no section '=== {section} ==='")
     try:
-        return sections(node)[section].substitute({k: str(v) for k, v in values.items()})
+        return template.substitute({k: str(v) for k, v in values.items()})
     except KeyError as e:
         raise ValueError(f"prompts/{node}.md [{section}]: no value for {e}") from None
 

@@ -125,8 +125,9 @@ class Workspace:
         for dirpath, dirnames, filenames in os.walk(top):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
             for name in sorted(filenames):
-                if name.endswith(suffixes):
-                    yield str((Path(dirpath) / name).relative_to(self.root))
+                f = Path(dirpath) / name
+                if name.endswith(suffixes) and f.resolve().is_relative_to(self.root):
+                    yield str(f.relative_to(self.root))
 
     # --- editing ------------------------------------------------------------------
 

@@ -269,3 +269,33 @@ async def test_finish_reports_the_stop_reason(bug, settings):
         "hypothesis": None,
         "reason": "3 iterations done",
     }
+
+
+def test_every_prompt_renders_from_its_file():
+    from graph import prompts
+
+    for node in ("planner", "localizer", "patcher"):
+        text = prompts.render(node, "system")
+        assert text and "$" not in text
+    with pytest.raises(ValueError, match="no value for 'title'"):
+        prompts.render("planner", "user")
+    with pytest.raises(ValueError, match="no section"):
+        prompts.render("planner", "nope")
+
+
+def test_workspace_diff_applies_with_patch(tree, tmp_path):
+    import shutil
+    import subprocess
+
+    ws = Workspace(tree, tmp_path / "scratch")
+    ws.edit("mm/opt.c", "\treturn 0;\n}", "\treturn -1;\n}")
+    ws.edit("mm/opt.h", "\tint mode;", "\tlong mode;")
+    copy = tmp_path / "copy"
+    shutil.copytree(tree, copy)
+    done = subprocess.run(
+        ["patch", "-p1", "-F0"], input=ws.diff(), cwd=copy, text=True, capture_output=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "\treturn -1;" in (copy / "mm" / "opt.c").read_text()
+    assert ws.changed_files() == ["mm/opt.c", "mm/opt.h"]
+    assert (tree / "mm" / "opt.h").read_text().count("int mode") == 1  # tree untouched
