@@ -181,6 +181,11 @@ class Pool:
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", run_id)[:80] or "run"
         return self.settings.runs_dir / name / uuid.uuid4().hex[:8]
 
+    def counts(self) -> dict[str, int]:
+        """How many VMs are alive, idle and leased right now."""
+        live, idle = len(self._vms), len(self._idle)
+        return {"live": live, "idle": idle, "leased": live - idle}
+
     async def close(self) -> None:
         """Kill every VM (idle or leased); the pool cannot be used afterwards."""
         self._closed = True

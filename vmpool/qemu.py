@@ -21,7 +21,7 @@ from vmpool.image import GuestImage
 
 CMDLINE = (
     "console=ttyS0 earlyprintk=serial nokaslr panic_on_warn=1 panic=-1 oops=panic "
-    "random.trust_cpu=on pci=noacpi"
+    "random.trust_cpu=on pci=noacpi printk.time=1"
 )
 GUEST_UP = b"kgym-guest: network up"
 _SSH_RETRY_S = 10.0  # try SSH this often even before the guest says its network is up
@@ -77,6 +77,7 @@ class Vm:
         self.reusable = True  # cleared by anyone who leaves the guest in an unknown state
         self.kernel_key: tuple[object, ...] = ()  # set by the pool: which kernel this runs
         self.runs = 0  # reproducer runs so far (the pool counts)
+        self.leak_baseline = False  # kmemleak: leaks from boot scanned and cleared
         self._pump: asyncio.Task[None] | None = None
         self._conn: asyncssh.SSHClientConnection | None = None
 
@@ -163,7 +164,7 @@ class Vm:
                     await self.ssh(min(_CONNECT_TIMEOUT_S, deadline - now))
                     break
         self.boot_s = time.monotonic() - self._started
-        if contains_crash(self.console.data):
+        if contains_crash(self.console.since(0)):
             raise BootError(
                 RunOutcome.BOOT_FAILURE, "the kernel reported a crash during boot", self.console
             )
@@ -175,7 +176,7 @@ class Vm:
             return BootError(RunOutcome.INFRA_ERROR, f"QEMU failed: {err[-1000:]}", self.console)
         if not self.console.data:
             return BootError(RunOutcome.BOOT_FAILURE, f"QEMU rejected the kernel: {err}", None)
-        what = "crashed" if contains_crash(self.console.data) else "stopped"
+        what = "crashed" if contains_crash(self.console.since(0)) else "stopped"
         return BootError(
             RunOutcome.BOOT_FAILURE, f"the kernel {what} during boot (QEMU exited)", self.console
         )
@@ -198,6 +199,8 @@ class Vm:
                 client_keys=[str(self.image.client_key)],
                 known_hosts=([host_key], [], []),
                 server_host_key_algs=["ssh-ed25519"],
+                config=[],  # not the user's ~/.ssh/config
+                agent_path=None,
                 connect_timeout=timeout_s,
                 keepalive_interval=0,
             )

@@ -145,20 +145,23 @@ class _Run:
     async def __call__(self) -> Result:
         try:
             return await self._steps()
-        except (OSError, asyncssh.Error, TimeoutError) as e:
+        except (ConnectionError, asyncssh.Error, TimeoutError) as e:
             return await self.lost(f"SSH failed: {type(e).__name__}: {e}")
 
     async def _steps(self) -> Result:
-        setup = (
-            f"cat > {GUEST_PATH} && chmod +x {GUEST_PATH} && "
-            f"if [ -e {KMEMLEAK} ]; then echo scan > {KMEMLEAK}; echo clear > {KMEMLEAK}; fi"
-        )
+        setup = f"cat > {GUEST_PATH} && chmod +x {GUEST_PATH}"
+        if not self.vm.leak_baseline:  # what boot leaked is not the reproducer's fault
+            setup += (
+                f"; if [ -e {KMEMLEAK} ]; then echo scan > {KMEMLEAK}; echo clear > {KMEMLEAK}; fi"
+            )
         task, event = await self.command(setup, COPY_TIMEOUT_S, input=self.prepared.data)
         if event is Event.CRASH:
             return await self.crashed()
         if event is not Event.DONE or task.result().exit_status != 0:
             return await self.lost(f"copying the reproducer failed ({event.value})")
+        self.vm.leak_baseline = True
 
+        self.output.parent.mkdir(parents=True, exist_ok=True)
         with self.output.open("ab") as out:
             for i in range(1, self.spec.repeats + 1):
                 task, event = await self.command(f"cd /tmp && {self.prepared.command}",
