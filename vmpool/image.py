@@ -79,8 +79,9 @@ def _inputs() -> list[Path]:
 
 def digest(inputs: list[Path]) -> str:
     h = hashlib.sha256(FORMAT.encode())
-    for p in inputs:
-        h.update(str(p).encode() + b"\0" + p.read_bytes())
+    for p in inputs:  # guest files by name: the same image from any checkout
+        name = p.name if p.parent == GUEST_FILES else str(p)
+        h.update(name.encode() + b"\0" + p.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -98,9 +98,10 @@ class _Watch:
             return True
         return False
 
-    async def settle(self) -> None:
-        """Give a late report a moment to start after the reproducer returned."""
-        deadline = time.monotonic() + SETTLE_S
+    async def settle(self, already_s: float) -> None:
+        """Give a late report SETTLE_S to start after the reproducer returned
+        (`already_s` of which have passed)."""
+        deadline = time.monotonic() + SETTLE_S - already_s
         while time.monotonic() < deadline and not self.crashed() and not self.vm.exited:
             await asyncio.sleep(_POLL_S)
 
@@ -196,9 +197,10 @@ class _Run:
             f"if [ -e {KMEMLEAK} ]; then echo scan > {KMEMLEAK}; sleep 5; "
             f"echo scan > {KMEMLEAK}; cat {KMEMLEAK}; fi"
         )
+        started = time.monotonic()
         task, event = await self.command(scan, KMEMLEAK_TIMEOUT_S)
         if event is Event.DONE:
-            await self.watch.settle()
+            await self.watch.settle(time.monotonic() - started)
         if event is Event.CRASH or self.watch.crashed():
             return await self.crashed()
         if event is Event.LOST:
