@@ -57,6 +57,8 @@ async def prepare(spec: ReproducerSpec, directory: str, cache_dir: Path) -> Prep
     source = Path(directory) / spec.file
     if not source.is_file():
         raise ReproducerError(f"{source}: reproducer file not found")
+    if source.stat().st_size == 0:
+        raise ReproducerError(f"{source}: reproducer file is empty")
     if spec.repeats < 1 or spec.timeout_s <= 0:
         raise ReproducerError(f"{source}: repeats must be >= 1 and timeout_s > 0")
     path = await compile_c(source, cache_dir) if spec.type == "c" else source

@@ -43,6 +43,9 @@ async def test_shell_reproducer_runs_with_sh(tmp_path) -> None:
 async def test_missing_file_and_bad_spec_are_clear_errors(tmp_path) -> None:
     with pytest.raises(ReproducerError, match="nothere.c: reproducer file not found"):
         await prepare(ReproducerSpec(type="c", file="nothere.c"), str(tmp_path), tmp_path)
+    (tmp_path / "empty.sh").write_text("")
+    with pytest.raises(ReproducerError, match="empty.sh: reproducer file is empty"):
+        await prepare(ReproducerSpec(type="sh", file="empty.sh"), str(tmp_path), tmp_path)
     (tmp_path / "r.sh").write_text("true\n")
     with pytest.raises(ReproducerError, match="repeats"):
         await prepare(ReproducerSpec(type="sh", file="r.sh", repeats=0), str(tmp_path), tmp_path)
