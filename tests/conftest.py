@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 
@@ -38,11 +39,12 @@ async def demo_kernel(demo_bug):
     return result.artifacts
 
 
-def _our_qemus() -> list[str]:
-    """QEMU processes started from kgym's images, still alive."""
-    from kgym.settings import settings
+SESSION_TAG = f"KGYM_TEST_SESSION={uuid.uuid4().hex}"
+os.environ["KGYM_TEST_SESSION"] = SESSION_TAG.split("=", 1)[1]  # QEMUs inherit it
 
-    marker = str(settings().home)
+
+def _our_qemus() -> list[str]:
+    """QEMU processes started by this test session (they carry its tag), still alive."""
     found = []
     for proc in os.listdir("/proc"):
         if not proc.isdigit():
@@ -50,17 +52,20 @@ def _our_qemus() -> list[str]:
         try:
             with open(f"/proc/{proc}/cmdline", "rb") as f:
                 argv = f.read().split(b"\0")
+            if not argv or b"qemu-system" not in argv[0]:
+                continue
+            with open(f"/proc/{proc}/environ", "rb") as f:
+                if SESSION_TAG.encode() not in f.read().split(b"\0"):
+                    continue
         except OSError:
             continue
-        if argv and b"qemu-system" in argv[0] and marker.encode() in b" ".join(argv):
-            found.append(f"pid {proc}: {b' '.join(argv)[:200].decode(errors='replace')}")
+        found.append(f"pid {proc}: {b' '.join(argv)[:200].decode(errors='replace')}")
     return found
 
 
 @pytest.fixture(scope="session", autouse=True)
 def no_qemu_left_behind():
     """After the suite, no QEMU process of ours is left (every path reaps its VMs)."""
-    before = set(_our_qemus())
     yield
-    left = [p for p in _our_qemus() if p not in before]
+    left = _our_qemus()
     assert not left, f"QEMU processes left after the tests: {left}"

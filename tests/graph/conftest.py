@@ -12,12 +12,6 @@ from kgym.models import BugSpec, CrashReport, Frame
 from kgym.settings import Settings
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "offline_llm: needs the offline-llm extra (llama.cpp server + a small model)"
-    )
-
-
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     root = tmp_path / "tree"
