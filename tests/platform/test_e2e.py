@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,30 +18,10 @@ from kgym.platform import LocalPlatform
 pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600)]
 
 DEMO = "kbench-6.1/mpol-parse-str"
-
-# Changes a comment in the right file: builds, boots, and leaves the bug in place.
-WRONG_PATCH = """\
---- a/mm/mempolicy.c
-+++ b/mm/mempolicy.c
-@@ -2992,6 +2992,7 @@ int mpol_parse_str(char *str, struct mem
- 	char *flags = strchr(str, '=');
- 	int err = 1, mode;
- 
-+	/* kgym: a patch that changes nothing */
- 	if (nodelist) {
- 		/* NUL-terminate mode or flags string */
- 		*nodelist++ = '\\0';
-"""
-
-NON_APPLYING_PATCH = """\
---- a/mm/mempolicy.c
-+++ b/mm/mempolicy.c
-@@ -10,3 +10,3 @@
- this context
--does not exist
-+in mempolicy.c
- anywhere
-"""
+PATCHES = Path(__file__).parent / "patches"
+# A comment in the right function: builds, boots, and leaves the bug in place.
+WRONG_PATCH = (PATCHES / "wrong.patch").read_text()
+NON_APPLYING_PATCH = (PATCHES / "non-applying.patch").read_text()
 
 
 @pytest.fixture(scope="module")
