@@ -1,19 +1,13 @@
-"""Fixtures for vmpool tests: the kernel to boot (one place, to be replaced by a build)."""
+"""Fixtures for vmpool tests: the kernel to boot."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-MANUAL_BZIMAGE = Path.home() / ".cache/kgym/trees/manual/build/arch/x86/boot/bzImage"
-
 
 @pytest.fixture(scope="session")
-def test_kernel() -> Path:
-    """A bzImage built from the base config: $KGYM_TEST_BZIMAGE, else the manual build."""
-    path = Path(os.environ.get("KGYM_TEST_BZIMAGE") or MANUAL_BZIMAGE)
-    if not path.is_file():
-        pytest.skip(f"no test kernel at {path} (set KGYM_TEST_BZIMAGE to a base-config bzImage)")
-    return path
+def test_kernel(demo_kernel) -> Path:
+    """A bzImage of the base config: the demo bug's kernel, built through the build cache."""
+    return Path(demo_kernel.bzimage)
