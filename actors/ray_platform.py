@@ -17,6 +17,7 @@ from actors.build_cache.actor import BuildCacheActor
 from actors.crash_parser.actor import CrashParserActor
 from actors.vm_pool import VmPoolActor
 from kgym.models import BuildRequest, BuildResult, CrashReport, RunRequest, RunResult
+from kgym.settings import Settings
 
 NAMESPACE = "kgym"
 
@@ -27,10 +28,11 @@ def init_ray() -> None:
         ray.init(address=os.environ.get("RAY_ADDRESS"), namespace=NAMESPACE)
 
 
-def _named(actor_class, name: str, **options):
+def _named(actor_class, name: str, *args, **options):
+    """The cluster's actor called `name`, created with `args` if there is none yet."""
     return actor_class.options(
         name=name, namespace=NAMESPACE, get_if_exists=True, lifetime="detached", **options
-    ).remote()
+    ).remote(*args)
 
 
 class RayPlatform:
@@ -40,13 +42,13 @@ class RayPlatform:
         self.builds, self.vms, self.parser = builds, vms, parser
 
     @classmethod
-    def connect(cls) -> RayPlatform:
-        """Find (or start) the platform's actors on the current cluster."""
+    def connect(cls, settings: Settings | None = None) -> RayPlatform:
+        """Find (or start, with `settings`) the platform's actors on the current cluster."""
         init_ray()
-        builds = _named(BuildCacheActor, "kgym-build-cache")
+        builds = _named(BuildCacheActor, "kgym-build-cache", settings)
         node = ray.get(builds.node_id.remote())
         same_node = NodeAffinitySchedulingStrategy(node_id=node, soft=False)
-        vms = _named(VmPoolActor, "kgym-vm-pool", scheduling_strategy=same_node)
+        vms = _named(VmPoolActor, "kgym-vm-pool", settings, scheduling_strategy=same_node)
         parser = _named(CrashParserActor, "kgym-crash-parser", scheduling_strategy=same_node)
         return cls(builds, vms, parser)
 

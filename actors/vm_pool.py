@@ -5,6 +5,7 @@ from __future__ import annotations
 import ray
 
 from kgym.models import RunRequest, RunResult
+from kgym.settings import Settings
 from vmpool import Pool
 
 
@@ -12,8 +13,8 @@ from vmpool import Pool
 class VmPoolActor:
     """Runs reproducers in VMs on its node; concurrent calls share the pool's VMs."""
 
-    def __init__(self) -> None:
-        self.pool = Pool()
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.pool = Pool(settings)
 
     async def run(self, request: RunRequest) -> RunResult:
         return await self.pool.run(request)

@@ -19,12 +19,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from actors.ray_platform import RayPlatform
 from bench.agents import AgentInput, get_agent
 from bench.results import AttemptResult, BadLine, VerdictSummary, append_result, load_results
 from bench.suites import load_suite
 from kgym import judge
 from kgym.models import BugSpec, CrashReport
-from kgym.platform import LocalPlatform, Platform
+from kgym.platform import Platform
 from kgym.settings import Settings, settings
 
 RESULTS = "results.jsonl"
@@ -32,9 +33,8 @@ RESULTS = "results.jsonl"
 
 @asynccontextmanager
 async def platform_for_task(config: Settings) -> AsyncIterator[Platform]:
-    """The platform one attempt uses (the one place to switch to actor handles)."""
-    async with LocalPlatform(config) as platform:
-        yield platform
+    """The platform's actors, shared by every attempt on the cluster (created on first use)."""
+    yield RayPlatform.connect(config)
 
 
 async def run_attempt(
