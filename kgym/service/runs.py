@@ -1,0 +1,174 @@
+"""Agent runs on disk: find them, summarise them, follow their trace as it grows.
+
+A run is a directory `<runs_dir>/<run_id>/` with `events.jsonl` (graph/trace.py),
+`run.json` and `checkpoints.sqlite` (graph/agent.py). Directories without
+`events.jsonl` (VM scratch dirs) are not runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+FINAL_EVENT = ("agent", "run.end")  # (node, event) of the last event graph/agent.py writes
+STALE_S = 3600.0  # a run with no event for this long, and no end, is not running any more
+POLL_S = 0.3
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+
+
+def check_run_id(run_id: str) -> str:
+    """`run_id` if it names a run directory (no `/`, no `..`); ValueError otherwise."""
+    if not RUN_ID.fullmatch(run_id) or ".." in run_id:
+        raise ValueError(f"{run_id!r} is not a run id (letters, digits, '.', '_', '-'; no '..')")
+    return run_id
+
+
+def is_final(event: dict) -> bool:
+    return (event.get("node"), event.get("event")) == FINAL_EVENT
+
+
+def parse_line(line: str) -> dict:
+    """One trace line as an event; an unreadable line becomes an `unreadable` event."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        return {"node": "?", "event": "unreadable", "line": line[:500]}
+    return event
+
+
+def read_events(run_dir: Path) -> list[dict]:
+    """The complete lines of a run's trace, in order (a half-written last line is left out)."""
+    try:
+        text = (run_dir / "events.jsonl").read_text(errors="replace")
+    except FileNotFoundError:
+        return []
+    complete, _, _ = text.rpartition("\n")
+    return [parse_line(line) for line in complete.splitlines() if line.strip()]
+
+
+def run_dirs(runs_dir: Path) -> list[Path]:
+    """Directories under `runs_dir` that hold a trace."""
+    if not runs_dir.is_dir():
+        return []
+    return [p for p in runs_dir.iterdir() if (p / "events.jsonl").is_file()]
+
+
+def read_meta(run_dir: Path) -> dict:
+    """`run.json` (what was asked), or {} when missing or unreadable."""
+    try:
+        meta = json.loads((run_dir / "run.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def summarize(run_dir: Path, events: list[dict], running: bool | None = None) -> dict[str, Any]:
+    """A run at a glance. `running` overrides the status guess (the service knows its jobs)."""
+    meta = read_meta(run_dir)
+    start = next((e for e in events if e.get("event") in ("run.start", "run.resume")), None)
+    end = next((e for e in reversed(events) if is_final(e)), None)
+    last = events[-1] if events else None
+    counted = [end] if end else events
+    input_tokens = sum(int(e.get("input_tokens") or 0) for e in counted)
+    output_tokens = sum(int(e.get("output_tokens") or 0) for e in counted)
+    return {
+        "run_id": run_dir.name,
+        "bug": meta.get("bug") or (start or {}).get("bug"),
+        "model": meta.get("model") or (start or {}).get("model"),
+        "options": meta.get("options"),
+        "started": (start or last or {}).get("ts"),
+        "last_event": _brief(last),
+        "events": len(events),
+        "status": _status(run_dir, last, end, running),
+        "resolved": end.get("resolved") if end else None,
+        "reason": end.get("reason") if end else None,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "tokens": input_tokens + output_tokens,
+        "cost_usd": round(sum(float(e.get("cost_usd") or 0.0) for e in counted), 6),
+        "duration_s": end.get("duration_s") if end else None,
+    }
+
+
+def _brief(event: dict | None) -> dict | None:
+    if event is None:
+        return None
+    return {k: event.get(k) for k in ("node", "event", "hypothesis", "ts")}
+
+
+def _status(run_dir: Path, last: dict | None, end: dict | None, running: bool | None) -> str:
+    """finished (its end event is there), running, or stopped (died, was cancelled, or stale)."""
+    if end:
+        return "finished"
+    if running is not None:
+        return "running" if running else "stopped"
+    if last and last.get("error"):
+        return "stopped"  # a span raised: the run ended with that exception
+    mtime = (run_dir / "events.jsonl").stat().st_mtime
+    return "stopped" if time.time() - mtime > STALE_S else "running"
+
+
+def list_runs(runs_dir: Path, running: Callable[[str], bool | None] = lambda _: None) -> list[dict]:
+    """Every run's summary, newest first."""
+    runs = [summarize(d, read_events(d), running(d.name)) for d in run_dirs(runs_dir)]
+    return sorted(runs, key=lambda r: r["started"] or 0.0, reverse=True)
+
+
+def read_hypotheses(run_dir: Path, run_id: str) -> list[dict]:
+    """The hypotheses in the run's latest LangGraph checkpoint (with their patches), or []."""
+    path = run_dir / "checkpoints.sqlite"
+    if not path.is_file():
+        return []
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    try:
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
+            found = SqliteSaver(conn).get_tuple({"configurable": {"thread_id": run_id}})
+    except Exception:  # a checkpoint being written or from another version: show none
+        return []
+    if found is None:
+        return []
+    return list(found.checkpoint.get("channel_values", {}).get("hypotheses") or [])
+
+
+async def follow(
+    path: Path, done: Callable[[], bool] = lambda: False, poll_s: float = POLL_S
+) -> AsyncIterator[dict]:
+    """The events of `path`: those already there, then each new line as it is appended.
+
+    Ends after the run's final event, or when `done()` says no more lines will
+    come and the file is drained. A missing file is waited for.
+    """
+    offset, partial = 0, b""
+    while True:
+        finished = done()  # asked before reading, so lines written meanwhile are not lost
+        chunk = await asyncio.to_thread(_read_from, path, offset)
+        offset += len(chunk)
+        *lines, partial = (partial + chunk).split(b"\n")
+        for raw in lines:
+            if raw.strip():
+                event = parse_line(raw.decode(errors="replace"))
+                yield event
+                if is_final(event):
+                    return
+        if finished:
+            return
+        await asyncio.sleep(poll_s)
+
+
+def _read_from(path: Path, offset: int) -> bytes:
+    try:
+        with path.open("rb") as f:
+            f.seek(offset)
+            return f.read()
+    except FileNotFoundError:
+        return b""
