@@ -20,6 +20,7 @@ from graph.llm import chat_model
 from graph.state import FixResult
 from kgym.commands.common import add_platform_arguments, emit, fail, load_bug, open_platform, stderr
 from kgym.offline_llm import CAVEAT, MODEL_NAME, OfflineLLMUnavailable, offline_server
+from kgym.service.runs import check_run_id
 from kgym.settings import Settings, settings
 
 OFFLINE_ANSWER_TOKENS = 512
@@ -67,12 +68,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="pause before verifying each patch: approve, edit or reject it",
     )
     parser.add_argument("--resume", metavar="RUN_ID", help="go on with an earlier run of BUG")
+    parser.add_argument(
+        "--run-id", help="the new run's id (default: fix-BUG-TIME-RANDOM); must not exist yet"
+    )
 
 
 async def run(args: argparse.Namespace) -> int:
     try:
         bug = load_bug(args.bug)
         options = _options(args, settings())
+        if args.run_id:
+            _check_new_run_id(args, settings())
     except ValueError as e:
         return fail(str(e), args.json, bug=args.bug)
     reviewer = _ask_person if args.human else None
@@ -88,7 +94,13 @@ async def run(args: argparse.Namespace) -> int:
                     )
                 else:
                     result = await fix(
-                        bug, platform, llm, options, listeners=listeners, reviewer=reviewer
+                        bug,
+                        platform,
+                        llm,
+                        options,
+                        run_id=args.run_id,
+                        listeners=listeners,
+                        reviewer=reviewer,
                     )
     except (OfflineLLMUnavailable, ValueError) as e:
         return fail(str(e), args.json, bug=bug.id)
@@ -130,6 +142,14 @@ def _options(args: argparse.Namespace, s: Settings) -> FixOptions:
         verify_runs=args.runs or s.verify_runs,
         human=args.human,
     )
+
+
+def _check_new_run_id(args: argparse.Namespace, s: Settings) -> None:
+    check_run_id(args.run_id)
+    if args.resume:
+        raise ValueError("--run-id names a new run; --resume goes on with an old one: give one")
+    if (s.runs_dir / args.run_id).exists():
+        raise ValueError(f"run {args.run_id!r} exists already ({s.runs_dir / args.run_id})")
 
 
 @asynccontextmanager
