@@ -22,6 +22,7 @@ COMMANDS = {
     "fix": "run the repair agent on a bug",
     "bench": "kBench records, suites, benchmark runs and reports",
     "serve": "REST API and live trace viewer",
+    "trace": "show an agent run's trace events",
 }
 
 
