@@ -181,6 +181,8 @@ class _Run:
         await self.watch.settle(0.0)
         if self.watch.crashed():
             return await self.crashed()
+        if self.vm.exited:
+            return await self.lost("the guest went down after the reproducer returned")
         return self.result(RunOutcome.NO_CRASH)
 
     async def timed_out(self, i: int) -> Result:
