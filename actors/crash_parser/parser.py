@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from pathlib import Path
 
 from actors.crash_parser import extract
@@ -65,10 +66,12 @@ def frames_of(report: str) -> list[Frame]:
 
 
 class CrashParser:
-    """Parses console logs; keeps one symboliser per vmlinux."""
+    """Parses console logs; keeps a symboliser (an addr2line process) for each of the
+    `max_symbolizers` most recently used vmlinux files."""
 
-    def __init__(self) -> None:
-        self._symbolizers: dict[str, Symbolizer] = {}
+    def __init__(self, max_symbolizers: int = 4) -> None:
+        self._symbolizers: OrderedDict[str, Symbolizer] = OrderedDict()
+        self._max_symbolizers = max_symbolizers
 
     def parse(self, log_data: str | bytes, vmlinux: str | None = None) -> CrashReport:
         """Read a console log the way syzbot does. Never raises: on an internal error the
@@ -95,16 +98,23 @@ class CrashParser:
 
     def _symbolize(self, report: CrashReport, prefix: str, body: str, vmlinux: str) -> None:
         try:
-            symbolizer = self._symbolizers.get(vmlinux)
-            if symbolizer is None:
-                symbolizer = self._symbolizers[vmlinux] = Symbolizer(vmlinux)
-            body = symbolizer.symbolize_report(body)
+            body = self._symbolizer(vmlinux).symbolize_report(body)
         except SymbolizeError as e:
             log.warning("crash_parser.symbolize_failed", vmlinux=vmlinux, error=str(e))
             return
         report.report = prefix + body
         report.frames = frames_of(body)
         report.guilty_file = guilty_file(report.title or "", body)
+
+    def _symbolizer(self, vmlinux: str) -> Symbolizer:
+        """The symboliser of `vmlinux`; the least recently used one beyond the cap closes."""
+        if vmlinux in self._symbolizers:
+            self._symbolizers.move_to_end(vmlinux)
+            return self._symbolizers[vmlinux]
+        symbolizer = self._symbolizers[vmlinux] = Symbolizer(vmlinux)
+        while len(self._symbolizers) > self._max_symbolizers:
+            self._symbolizers.popitem(last=False)[1].close()
+        return symbolizer
 
     def close(self) -> None:
         for symbolizer in self._symbolizers.values():

@@ -126,3 +126,22 @@ def test_bad_vmlinux(tmp_path):
     log = "[ 1.0] WARNING: CPU: 0 PID: 1 at a.c:1 f+0x1/0x2\n"
     report = CrashParser().parse(log, str(junk))
     assert report.crashed and report == CrashParser().parse(log)
+
+
+def test_symbolizers_are_capped_least_recently_used_first(elf, tmp_path):
+    """A long benchmark parses logs of many kernels: only a few addr2line processes stay."""
+    copies = []
+    for i in range(3):
+        copy = tmp_path / f"vmlinux{i}"
+        shutil.copy(elf, copy)
+        copies.append(str(copy))
+    leaf_size = sizes(elf)["leaf"][1]
+    log = (
+        "[    5.000000] BUG: unable to handle page fault for address: 0000000000000010\n"
+        f"[    5.000002] RIP: 0010:leaf+0x0/0x{leaf_size:x}\n"
+    )
+    parser = CrashParser(max_symbolizers=2)
+    for vmlinux in [copies[0], copies[1], copies[0], copies[2]]:
+        assert parser.parse(log, vmlinux=vmlinux).guilty_file.endswith("crash_target.c")
+    assert list(parser._symbolizers) == [copies[0], copies[2]]
+    parser.close()
