@@ -109,9 +109,20 @@ class Tree:
         try:
             return await run([*cmd, *targets], env=self.env, log=log, check=check)
         finally:
-            # File times come from a coarse clock (one jiffy): let it move past the outputs,
-            # so that files written next (patch, restore) are strictly newer than them.
+            await self._clock_past_outputs()
+
+    async def _clock_past_outputs(self) -> None:
+        """File times come from a coarse clock (a jiffy, longer under load): wait until a
+        file written now is strictly newer than anything make wrote, so that the files a
+        patch or a restore writes next are always seen as changed."""
+        probe = self.build / ".kgym-clock"
+        probe.touch()
+        made = probe.stat().st_mtime_ns
+        while True:
             await asyncio.sleep(MTIME_TICK_S)
+            probe.touch()
+            if probe.stat().st_mtime_ns > made:
+                return
 
     def apply(self, changes: dict[str, str | None]) -> None:
         """Write a patch's changes into src, journalled for `restore`."""
