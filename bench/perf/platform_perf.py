@@ -74,8 +74,8 @@ async def main(cold: bool) -> None:
         assert patched.ok and not patched.cache_hit, patched.error_messages()
         _, hit_s = await timed(platform.build(judge.bug_build_request(bug)))
         run = await platform.run(judge.run_request(bug, first, "perf"))
-        # One more newline gives the fix a new cache key: the timing includes its real build.
-        fix = bug.read("fix.patch") + "\n"
+        # The fix plus a fresh comment: a new build key, so the timing includes the build.
+        fix = one_line_patch() + bug.read("fix.patch")
         verdict, verify_s = await timed(judge.verify(platform, bug, fix))
     if cold_s is not None:
         rows += [
@@ -89,7 +89,11 @@ async def main(cold: bool) -> None:
         ("boot to SSH", f"{run.boot_s or float('nan'):8.1f} s"),
         ("reproducer to verdict (1 run)", f"{run.run_s or float('nan'):8.1f} s"),
         ("run outcome", f"{run.outcome} {run.report.title if run.report else ''}"),
-        ("patch -> verdict (3 runs)", f"{verify_s:8.1f} s (resolved={verdict.resolved})"),
+        (
+            "patch -> verdict (3 runs)",
+            f"{verify_s:8.1f} s (resolved={verdict.resolved}, "
+            f"build cache_hit={verdict.build.cache_hit})",
+        ),
         ("accelerator", f"{run.accelerator}"),
     ]
     width = max(len(k) for k, _ in rows)
