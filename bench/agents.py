@@ -12,8 +12,13 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from graph.agent import fix
+from graph.context import FixOptions
+from graph.llm import chat_model
+from kgym.judge import bug_build_request
 from kgym.models import BugSpec, CrashReport
 from kgym.platform import Platform
+from kgym.settings import settings
 
 
 @dataclass
@@ -47,12 +52,24 @@ async def noop(task: AgentInput) -> AgentOutput:
 
 
 async def kagent(task: AgentInput) -> AgentOutput:
-    """kAgent (graph/): the LangGraph repair agent, through `graph.bench.solve`."""
-    try:
-        from graph.bench import solve
-    except ImportError as e:
-        raise RuntimeError(f"kagent is not available: {e}") from e
-    return AgentOutput.model_validate(await solve(task))
+    """kAgent (graph/), the LangGraph repair agent, with the model of the settings.
+
+    An empty patch when the bug did not crash: there is nothing to repair.
+    """
+    if task.report is None or not task.report.crashed:
+        return AgentOutput(patch="")
+    s = settings()
+    tree = await task.platform.checkout(bug_build_request(task.bug))
+    result = await fix(
+        task.bug,
+        task.platform,
+        chat_model(s),
+        FixOptions(verify_runs=s.verify_runs),
+        settings=s,
+        run_id=f"{task.run_id}-agent",
+        known=(tree, task.report),
+    )
+    return AgentOutput(patch=result.patch, tokens=result.tokens, cost_usd=result.cost_usd)
 
 
 AGENTS: dict[str, Agent] = {"oracle": oracle, "noop": noop, "kagent": kagent}

@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from actors.ray_platform import RayPlatform
+from actors.platforms.ray_platform import RayPlatform
 from bench.agents import AgentInput, get_agent
 from bench.results import AttemptResult, BadLine, VerdictSummary, append_result, load_results
 from bench.suites import load_suite

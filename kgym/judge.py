@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 
-from actors.crash_parser import same_bug
 from kgym.log import get_logger
 from kgym.models import (
     BugSpec,
     BuildRequest,
     BuildResult,
+    CrashReport,
     RunOutcome,
     RunRequest,
     RunResult,
@@ -125,6 +125,7 @@ def _record(verdict: Verdict, bug: BugSpec, result: RunResult) -> None:
         return
     title = _title(result) or ("lost connection to test machine")
     verdict.title = verdict.title or title
-    if same_bug(result.report or title, bug.title):
+    report = result.report or CrashReport(crashed=True, title=title)
+    if report.same_bug(bug.title):
         verdict.same_crash_runs += 1
     verdict.crashed_runs += 1

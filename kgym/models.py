@@ -144,6 +144,11 @@ class CrashReport(Model):
     def titles(self) -> set[str]:
         return {t for t in [self.title, *self.alt_titles] if t}
 
+    def same_bug(self, other: CrashReport | str) -> bool:
+        """syzbot's deduplication rule: the title sets (title + alt titles) intersect."""
+        theirs = {other} if isinstance(other, str) else other.titles()
+        return bool(self.titles() & theirs)
+
 
 # --- VM runs -------------------------------------------------------------------
 

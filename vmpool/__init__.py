@@ -2,7 +2,7 @@
 
 `Pool.run(RunRequest) -> RunResult` is the API: boot (or reuse) a VM of the
 request's kernel, run the reproducer, say what happened. Plain asyncio, no Ray
-(actors/vm_pool.py is the Ray face).
+(actors/platforms/vm_pool_actor.py is the Ray face).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kgym.log import get_logger
 from kgym.models import RunOutcome, RunRequest, RunResult
+from kgym.platform import CrashDetector
 from kgym.settings import Settings
 from kgym.settings import settings as default_settings
 from vmpool import runner
@@ -34,10 +35,15 @@ def _kernel_key(bzimage: str) -> tuple[str, int, int]:
 
 
 class Pool:
-    """At most `settings.vm_pool_size` VMs; idle ones are reused for the same kernel."""
+    """At most `settings.vm_pool_size` VMs; idle ones are reused for the same kernel.
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    `detector` tells whether console text holds a crash report (the crash parser's
+    `contains_crash`, handed in by the platform: the pool does not import the parser).
+    """
+
+    def __init__(self, settings: Settings | None, detector: CrashDetector) -> None:
         self.settings = settings or default_settings()
+        self.detector = detector
         self.size = self.settings.vm_pool_size
         self._vms: set[Vm] = set()  # every live VM, leased or idle
         self._idle: list[Vm] = []
@@ -106,6 +112,7 @@ class Pool:
                 await self.image(),
                 await self.accelerator(),
                 self.settings.runs_dir / "vms",
+                self.detector,
                 memory_mb=self.settings.vm_memory_mb,
                 cpus=self.settings.vm_cpus,
                 timeout_s=self.settings.boot_timeout_s,

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import asyncssh
 
-from actors.crash_parser import contains_crash
 from kgym.log import get_logger
 from kgym.models import RunOutcome
+from kgym.platform import CrashDetector
 from vmpool import reaper
 from vmpool.accel import CPU_FLAGS, QEMU, Accel
 from vmpool.console import Console
@@ -64,11 +64,19 @@ def qemu_args(
 class Vm:
     """A running QEMU. Create with `await Vm.boot(...)`; always `await vm.close()`."""
 
-    def __init__(self, bzimage: str, image: GuestImage, accel: Accel, workdir: Path) -> None:
+    def __init__(
+        self,
+        bzimage: str,
+        image: GuestImage,
+        accel: Accel,
+        workdir: Path,
+        detector: CrashDetector,
+    ) -> None:
         self.id = uuid.uuid4().hex[:8]
         self.bzimage = bzimage
         self.image = image
         self.accel = accel
+        self.detector = detector  # does console text hold a crash report?
         self.dir = workdir / f"vm-{self.id}"
         self.console = Console(self.dir / "console.log")
         self.port = 0
@@ -88,6 +96,7 @@ class Vm:
         image: GuestImage,
         accel: Accel,
         workdir: Path,
+        detector: CrashDetector,
         *,
         memory_mb: int = 1024,
         cpus: int = 2,
@@ -95,7 +104,7 @@ class Vm:
     ) -> Vm:
         """Start QEMU and wait until SSH answers; raises BootError (the VM is then closed)."""
         for attempt in range(_PORT_RETRIES):
-            vm = cls(bzimage, image, accel, workdir)
+            vm = cls(bzimage, image, accel, workdir, detector)
             try:
                 await vm._start(memory_mb, cpus)
                 await vm._wait_ssh(timeout_s)
@@ -164,7 +173,7 @@ class Vm:
                     await self.ssh(min(_CONNECT_TIMEOUT_S, deadline - now))
                     break
         self.boot_s = time.monotonic() - self._started
-        if contains_crash(self.console.since(0)):
+        if self.detector(self.console.since(0)):
             raise BootError(
                 RunOutcome.BOOT_FAILURE, "the kernel reported a crash during boot", self.console
             )
@@ -176,7 +185,7 @@ class Vm:
             return BootError(RunOutcome.INFRA_ERROR, f"QEMU failed: {err[-1000:]}", self.console)
         if not self.console.data:
             return BootError(RunOutcome.BOOT_FAILURE, f"QEMU rejected the kernel: {err}", None)
-        what = "crashed" if contains_crash(self.console.since(0)) else "stopped"
+        what = "crashed" if self.detector(self.console.since(0)) else "stopped"
         return BootError(
             RunOutcome.BOOT_FAILURE, f"the kernel {what} during boot (QEMU exited)", self.console
         )

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import asyncssh
 
-from actors.crash_parser import contains_crash
 from kgym.log import get_logger
 from kgym.models import ReproducerSpec, RunOutcome
 from vmpool.qemu import Vm
@@ -58,7 +57,7 @@ class _Watch:
         size = len(self.vm.console.data)
         if not self._crashed and size != self._seen:
             self._seen = size
-            self._crashed = contains_crash(self.vm.console.since(self.offset))
+            self._crashed = self.vm.detector(self.vm.console.since(self.offset))
         return self._crashed
 
     async def until(self, task: asyncio.Task, timeout_s: float) -> Event:

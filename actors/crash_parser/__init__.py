@@ -2,8 +2,8 @@
 
 `parse` finds the first kernel crash report in a console log and names it the
 way syzbot does (title, alternative titles, type, frames, guilty file,
-corrupted/suppressed); `same_bug` is syzbot's deduplication rule. The oops
-formats are data (formats.py, stacks.py, titles.py, guilty.py).
+corrupted/suppressed); `CrashReport.same_bug` (the foundation) is syzbot's
+deduplication rule. The oops formats are data (formats.py, stacks.py, titles.py, guilty.py).
 """
 
 from __future__ import annotations
@@ -20,13 +20,4 @@ def parse(log: str | bytes, vmlinux: str | None = None) -> CrashReport:
     return _default.parse(log, vmlinux)
 
 
-def same_bug(a: CrashReport | str, b: CrashReport | str) -> bool:
-    """Whether two reports (or titles) name the same bug: their title sets intersect."""
-
-    def titles(x: CrashReport | str) -> set[str]:
-        return {x} if isinstance(x, str) else x.titles()
-
-    return bool(titles(a) & titles(b))
-
-
-__all__ = ["CrashParser", "contains_crash", "parse", "same_bug"]
+__all__ = ["CrashParser", "contains_crash", "parse"]

@@ -30,12 +30,12 @@ sys.path.insert(0, str(ROOT / "tests" / "graph"))  # the scripted model and the 
 from agent_testkit import DEMO, demo_edits, demo_script, hunks_as_edits  # noqa: E402
 from scripted import ScriptedChatModel  # noqa: E402
 
+from actors.platforms.local_platform import LocalPlatform  # noqa: E402
 from bench.suites import resolve_bug  # noqa: E402
 from graph.agent import fix  # noqa: E402
 from graph.context import FixOptions  # noqa: E402
 from graph.trace import read_events  # noqa: E402
 from kgym import judge  # noqa: E402
-from kgym.platform import LocalPlatform  # noqa: E402
 from kgym.settings import settings  # noqa: E402
 
 KINDS = {1: ["right"], 3: ["wrong", "broken", "right"]}

@@ -21,11 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from actors.platforms.local_platform import LocalPlatform
 from bench.results import load_results
 from bench.runner import run_benchmark
 from bench.suites import load_suite, suite_dir
 from bench.validate import validate_bugs
-from kgym.platform import LocalPlatform
 
 
 def _subset(suite: str, bugs: list[str] | None, tmp: Path) -> str:

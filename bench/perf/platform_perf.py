@@ -21,9 +21,9 @@ import tempfile
 import time
 import uuid
 
+from actors.platforms.local_platform import LocalPlatform
 from bench.suites import resolve_bug
 from kgym import judge
-from kgym.platform import LocalPlatform
 from kgym.settings import Settings, settings
 
 DEMO = "kbench-6.1/mpol-parse-str"

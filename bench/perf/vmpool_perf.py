@@ -14,6 +14,7 @@ import os
 import time
 from pathlib import Path
 
+from actors.crash_parser import contains_crash
 from kgym.models import ReproducerSpec, RunRequest
 from kgym.settings import settings
 from vmpool import Pool
@@ -43,7 +44,7 @@ async def steps(vm: Vm) -> None:
 
 async def main(bzimage: str) -> None:
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    async with Pool(settings()) as pool:
+    async with Pool(settings(), contains_crash) as pool:
         for label, file in [("no crash (new VM)", "noop.c"), ("no crash (reused VM)", "noop.c"),
                             ("crash (kill init)", "kill_init.c")]:  # fmt: skip
             r = await pool.run(request(bzimage, file))

@@ -93,7 +93,7 @@ def test_kill_then_resume_neither_loses_nor_duplicates(tmp_path: Path) -> None:
     cmd = [
         sys.executable,
         "-m",
-        "kgym.cli",
+        "kgym.front.cli",
         "bench",
         "run",
         str(suite),
@@ -133,7 +133,7 @@ def test_kill_then_resume_neither_loses_nor_duplicates(tmp_path: Path) -> None:
     assert set(after) == {(f"bug{i}", a, "noop") for i in range(2) for a in range(5)}
 
     report = subprocess.run(
-        [sys.executable, "-m", "kgym.cli", "bench", "report", str(out)],
+        [sys.executable, "-m", "kgym.front.cli", "bench", "report", str(out)],
         env=env,
         capture_output=True,
         text=True,

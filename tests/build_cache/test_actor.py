@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fakekernel import make_source, request, run_kernel, value_patch
 
-from actors.build_cache.actor import BuildCacheActor
+from actors.platforms.build_cache_actor import BuildCacheActor
 from kgym.settings import Settings
 
 ray = pytest.importorskip("ray")

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.ray
 
 
 def test_actor_parses_text_and_files(ray_cluster, tmp_path):
-    from actors.crash_parser.actor import CrashParserActor
+    from actors.platforms.crash_parser_actor import CrashParserActor
 
     actor = CrashParserActor.remote()
     report = ray_cluster.get(actor.parse.remote(WARN_61))

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from actors.crash_parser import CrashParser, contains_crash, parse, same_bug
+from actors.crash_parser import CrashParser, contains_crash, parse
 from kgym.models import CrashReport
 
 KASAN_61 = """\
@@ -180,11 +180,11 @@ def test_same_bug_by_title_or_alt_title():
     a = parse(KASAN_61)
     b = CrashReport(crashed=True, title="KASAN: use-after-free Write in x", alt_titles=[
         "bad-access in watch_queue_set_filter"])  # fmt: skip
-    assert same_bug(a, b)
-    assert same_bug(a, "KASAN: use-after-free Read in watch_queue_set_filter")
-    assert same_bug("WARNING in foo", "WARNING in foo")
-    assert not same_bug(a, "WARNING in qdisc_create")
-    assert not same_bug(a, CrashReport(crashed=False))
+    assert a.same_bug(b) and b.same_bug(a)
+    assert a.same_bug("KASAN: use-after-free Read in watch_queue_set_filter")
+    assert CrashReport(crashed=True, title="WARNING in foo").same_bug("WARNING in foo")
+    assert not a.same_bug("WARNING in qdisc_create")
+    assert not a.same_bug(CrashReport(crashed=False))
 
 
 def test_parser_instance_parse_file(tmp_path):
@@ -198,7 +198,7 @@ def test_parser_instance_parse_file(tmp_path):
 
 def kgym(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "kgym.cli", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "kgym.front.cli", *args], capture_output=True, text=True, timeout=120
     )
 
 

@@ -14,11 +14,11 @@ import pytest
 from agent_testkit import DEMO, demo_edits, demo_script, hunks_as_edits
 from scripted import ScriptedChatModel
 
+from actors.platforms.local_platform import LocalPlatform
 from bench.suites import resolve_bug
 from graph.agent import fix
 from graph.context import FixOptions
 from graph.trace import read_events
-from kgym.platform import LocalPlatform
 from kgym.settings import settings
 
 pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600)]

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from graph.state import FixResult
-from kgym.cli import build_parser, main
-from kgym.commands import fix as fix_cmd
+from kgym.front.cli import build_parser, main
+from kgym.front.commands import fix as fix_cmd
 from kgym.settings import Settings
 
 KEYS = {

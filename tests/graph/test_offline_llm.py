@@ -17,7 +17,12 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from graph.llm import LLMError, chat_model, structured
 from graph.nodes.planner import Plan
-from kgym.offline_llm import MODEL_NAME, OfflineLLMUnavailable, check_installed, offline_server
+from kgym.front.offline_llm import (
+    MODEL_NAME,
+    OfflineLLMUnavailable,
+    check_installed,
+    offline_server,
+)
 from kgym.settings import Settings
 
 try:
@@ -61,7 +66,7 @@ def test_kgym_fix_runs_offline_end_to_end(tmp_path):
         [
             sys.executable,
             "-m",
-            "kgym.cli",
+            "kgym.front.cli",
             "fix",
             "kbench-6.1/mpol-parse-str",
             "--offline",

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from actors.platforms.local_platform import LocalPlatform
 from bench.suites import resolve_bug
 from kgym import judge
-from kgym.platform import LocalPlatform
 
 pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600)]
 
@@ -68,7 +68,7 @@ async def test_non_applying_patch_is_a_clear_error(platform, bug) -> None:
 
 def _kgym(*args: str) -> dict:
     out = subprocess.run(
-        [sys.executable, "-m", "kgym.cli", *args, "--json"],
+        [sys.executable, "-m", "kgym.front.cli", *args, "--json"],
         capture_output=True,
         text=True,
         timeout=1800,
@@ -96,7 +96,7 @@ def test_cli_verify_refuses_a_patch_escaping_the_tree(tmp_path) -> None:
 
 def test_cli_names_an_unknown_bug() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "kgym.cli", "repro", "no-such-bug", "--json"],
+        [sys.executable, "-m", "kgym.front.cli", "repro", "no-such-bug", "--json"],
         capture_output=True,
         text=True,
     )

@@ -79,7 +79,8 @@ def test_ray_job_submit_reproduces_the_demo_bug(ray_head, demo_kernel) -> None:
     env, address = ray_head
     job = [
         RAY, "job", "submit", "--address", address, "--",
-        sys.executable, "-m", "kgym.cli", "repro", "kbench-6.1/mpol-parse-str", "--ray", "--json",
+        sys.executable, "-m", "kgym.front.cli",
+        "repro", "kbench-6.1/mpol-parse-str", "--ray", "--json",
     ]  # fmt: skip
     out = submit(env, job, timeout_s=1500)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from kgym.service.app import make_app
+from kgym.front.service.app import make_app
 from kgym.settings import Settings
 
 

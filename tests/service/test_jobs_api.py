@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kgym.cli import main
+from kgym.front.cli import main
 
 JOB_DEADLINE_S = 90.0  # `kgym fix` imports for a few seconds; the machine may be busy
 

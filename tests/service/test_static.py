@@ -6,7 +6,7 @@ import re
 
 from yarl import URL
 
-from kgym.service.app import STATIC_DIR
+from kgym.front.service.app import STATIC_DIR
 
 
 async def test_index_references_the_script_and_the_script_is_served(client):

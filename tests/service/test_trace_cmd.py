@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from kgym.cli import main
+from kgym.front.cli import main
 from kgym.settings import Settings, settings
 from tests.service.conftest import append, event, finished_run
 
@@ -53,7 +53,7 @@ async def test_follow_prints_new_events_until_the_run_ends(home):
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "kgym.cli",
+        "kgym.front.cli",
         "trace",
         "live",
         "--follow",

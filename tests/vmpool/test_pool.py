@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from actors.crash_parser import contains_crash
 from kgym.models import ReproducerSpec, RunOutcome, RunRequest
 from kgym.settings import settings
 from vmpool import Pool, reaper
@@ -46,7 +47,7 @@ def qemu_children() -> list[int]:
 
 @pytest.fixture(scope="module")
 async def pool():
-    p = Pool(settings().model_copy(update={"vm_pool_size": 2}))
+    p = Pool(settings().model_copy(update={"vm_pool_size": 2}), contains_crash)
     yield p
     await p.close()
     assert not reaper.live()

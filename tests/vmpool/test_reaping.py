@@ -17,11 +17,12 @@ pytestmark = [pytest.mark.vm, pytest.mark.timeout(300)]
 SCRIPT = """
 import asyncio, sys
 from pathlib import Path
+from actors.crash_parser import contains_crash
 from kgym.settings import settings
 from vmpool import Pool
 
 async def main():
-    pool = Pool(settings())
+    pool = Pool(settings(), contains_crash)
     async with pool.lease(sys.argv[1]):
         await asyncio.sleep(3600)
 

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from graph.trace import EVENT_KEYS
-from kgym.commands.common import fail
-from kgym.service.runs import check_run_id, follow, read_events, summarize
+from kgym.front.commands.common import fail
+from kgym.front.service.runs import check_run_id, follow, read_events, summarize
 from kgym.settings import settings
 
 WIDTH = 120  # characters shown of each field's value

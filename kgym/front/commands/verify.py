@@ -7,7 +7,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from kgym import judge
-from kgym.commands.common import (
+from kgym.front.commands.common import (
     add_platform_arguments,
     emit,
     fail,

@@ -6,7 +6,7 @@ import argparse
 from contextlib import nullcontext
 
 from kgym import judge
-from kgym.commands.common import (
+from kgym.front.commands.common import (
     add_platform_arguments,
     emit,
     fail,

@@ -10,10 +10,11 @@ from contextlib import asynccontextmanager
 
 from rich.console import Console
 
+from actors.platforms.local_platform import LocalPlatform
 from kgym.models import BugSpec
-from kgym.platform import LocalPlatform, Platform
+from kgym.platform import Platform
 
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)  # messages are never wrapped mid-sentence
 
 
 def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +37,7 @@ def load_bug(arg: str) -> BugSpec:
 async def open_platform(args: argparse.Namespace) -> AsyncIterator[Platform]:
     """The platform: in this process, or the Ray actors with `--ray`."""
     if args.ray:
-        from actors.ray_platform import RayPlatform
+        from actors.platforms.ray_platform import RayPlatform
 
         yield RayPlatform.connect()
         return

@@ -6,8 +6,8 @@ import argparse
 
 from aiohttp import web
 
-from kgym.commands.common import stderr
-from kgym.service.app import make_app
+from kgym.front.commands.common import stderr
+from kgym.front.service.app import make_app
 from kgym.settings import settings
 
 

@@ -97,7 +97,16 @@ class Jobs:
             raise JobError(str(e)) from None
         job_id = f"job-{uuid.uuid4().hex[:8]}"
         run_id = new_run_id(bug)
-        argv = [sys.executable, "-m", "kgym.cli", "fix", bug.dir, "--json", "--run-id", run_id]
+        argv = [
+            sys.executable,
+            "-m",
+            "kgym.front.cli",
+            "fix",
+            bug.dir,
+            "--json",
+            "--run-id",
+            run_id,
+        ]
         for name, value in options.items():
             argv += [f"--{name.replace('_', '-')}", str(value)]
         log_path = self.settings.home / "jobs" / f"{job_id}.log"

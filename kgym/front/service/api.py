@@ -8,8 +8,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from kgym.service.jobs import JobError, Jobs
-from kgym.service.runs import (
+from kgym.front.service.jobs import JobError, Jobs
+from kgym.front.service.runs import (
     check_run_id,
     follow,
     list_runs,

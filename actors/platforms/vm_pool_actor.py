@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ray
 
+from actors.crash_parser import contains_crash
 from kgym.models import RunRequest, RunResult
 from kgym.settings import Settings
 from vmpool import Pool
@@ -14,7 +15,7 @@ class VmPoolActor:
     """Runs reproducers in VMs on its node; concurrent calls share the pool's VMs."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        self.pool = Pool(settings)
+        self.pool = Pool(settings, contains_crash)
 
     async def run(self, request: RunRequest) -> RunResult:
         return await self.pool.run(request)

@@ -18,9 +18,16 @@ from graph.agent import fix, resume
 from graph.context import FixOptions
 from graph.llm import chat_model
 from graph.state import FixResult
-from kgym.commands.common import add_platform_arguments, emit, fail, load_bug, open_platform, stderr
-from kgym.offline_llm import CAVEAT, MODEL_NAME, OfflineLLMUnavailable, offline_server
-from kgym.service.runs import check_run_id
+from kgym.front.commands.common import (
+    add_platform_arguments,
+    emit,
+    fail,
+    load_bug,
+    open_platform,
+    stderr,
+)
+from kgym.front.offline_llm import CAVEAT, MODEL_NAME, OfflineLLMUnavailable, offline_server
+from kgym.front.service.runs import check_run_id
 from kgym.settings import Settings, settings
 
 OFFLINE_ANSWER_TOKENS = 512

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kgym.commands.common import emit, fail, stderr
+from kgym.front.commands.common import emit, fail, stderr
 from kgym.settings import settings
 
 
@@ -91,9 +91,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from actors.platforms.local_platform import LocalPlatform
     from bench.suites import load_suite, suite_dir
     from bench.validate import BugValidation, validate_bugs, write_table
-    from kgym.platform import LocalPlatform
 
     bugs = load_suite(args.suite)
     if args.bugs:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from kgym.service.api import JOBS, SETTINGS, STOPPING, json_errors, routes
-from kgym.service.jobs import Jobs
+from kgym.front.service.api import JOBS, SETTINGS, STOPPING, json_errors, routes
+from kgym.front.service.jobs import Jobs
 from kgym.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"

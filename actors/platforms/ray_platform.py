@@ -13,9 +13,9 @@ import os
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from actors.build_cache.actor import BuildCacheActor
-from actors.crash_parser.actor import CrashParserActor
-from actors.vm_pool import VmPoolActor
+from actors.platforms.build_cache_actor import BuildCacheActor
+from actors.platforms.crash_parser_actor import CrashParserActor
+from actors.platforms.vm_pool_actor import VmPoolActor
 from kgym.models import BuildRequest, BuildResult, CrashReport, RunRequest, RunResult
 from kgym.settings import Settings
 

@@ -10,7 +10,7 @@ import json
 import sys
 
 from actors.crash_parser import CrashParser
-from kgym.commands.common import stderr
+from kgym.front.commands.common import stderr
 from kgym.models import CrashReport
 
 FIELDS = (

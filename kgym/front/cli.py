@@ -1,4 +1,4 @@
-"""The `kgym` command: one subcommand per module in `kgym.commands`.
+"""The `kgym` command: one subcommand per module in `kgym.front.commands`.
 
 Each command module has `add_arguments(parser)` and `run(args) -> int`
 (or `async def run`). With `--json` a command prints exactly one JSON
@@ -41,9 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _command_module(name: str):
     try:
-        return importlib.import_module(f"kgym.commands.{name}")
+        return importlib.import_module(f"kgym.front.commands.{name}")
     except ModuleNotFoundError as e:
-        if e.name == f"kgym.commands.{name}":
+        if e.name == f"kgym.front.commands.{name}":
             return None
         raise
 

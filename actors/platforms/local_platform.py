@@ -1,0 +1,51 @@
+"""The Platform as the domain objects in this process: tests, single-process runs."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import kgym.settings
+from actors.build_cache import BuildCache
+from actors.crash_parser import CrashParser, contains_crash
+from kgym.models import BuildRequest, BuildResult, CrashReport, RunRequest, RunResult
+from kgym.settings import Settings
+from vmpool import Pool
+
+
+class LocalPlatform:
+    """The platform's domain objects in this process: build cache, VM pool, crash parser."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or kgym.settings.settings()
+        self.builds = BuildCache(self.settings)
+        self.vms = Pool(self.settings, contains_crash)
+        self.parser = CrashParser()
+
+    async def build(self, request: BuildRequest) -> BuildResult:
+        return await self.builds.build(request)
+
+    async def checkout(self, request: BuildRequest) -> str:
+        return await self.builds.checkout(request)
+
+    async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
+        return await self.builds.compile_check(request, files)
+
+    async def run(self, request: RunRequest) -> RunResult:
+        result = await self.vms.run(request)
+        if result.console_log and Path(result.console_log).is_file():
+            log = await asyncio.to_thread(Path(result.console_log).read_bytes)
+            result.report = await self.parse(log, request.vmlinux)
+        return result
+
+    async def parse(self, console_log: str | bytes, vmlinux: str | None = None) -> CrashReport:
+        return await asyncio.to_thread(self.parser.parse, console_log, vmlinux)
+
+    async def close(self) -> None:
+        await self.vms.close()
+
+    async def __aenter__(self) -> LocalPlatform:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
