@@ -1,19 +1,22 @@
 """Run the repair agent on a bug: fresh, resumed, or paused for a person's review.
 
-Each run has a directory `<runs_dir>/<run_id>/` with `run.json` (what was
-asked), `events.jsonl` (the trace) and `checkpoints.sqlite` (LangGraph's
-checkpoints: the run can be resumed and inspected).
+Each run has a directory `<runs_dir>/<run_id>/` in the format of kgym/rundir.py;
+its `checkpoints.sqlite` (LangGraph's checkpoints) lets a run be resumed and
+inspected.
 """
 
 from __future__ import annotations
 
-import json
+import sqlite3
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import closing
 from dataclasses import asdict
+from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.types import Command
 
@@ -23,8 +26,10 @@ from graph.llm import model_name
 from graph.nodes.reproduce import bug_view
 from graph.state import FixResult, State, zero_usage
 from graph.trace import Listener, Tracer
+from kgym import events, rundir
 from kgym.models import BugSpec, CrashReport
 from kgym.platform import Platform
+from kgym.rundir import CHECKPOINTS
 from kgym.settings import Settings
 from kgym.settings import settings as default_settings
 
@@ -53,18 +58,15 @@ async def fix(
     options = options or FixOptions()
     run_id = run_id or new_run_id(bug)
     run_dir = settings.runs_dir / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "run.json").write_text(
-        json.dumps(
-            {
-                "run_id": run_id,
-                "bug": bug.id,
-                "bug_dir": bug.dir,
-                "model": model_name(llm),
-                "options": asdict(options),
-            },
-            indent=2,
-        )
+    rundir.write_meta(
+        run_dir,
+        {
+            "run_id": run_id,
+            "bug": bug.id,
+            "bug_dir": bug.dir,
+            "model": model_name(llm),
+            "options": asdict(options),
+        },
     )
     state: State = {
         "iteration": 0,
@@ -91,10 +93,9 @@ async def resume(
     """Go on with a run from its last checkpoint (after a crash or a review pause)."""
     settings = settings or default_settings()
     run_dir = settings.runs_dir / run_id
-    try:
-        meta = json.loads((run_dir / "run.json").read_text())
-    except FileNotFoundError:
-        raise ValueError(f"{run_id}: no such run under {settings.runs_dir}") from None
+    meta = rundir.read_meta(run_dir)
+    if not meta:
+        raise ValueError(f"{run_id}: no such run under {settings.runs_dir}")
     bug = BugSpec.load(meta["bug_dir"])
     deps = Deps(
         llm,
@@ -112,7 +113,17 @@ async def _drive(state: State | None, deps: Deps, reviewer: Reviewer | None) -> 
         "configurable": {"thread_id": deps.run_id},
         "recursion_limit": 20 + 4 * deps.options.max_iterations,
     }
-    async with AsyncSqliteSaver.from_conn_string(str(deps.run_dir / "checkpoints.sqlite")) as saver:
+    with events.run_context(deps.run_id):
+        try:
+            return await _drive_graph(state, deps, reviewer, config)
+        finally:
+            deps.tracer.close()
+
+
+async def _drive_graph(
+    state: State | None, deps: Deps, reviewer: Reviewer | None, config: dict
+) -> FixResult:
+    async with AsyncSqliteSaver.from_conn_string(str(deps.run_dir / CHECKPOINTS)) as saver:
         graph = build_graph(saver)
         deps.tracer.event(
             "agent",
@@ -174,3 +185,18 @@ def to_result(deps: Deps, values: dict, paused: bool = False) -> FixResult:
         run_id=deps.run_id,
         reason=reason,
     )
+
+
+def read_hypotheses(run_dir: Path, run_id: str) -> list[dict]:
+    """The hypotheses in the run's latest LangGraph checkpoint (with their patches), or []."""
+    path = run_dir / CHECKPOINTS
+    if not path.is_file():
+        return []
+    try:
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
+            found = SqliteSaver(conn).get_tuple({"configurable": {"thread_id": run_id}})
+    except Exception:  # a checkpoint being written or from another version: show none
+        return []
+    if found is None:
+        return []
+    return list(found.checkpoint.get("channel_values", {}).get("hypotheses") or [])

@@ -1,71 +1,49 @@
-"""Trace events: one schema for every node and platform call, stored per run.
+"""The agent's trace: graph nodes' events in the run's one event stream (kgym/events.py).
 
-Each event is one JSON line in `<runs_dir>/<run_id>/events.jsonl` and one
-structlog event, with the keys of `EVENT_KEYS` (and any extra fields):
+Each event is a record with the keys of `EVENT_KEYS` (and any extra fields):
 run_id, node, hypothesis, event, ts, duration_s, input_tokens, output_tokens,
-cost_usd. Listeners (the CLI's live progress) get each event as a dict.
+cost_usd. A span also binds its run id and hypothesis for everything awaited
+inside it, so the platform's build and VM events land in the same stream,
+attributed to the hypothesis they serve.
 """
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kgym import events
+from kgym.events import EVENT_KEYS, Listener
 from kgym.log import get_logger
 
-EVENT_KEYS = (
-    "run_id",
-    "node",
-    "hypothesis",
-    "event",
-    "ts",
-    "duration_s",
-    "input_tokens",
-    "output_tokens",
-    "cost_usd",
-)
-
-Listener = Callable[[dict[str, Any]], None]
+__all__ = ["EVENT_KEYS", "Listener", "Tracer"]
 
 
 class Tracer:
-    """Writes a run's trace events to its JSONL file, structlog and listeners."""
+    """Writes a run's agent events into its stream; `listeners` get this run's records."""
 
     def __init__(self, run_id: str, run_dir: Path, listeners: list[Listener] | None = None):
         self.run_id = run_id
-        self.path = run_dir / "events.jsonl"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = events.open_run(run_id, run_dir)
         self.listeners = list(listeners or [])
-        self._lock = threading.Lock()
         self._log = get_logger("agent", run_id=run_id)
+        if self.listeners:
+            events.add_listener(self._forward)
 
-    def event(self, node: str, event: str, hypothesis: str | None = None, **fields: Any) -> dict:
-        """Record one event; returns it."""
-        record = {
-            "run_id": self.run_id,
-            "node": node,
-            "hypothesis": hypothesis,
-            "event": event,
-            "ts": round(time.time(), 3),
-            "duration_s": None,
-            "input_tokens": 0,
-            "output_tokens": 0,
-            "cost_usd": 0.0,
-            **fields,
-        }
-        line = json.dumps(record, default=str)
-        with self._lock, self.path.open("a") as f:
-            f.write(line + "\n")
-        skip = ("run_id", "node", "event")
-        self._log.info(f"{node}.{event}", **{k: v for k, v in record.items() if k not in skip})
-        for listener in self.listeners:
-            listener(record)
-        return record
+    def _forward(self, record: dict[str, Any]) -> None:
+        if record.get("run_id") == self.run_id:
+            for listener in self.listeners:
+                listener(record)
+
+    def close(self) -> None:
+        events.remove_listener(self._forward)
+
+    def event(self, node: str, event: str, hypothesis: str | None = None, **fields: Any) -> None:
+        """Record one event of graph node `node`."""
+        self._log.info(event, node=node, hypothesis=hypothesis, **fields)
 
     @contextmanager
     def span(
@@ -79,18 +57,11 @@ class Tracer:
         extra: dict[str, Any] = {}
         started = time.monotonic()
         try:
-            yield extra
+            with events.run_context(self.run_id, hypothesis=hypothesis):
+                yield extra
         except BaseException as e:
             extra.setdefault("error", f"{type(e).__name__}: {e}")
             raise
         finally:
             duration = round(time.monotonic() - started, 3)
             self.event(node, f"{event}.end", hypothesis, **fields, **extra, duration_s=duration)
-
-
-def read_events(run_dir: Path) -> list[dict]:
-    """The events of a run, in order."""
-    path = run_dir / "events.jsonl"
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -1,7 +1,9 @@
-"""structlog, configured once: pretty on a TTY, JSON lines otherwise.
+"""structlog, configured once: pretty on a TTY, JSON lines otherwise, on stderr.
 
-Every long operation logs events with a `run_id` bound; the trace viewer, the
-CLI progress display and the benchmark report read the same events.
+Every long operation logs events with a `run_id` bound; those also go to the
+run's event stream (kgym/events.py), which the trace viewer, the CLI progress
+display and the benchmark report read. Commands that draw their own progress
+from that stream raise `stderr_level` so the raw lines do not repeat it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import sys
 
 import structlog
 
+from kgym import events
+
 _configured = False
+_stderr_level = logging.INFO
 
 
 class _Stderr:
@@ -22,6 +27,18 @@ class _Stderr:
 
     def flush(self) -> None:
         sys.stderr.flush()
+
+
+def set_stderr_level(level: int) -> None:
+    """Print only events at `level` or above on stderr (the run stream still gets all)."""
+    global _stderr_level
+    _stderr_level = level
+
+
+def _stderr_filter(_logger: object, method: str, event_dict: dict) -> dict:
+    if logging.getLevelNamesMapping().get(method.upper(), logging.INFO) < _stderr_level:
+        raise structlog.DropEvent
+    return event_dict
 
 
 def configure(json: bool | None = None, level: int = logging.INFO) -> None:
@@ -40,6 +57,8 @@ def configure(json: bool | None = None, level: int = logging.INFO) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            events.to_run_stream,
+            _stderr_filter,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
@@ -51,4 +70,5 @@ def configure(json: bool | None = None, level: int = logging.INFO) -> None:
 
 def get_logger(name: str | None = None, **bound: object) -> structlog.stdlib.BoundLogger:
     configure()
-    return structlog.get_logger(name).bind(**bound)
+    logger = structlog.get_logger(name)
+    return logger.bind(component=name, **bound) if name else logger.bind(**bound)

@@ -34,8 +34,8 @@ from actors.platforms.local_platform import LocalPlatform  # noqa: E402
 from bench.suites import resolve_bug  # noqa: E402
 from graph.agent import fix  # noqa: E402
 from graph.context import FixOptions  # noqa: E402
-from graph.trace import read_events  # noqa: E402
 from kgym import judge  # noqa: E402
+from kgym.rundir import read_events  # noqa: E402
 from kgym.settings import settings  # noqa: E402
 
 KINDS = {1: ["right"], 3: ["wrong", "broken", "right"]}

@@ -18,7 +18,7 @@ from actors.platforms.local_platform import LocalPlatform
 from bench.suites import resolve_bug
 from graph.agent import fix
 from graph.context import FixOptions
-from graph.trace import read_events
+from kgym.rundir import read_events
 from kgym.settings import settings
 
 pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600)]

@@ -9,7 +9,7 @@ from scripted import ScriptedChatModel, Turn, call, say
 
 from graph.agent import fix, resume
 from graph.context import FixOptions
-from graph.trace import read_events
+from kgym.rundir import read_events
 
 
 def hopeless(turn: Turn):

@@ -19,8 +19,9 @@ from graph.nodes.reproduce import bug_view
 from graph.nodes.verifier import classify, verifier_node
 from graph.state import Outcome, PatchTask, zero_usage
 from graph.tools import Workspace
-from graph.trace import Tracer, read_events
+from graph.trace import Tracer
 from kgym.models import Verdict
+from kgym.rundir import read_events
 
 
 def deps_for(script, bug, settings, **options) -> Deps:

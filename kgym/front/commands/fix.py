@@ -27,7 +27,7 @@ from kgym.front.commands.common import (
     stderr,
 )
 from kgym.front.offline_llm import CAVEAT, MODEL_NAME, OfflineLLMUnavailable, offline_server
-from kgym.front.service.runs import check_run_id
+from kgym.rundir import check_run_id
 from kgym.settings import Settings, settings
 
 OFFLINE_ANSWER_TOKENS = 512

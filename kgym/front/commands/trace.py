@@ -9,9 +9,9 @@ import sys
 from rich.console import Console
 from rich.markup import escape
 
-from graph.trace import EVENT_KEYS
+from kgym.events import EVENT_KEYS
 from kgym.front.commands.common import fail
-from kgym.front.service.runs import check_run_id, follow, read_events, summarize
+from kgym.rundir import check_run_id, follow, read_events, summarize
 from kgym.settings import settings
 
 WIDTH = 120  # characters shown of each field's value

@@ -8,15 +8,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from graph.agent import read_hypotheses
 from kgym.front.service.jobs import JobError, Jobs
-from kgym.front.service.runs import (
-    check_run_id,
-    follow,
-    list_runs,
-    read_events,
-    read_hypotheses,
-    summarize,
-)
+from kgym.rundir import check_run_id, follow, list_runs, read_events, summarize
 from kgym.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -1,8 +1,11 @@
-"""Agent runs on disk: find them, summarise them, follow their trace as it grows.
+"""The run-directory format (DESIGN.md rule 6), shared by the agent, the CLI and the service.
 
-A run is a directory `<runs_dir>/<run_id>/` with `events.jsonl` (graph/trace.py),
-`run.json` and `checkpoints.sqlite` (graph/agent.py). Directories without
-`events.jsonl` (VM scratch dirs) are not runs.
+A run is a directory `<runs_dir>/<run_id>/` holding:
+- `events.jsonl`: its one event stream (kgym/events.py writes it);
+- `run.json`: what was asked (bug, model, options);
+- `checkpoints.sqlite`: the agent's LangGraph checkpoints (graph/ reads and writes it).
+Directories without `events.jsonl` (VM scratch dirs) are not runs. Here: name,
+find, read, summarise and follow runs.
 """
 
 from __future__ import annotations
@@ -10,13 +13,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from kgym.events import EVENTS_FILE
+
+RUN_JSON = "run.json"
+CHECKPOINTS = "checkpoints.sqlite"
 FINAL_EVENT = ("agent", "run.end")  # (node, event) of the last event graph/agent.py writes
 STALE_S = 3600.0  # a run with no event for this long, and no end, is not running any more
 POLL_S = 0.3
@@ -48,7 +53,7 @@ def parse_line(line: str) -> dict:
 def read_events(run_dir: Path) -> list[dict]:
     """The complete lines of a run's trace, in order (a half-written last line is left out)."""
     try:
-        text = (run_dir / "events.jsonl").read_text(errors="replace")
+        text = (run_dir / EVENTS_FILE).read_text(errors="replace")
     except FileNotFoundError:
         return []
     complete, _, _ = text.rpartition("\n")
@@ -59,13 +64,19 @@ def run_dirs(runs_dir: Path) -> list[Path]:
     """Directories under `runs_dir` that hold a trace."""
     if not runs_dir.is_dir():
         return []
-    return [p for p in runs_dir.iterdir() if (p / "events.jsonl").is_file()]
+    return [p for p in runs_dir.iterdir() if (p / EVENTS_FILE).is_file()]
+
+
+def write_meta(run_dir: Path, meta: dict[str, Any]) -> None:
+    """Write `run.json` (what was asked)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / RUN_JSON).write_text(json.dumps(meta, indent=2, default=str))
 
 
 def read_meta(run_dir: Path) -> dict:
     """`run.json` (what was asked), or {} when missing or unreadable."""
     try:
-        meta = json.loads((run_dir / "run.json").read_text())
+        meta = json.loads((run_dir / RUN_JSON).read_text())
     except (OSError, ValueError):
         return {}
     return meta if isinstance(meta, dict) else {}
@@ -113,7 +124,7 @@ def _status(run_dir: Path, last: dict | None, end: dict | None, running: bool | 
         return "running" if running else "stopped"
     if last and last.get("error"):
         return "stopped"  # a span raised: the run ended with that exception
-    mtime = (run_dir / "events.jsonl").stat().st_mtime
+    mtime = (run_dir / EVENTS_FILE).stat().st_mtime
     return "stopped" if time.time() - mtime > STALE_S else "running"
 
 
@@ -121,23 +132,6 @@ def list_runs(runs_dir: Path, running: Callable[[str], bool | None] = lambda _: 
     """Every run's summary, newest first."""
     runs = [summarize(d, read_events(d), running(d.name)) for d in run_dirs(runs_dir)]
     return sorted(runs, key=lambda r: r["started"] or 0.0, reverse=True)
-
-
-def read_hypotheses(run_dir: Path, run_id: str) -> list[dict]:
-    """The hypotheses in the run's latest LangGraph checkpoint (with their patches), or []."""
-    path = run_dir / "checkpoints.sqlite"
-    if not path.is_file():
-        return []
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
-    try:
-        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
-            found = SqliteSaver(conn).get_tuple({"configurable": {"thread_id": run_id}})
-    except Exception:  # a checkpoint being written or from another version: show none
-        return []
-    if found is None:
-        return []
-    return list(found.checkpoint.get("channel_values", {}).get("hypotheses") or [])
 
 
 async def follow(
