@@ -175,3 +175,23 @@ def _append(record: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a") as f:
             f.write(line)
+
+
+# --- across process boundaries (Ray actors) ----------------------------------
+
+_CARRIED = ("run_id", "hypothesis")
+
+
+def current_context() -> dict[str, Any]:
+    """The run id (and hypothesis) bound here, to send along with a remote call."""
+    bound = structlog.contextvars.get_contextvars()
+    return {k: bound[k] for k in _CARRIED if bound.get(k)}
+
+
+@contextmanager
+def remote_call(context: dict[str, Any] | None) -> Iterator[list[dict[str, Any]]]:
+    """On the remote side of a call: bind the caller's `context` and capture this call's
+    records, which go back to the caller with the result (see `replay`)."""
+    context = dict(context or {})
+    with run_context(context.pop("run_id", ""), **context), capture() as records:
+        yield records

@@ -1,12 +1,19 @@
-"""The Ray face of BuildCache: one actor per build host, owning its trees and store."""
+"""The Ray face of BuildCache: one actor per build host, owning its trees and store.
+
+Each call carries the caller's event context (run id, hypothesis) and returns,
+with its result, the events it logged, for the caller's run stream.
+"""
 
 from __future__ import annotations
 
 import ray
 
 from actors.build_cache import BuildCache
+from kgym.events import remote_call
 from kgym.models import BuildRequest, BuildResult
 from kgym.settings import Settings
+
+Records = list[dict]
 
 
 @ray.remote(num_cpus=0)
@@ -16,14 +23,26 @@ class BuildCacheActor:
     def __init__(self, settings: Settings | None = None) -> None:
         self.cache = BuildCache(settings)
 
-    async def build(self, request: BuildRequest) -> BuildResult:
-        return await self.cache.build(request)
+    async def build(
+        self, request: BuildRequest, context: dict | None = None
+    ) -> tuple[BuildResult, Records]:
+        with remote_call(context) as records:
+            result = await self.cache.build(request)
+        return result, records
 
-    async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
-        return await self.cache.compile_check(request, files)
+    async def compile_check(
+        self, request: BuildRequest, files: list[str], context: dict | None = None
+    ) -> tuple[BuildResult, Records]:
+        with remote_call(context) as records:
+            result = await self.cache.compile_check(request, files)
+        return result, records
 
-    async def checkout(self, request: BuildRequest) -> str:
-        return await self.cache.checkout(request)
+    async def checkout(
+        self, request: BuildRequest, context: dict | None = None
+    ) -> tuple[str, Records]:
+        with remote_call(context) as records:
+            result = await self.cache.checkout(request)
+        return result, records
 
     def node_id(self) -> str:
         """The node this actor (and so the artifact store) lives on."""

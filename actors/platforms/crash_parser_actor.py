@@ -5,6 +5,7 @@ from __future__ import annotations
 import ray
 
 from actors.crash_parser import CrashParser
+from kgym.events import remote_call
 from kgym.models import CrashReport
 
 
@@ -15,11 +16,19 @@ class CrashParserActor:
     def __init__(self) -> None:
         self.parser = CrashParser()
 
-    def parse(self, console_log: str | bytes, vmlinux: str | None = None) -> CrashReport:
-        return self.parser.parse(console_log, vmlinux)
+    def parse(
+        self, console_log: str | bytes, vmlinux: str | None = None, context: dict | None = None
+    ) -> tuple[CrashReport, list[dict]]:
+        with remote_call(context) as records:
+            report = self.parser.parse(console_log, vmlinux)
+        return report, records
 
-    def parse_file(self, path: str, vmlinux: str | None = None) -> CrashReport:
-        return self.parser.parse_file(path, vmlinux)
+    def parse_file(
+        self, path: str, vmlinux: str | None = None, context: dict | None = None
+    ) -> tuple[CrashReport, list[dict]]:
+        with remote_call(context) as records:
+            report = self.parser.parse_file(path, vmlinux)
+        return report, records
 
     def node_id(self) -> str:
         return ray.get_runtime_context().get_node_id()

@@ -16,6 +16,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from actors.platforms.build_cache_actor import BuildCacheActor
 from actors.platforms.crash_parser_actor import CrashParserActor
 from actors.platforms.vm_pool_actor import VmPoolActor
+from kgym import events
 from kgym.models import BuildRequest, BuildResult, CrashReport, RunRequest, RunResult
 from kgym.settings import Settings
 
@@ -53,22 +54,29 @@ class RayPlatform:
         return cls(builds, vms, parser)
 
     async def build(self, request: BuildRequest) -> BuildResult:
-        return await self.builds.build.remote(request)
+        return await _call(self.builds.build, request)
 
     async def checkout(self, request: BuildRequest) -> str:
-        return await self.builds.checkout.remote(request)
+        return await _call(self.builds.checkout, request)
 
     async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
-        return await self.builds.compile_check.remote(request, files)
+        return await _call(self.builds.compile_check, request, files)
 
     async def run(self, request: RunRequest) -> RunResult:
-        result: RunResult = await self.vms.run.remote(request)
+        result: RunResult = await _call(self.vms.run, request)
         if result.console_log:
-            result.report = await self.parser.parse_file.remote(result.console_log, request.vmlinux)
+            result.report = await _call(self.parser.parse_file, result.console_log, request.vmlinux)
         return result
 
     async def parse(self, console_log: str | bytes, vmlinux: str | None = None) -> CrashReport:
-        return await self.parser.parse.remote(console_log, vmlinux)
+        return await _call(self.parser.parse, console_log, vmlinux)
 
     async def close(self) -> None:
         """The actors outlive this handle: they keep their caches for the next job."""
+
+
+async def _call(method, *args):
+    """Call an actor method with this task's event context; its events join the run's stream."""
+    result, records = await method.remote(*args, events.current_context())
+    events.replay(records)
+    return result

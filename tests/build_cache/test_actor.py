@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import ray
 from fakekernel import make_source, request, run_kernel, value_patch
 
 from actors.platforms.build_cache_actor import BuildCacheActor
 from kgym.settings import Settings
 
-ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.ray
 
 
@@ -25,9 +25,14 @@ def ray_session():
 async def test_actor_builds_and_checks(ray_session, tmp_path):
     kernel = make_source(tmp_path / "kernel")
     actor = BuildCacheActor.remote(Settings(home=tmp_path / "home", jobs=1))
-    result = await actor.build.remote(request(kernel, value_patch(3)))
+    result, records = await actor.build.remote(request(kernel, value_patch(3)), {"run_id": "r1"})
     assert result.ok and run_kernel(result) == "value=3\n"
-    check = await actor.compile_check.remote(request(kernel), ["nope.c"])
+    # The call's events come back for the caller's run stream, with the caller's run id.
+    stages = [r["stage"] for r in records if r["event"] == "build.stage"]
+    assert {"source", "patch", "config", "store"} <= set(stages), stages
+    assert {r["run_id"] for r in records} == {"r1"}
+    check, _ = await actor.compile_check.remote(request(kernel), ["nope.c"])
     assert not check.ok and check.diagnostics[0].file == "nope.c"
-    assert await actor.checkout.remote(request(kernel)) == str(kernel)
+    tree, none = await actor.checkout.remote(request(kernel))
+    assert tree == str(kernel) and none == []  # no run id bound: nothing captured
     assert isinstance(await actor.node_id.remote(), str)

@@ -12,11 +12,11 @@ def test_actor_parses_text_and_files(ray_cluster, tmp_path):
     from actors.platforms.crash_parser_actor import CrashParserActor
 
     actor = CrashParserActor.remote()
-    report = ray_cluster.get(actor.parse.remote(WARN_61))
+    report, _ = ray_cluster.get(actor.parse.remote(WARN_61))
     assert report.title == "WARNING in qdisc_create"
     path = tmp_path / "console.log"
     path.write_bytes(LEAK_61.encode())
-    report = ray_cluster.get(actor.parse_file.remote(str(path)))
+    report, _ = ray_cluster.get(actor.parse_file.remote(str(path)))
     assert report.title == "memory leak in watch_queue_set_size"
     with pytest.raises(ValueError, match="cannot read console log"):
         ray_cluster.get(actor.parse_file.remote(str(tmp_path / "missing")))
