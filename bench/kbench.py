@@ -17,7 +17,8 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-DEFAULT_RECORDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "kbench"
+from kgym.settings import settings
+
 SETS = {"syz": "Kernel_Benchmark", "c": "Kernel_Benchmark_C_Repro"}
 
 
@@ -168,10 +169,12 @@ def load_record(path: str | Path) -> KBenchRecord:
 
 
 def record_paths(
-    root: str | Path = DEFAULT_RECORDS_DIR, sets: list[str] | None = None
+    root: str | Path | None = None, sets: list[str] | None = None
 ) -> list[Path]:
-    """The record files of `sets` ('syz', 'c'; default both), sorted."""
-    root = Path(root)
+    """The record files of `sets` ('syz', 'c'; default both), sorted.
+
+    `root` defaults to the settings' `kbench_dir` (KGYM_DATA_DIR/kbench)."""
+    root = Path(root) if root else settings().kbench_dir
     chosen = sets or list(SETS)
     unknown = [s for s in chosen if s not in SETS]
     if unknown:
@@ -183,14 +186,14 @@ def record_paths(
 
 
 def iter_records(
-    root: str | Path = DEFAULT_RECORDS_DIR, sets: list[str] | None = None
+    root: str | Path | None = None, sets: list[str] | None = None
 ) -> Iterator[KBenchRecord]:
     for path in record_paths(root, sets):
         yield load_record(path)
 
 
 def find_record(
-    bug_id: str, root: str | Path = DEFAULT_RECORDS_DIR, sets: list[str] | None = None
+    bug_id: str, root: str | Path | None = None, sets: list[str] | None = None
 ) -> KBenchRecord:
     """The record whose id is `bug_id` (or starts with it, if unique)."""
     matches = {p.stem: p for p in record_paths(root, sets) if p.stem.startswith(bug_id)}
@@ -200,10 +203,10 @@ def find_record(
     return load_record(next(iter(matches.values())))
 
 
-def golden_images(root: str | Path = DEFAULT_RECORDS_DIR) -> dict[str, str]:
+def golden_images(root: str | Path | None = None) -> dict[str, str]:
     """Bug id -> userspace image kGym ran it with (from `golden_subset_*.json`)."""
     images: dict[str, str] = {}
-    for path in sorted(Path(root).glob("golden_subset_*.json")):
+    for path in sorted(Path(root or settings().kbench_dir).glob("golden_subset_*.json")):
         for entry in json.loads(path.read_text())["bugs"]:
             images[entry["id"]] = entry["image"]
     return images

@@ -17,9 +17,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from kgym.models import BugSpec
+from kgym.resources import package_path
 from kgym.settings import settings
 
-SUITES_DIR = Path(__file__).resolve().parent / "suites"
+SUITES_DIR = package_path("bench", "suites")
 
 Roots = Path | list[Path] | None
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import closing
 from dataclasses import asdict
@@ -38,7 +37,7 @@ Reviewer = Callable[[dict], Awaitable[dict]]
 
 
 def new_run_id(bug: BugSpec) -> str:
-    return f"fix-{bug.id}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    return rundir.new_run_id("fix", bug.id)
 
 
 async def fix(

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 from string import Template
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+from kgym.resources import package_path
+
+PROMPTS_DIR = package_path("prompts")
 _SECTION = re.compile(r"^=== (\w+) ===$", re.MULTILINE)
 
 

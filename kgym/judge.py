@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from kgym import events
 from kgym.log import get_logger
 from kgym.models import (
     BugSpec,
@@ -61,7 +62,12 @@ async def verify(
 async def _judge(
     platform: Platform, bug: BugSpec, patch: str | None, runs: int, run_id: str
 ) -> Verdict:
-    log = get_logger("judge", run_id=run_id, bug=bug.id)
+    with events.run_context(run_id):
+        return await _judge_in_run(platform, bug, patch, runs)
+
+
+async def _judge_in_run(platform: Platform, bug: BugSpec, patch: str | None, runs: int) -> Verdict:
+    log = get_logger("judge", bug=bug.id)
     started = time.monotonic()
     log.info("build.start", patched=patch is not None)
     build = await platform.build(bug_build_request(bug, patch))
@@ -81,9 +87,10 @@ async def _judge(
         verdict.duration_s = time.monotonic() - started
         return verdict
     for i in range(runs):
-        log.info("run.start", index=i)
+        log.info("vm.run.start", index=i)
+        run_id = events.current_context().get("run_id", "")
         result = await platform.run(run_request(bug, build, run_id))
-        log.info("run.end", index=i, outcome=result.outcome, title=_title(result))
+        log.info("vm.run.end", index=i, outcome=result.outcome, title=_title(result))
         _record(verdict, bug, result)
         if result.outcome == RunOutcome.BOOT_FAILURE or verdict.infra_error:
             break

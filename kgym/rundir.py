@@ -14,6 +14,7 @@ import asyncio
 import json
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,18 @@ from kgym.events import EVENTS_FILE
 
 RUN_JSON = "run.json"
 CHECKPOINTS = "checkpoints.sqlite"
-FINAL_EVENT = ("agent", "run.end")  # (node, event) of the last event graph/agent.py writes
+# The nodes that start and end a whole run (the agent, and the CLI's platform commands);
+# their `run.end` is a run's last event.
+RUN_NODES = ("agent", "repro", "verify", "bench")
 STALE_S = 3600.0  # a run with no event for this long, and no end, is not running any more
 POLL_S = 0.3
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+
+
+def new_run_id(kind: str, name: str) -> str:
+    """A fresh run id: `<kind>-<name>-<time>-<random>` (kind: repro, verify, fix, bench)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80]
+    return f"{kind}-{safe}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
 
 
 def check_run_id(run_id: str) -> str:
@@ -36,7 +45,7 @@ def check_run_id(run_id: str) -> str:
 
 
 def is_final(event: dict) -> bool:
-    return (event.get("node"), event.get("event")) == FINAL_EVENT
+    return event.get("event") == "run.end" and event.get("node") in RUN_NODES
 
 
 def parse_line(line: str) -> dict:

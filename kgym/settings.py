@@ -15,6 +15,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 
+def _default_data_dir() -> Path:
+    """`shared/data` beside the checkout (a sibling of the repository): the documented
+    default; an installed kgym sets KGYM_DATA_DIR."""
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
 def _default_home() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "kgym"
@@ -24,6 +30,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     home: Path = _default_home()
+    data_dir: Path = _default_data_dir()  # kBench records, labelled crash logs
     # build cache
     jobs: int = os.cpu_count() or 2
     store_max_gb: float = 20.0
@@ -63,6 +70,16 @@ class Settings(BaseModel):
     @property
     def runs_dir(self) -> Path:
         return self.home / "runs"
+
+    @property
+    def kbench_dir(self) -> Path:
+        """kBench's records (MIT), `Kernel_Benchmark/` and `Kernel_Benchmark_C_Repro/`."""
+        return self.data_dir / "kbench"
+
+    @property
+    def crash_logs_dir(self) -> Path:
+        """syzkaller's labelled crash logs (Apache-2.0): the parser's development set."""
+        return self.data_dir / "syzkaller-linux-reports"
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:

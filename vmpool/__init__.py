@@ -100,7 +100,7 @@ class Pool:
             if idle is not None:
                 if await idle.healthy():
                     return idle
-                log.info("vm_unhealthy", vm=idle.id)
+                log.info("vm.unhealthy", vm=idle.id)
                 await self._discard(idle)
                 continue
             return await self._boot(bzimage, key)
@@ -151,7 +151,7 @@ class Pool:
         """Boot (or reuse) a VM of `request.bzimage`, run the reproducer, say what happened.
         The console log is kept under settings.runs_dir; `report` is left for the parser."""
         run_dir = self._run_dir(request.run_id)
-        rlog = log.bind(run_id=request.run_id or run_dir.name)
+        rlog = log.bind(run_id=request.run_id) if request.run_id else log
         try:
             accel = await self.accelerator()
         except OSError as e:
@@ -167,7 +167,7 @@ class Pool:
             async with self.lease(request.bzimage) as vm:
                 vm.runs += 1
                 result.boot_s = vm.boot_s if vm.runs == 1 else 0.0
-                rlog.info("run_start", vm=vm.id, reused=vm.runs > 1, accel=accel)
+                rlog.info("repro.start", vm=vm.id, reused=vm.runs > 1, accel=accel)
                 outcome = await runner.run(
                     vm, prepared, request.reproducer, run_dir / "reproducer.out"
                 )
@@ -180,7 +180,7 @@ class Pool:
                 result.console_log = str(e.console.save(run_dir / "console.log"))
         except (ReproducerError, ImageError) as e:
             result.message = str(e)
-        rlog.info("run_result", outcome=result.outcome.value, boot_s=result.boot_s,
+        rlog.info("repro.result", outcome=result.outcome.value, boot_s=result.boot_s,
                   run_s=result.run_s, message=result.message)  # fmt: skip
         return result
 

@@ -82,7 +82,7 @@ async def accelerator(settings: Settings) -> Accel:
         with contextlib.suppress(ValueError, KeyError):
             return json.loads(path.read_text())["accelerator"]
     result = await probe()
-    log.info("accel_probed", **result)
+    log.info("vm.accel_probed", **result)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(result))

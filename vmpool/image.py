@@ -17,13 +17,14 @@ from pathlib import Path
 
 import asyncssh
 
+from kgym.resources import package_path
 from kgym.settings import settings
 from vmpool import cpio
 
 BUSYBOX = Path("/bin/busybox")
 DROPBEAR = Path("/usr/sbin/dropbear")
 DROPBEARKEY = "dropbearkey"
-GUEST_FILES = Path(__file__).parent / "guest"
+GUEST_FILES = package_path("vmpool", "guest")
 HOST_KEY = "etc/dropbear/dropbear_ed25519_host_key"
 FORMAT = "1"  # bump when the layout below changes
 

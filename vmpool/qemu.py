@@ -139,7 +139,7 @@ class Vm:
         reaper.track(self.proc.pid)
         assert self.proc.stdout is not None
         self._pump = asyncio.create_task(self.console.pump(self.proc.stdout))
-        log.info("vm_started", vm=self.id, pid=self.proc.pid, port=self.port, accel=self.accel)
+        log.info("vm.start", vm=self.id, pid=self.proc.pid, port=self.port, accel=self.accel)
 
     @property
     def exited(self) -> bool:
@@ -177,7 +177,7 @@ class Vm:
             raise BootError(
                 RunOutcome.BOOT_FAILURE, "the kernel reported a crash during boot", self.console
             )
-        log.info("vm_booted", vm=self.id, boot_s=round(self.boot_s, 2))
+        log.info("vm.booted", vm=self.id, boot_s=round(self.boot_s, 2))
 
     def _exit_error(self) -> BootError:
         err = self.qemu_stderr()
@@ -241,4 +241,4 @@ class Vm:
         if self._pump is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._pump), 5.0)
-        log.info("vm_closed", vm=self.id)
+        log.info("vm.closed", vm=self.id)

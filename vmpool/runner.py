@@ -227,5 +227,5 @@ async def run(vm: Vm, prepared: Prepared, spec: ReproducerSpec, output: Path) ->
     vm.reusable = False
     result = await _Run(vm, prepared, spec, output)()
     vm.reusable = result.outcome is RunOutcome.NO_CRASH
-    log.info("run_done", vm=vm.id, outcome=result.outcome.value, run_s=round(result.run_s, 2))
+    log.info("repro.done", vm=vm.id, outcome=result.outcome.value, run_s=round(result.run_s, 2))
     return result

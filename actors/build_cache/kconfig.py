@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 
-BASE_CONFIG = Path(__file__).parent / "configs" / "base.config"
+from kgym.resources import package_path
+
+BASE_CONFIG = package_path("actors.build_cache", "configs", "base.config")
 
 _SET = re.compile(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$")
 _UNSET = re.compile(r"^# (CONFIG_[A-Za-z0-9_]+) is not set$")

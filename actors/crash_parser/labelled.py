@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kgym.settings import settings
+
 
 @dataclass
 class Case:
@@ -81,8 +83,9 @@ def load(root: Path) -> tuple[list[Case], list[Case]]:
 
 
 def dataset_root(repo: Path) -> Path:
-    """The full development set next to the repo if present, else the checked-in sample."""
-    shared = repo.parent / "shared" / "data" / "syzkaller-linux-reports"
+    """The full development set (settings' `crash_logs_dir`) if present, else the sample
+    checked in under `repo`/tests."""
+    shared = settings().crash_logs_dir
     if (shared / "report").is_dir():
         return shared
     return repo / "tests" / "data" / "crash_samples"

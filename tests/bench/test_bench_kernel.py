@@ -17,7 +17,6 @@ pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.ray]
 DEMO = SUITES_DIR / "kbench-6.1" / "mpol-parse-str"
 
 
-@pytest.mark.skipif(not (DEMO / "bug.json").is_file(), reason="demo bug not installed")
 def test_oracle_scores_all_and_noop_scores_nothing(ray_cluster, tmp_path: Path) -> None:
     suite = tmp_path / "tiny"
     shutil.copytree(DEMO, suite / DEMO.name)

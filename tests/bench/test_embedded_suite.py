@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import needs_data
 
 from actors.build_cache import patch
 from actors.build_cache.sources import Sources
-from bench.kbench import DEFAULT_RECORDS_DIR, find_record
+from bench.kbench import find_record
 from bench.suites import load_suite, suite_dir
 from kgym.models import SourceSpec
 from kgym.settings import settings
@@ -56,7 +57,7 @@ async def test_bug_reproducer_compiles(bug, tmp_path) -> None:
     assert prepared.data
 
 
-@pytest.mark.skipif(not DEFAULT_RECORDS_DIR.is_dir(), reason="kBench records not beside the repo")
+@needs_data(settings().kbench_dir, "kBench records")
 @pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.id)
 def test_bug_is_the_kbench_bug_it_names(bug) -> None:
     record = find_record(bug.origin.kbench_id)

@@ -6,20 +6,19 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import needs_data
 
 from bench.kbench import (
-    DEFAULT_RECORDS_DIR,
     crash_class,
     find_record,
     golden_images,
     load_record,
     record_paths,
 )
+from kgym.settings import settings
 
-needs_records = pytest.mark.skipif(
-    not (DEFAULT_RECORDS_DIR / "Kernel_Benchmark").is_dir(), reason="kBench records not present"
-)
-ALL = record_paths() if (DEFAULT_RECORDS_DIR / "Kernel_Benchmark").is_dir() else []
+needs_records = needs_data(settings().kbench_dir / "Kernel_Benchmark", "kBench records")
+ALL = record_paths() if (settings().kbench_dir / "Kernel_Benchmark").is_dir() else []
 
 
 @needs_records

@@ -11,10 +11,6 @@ import pytest
 from actors.crash_parser import CrashParser
 from actors.crash_parser.symbolize import SymbolizeError, Symbolizer
 
-pytestmark = pytest.mark.skipif(
-    not all(shutil.which(t) for t in ("gcc", "nm", "addr2line")), reason="needs gcc and binutils"
-)
-
 SOURCE = """\
 #include <stdio.h>
 static inline __attribute__((always_inline)) int helper(volatile int *p) {

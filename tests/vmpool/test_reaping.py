@@ -51,7 +51,7 @@ def test_qemu_dies_with_its_parent(test_kernel, sig) -> None:
     try:
         qemu = None
         for line in child.stderr:
-            if '"vm_started"' in line:
+            if '"vm.start"' in line:
                 qemu = json.loads(line)["pid"]
                 break
         assert qemu is not None and _alive(qemu)

@@ -65,7 +65,7 @@ def _import(args: argparse.Namespace) -> int:
     from bench import kbench
     from bench.importer import DASHBOARD, Links, import_records
 
-    root = args.records or kbench.DEFAULT_RECORDS_DIR
+    root = args.records or settings().kbench_dir
     if args.ids:
         records = [kbench.find_record(i, root, args.sets) for i in args.ids]
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,8 +12,11 @@ from contextlib import asynccontextmanager
 from rich.console import Console
 
 from actors.platforms.local_platform import LocalPlatform
+from kgym import events, log, rundir
 from kgym.models import BugSpec
 from kgym.platform import Platform
+from kgym.rundir import new_run_id
+from kgym.settings import settings
 
 stderr = Console(stderr=True, soft_wrap=True)  # messages are never wrapped mid-sentence
 
@@ -25,6 +29,24 @@ def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use the platform's Ray actors (a running cluster, or a local one)",
     )
+
+
+def start_run(kind: str, bug: BugSpec, args: argparse.Namespace) -> str:
+    """A new run of command `kind` on `bug`: its id, its run.json written, and the raw
+    log lines on stderr quietened (the progress display reads the run's events)."""
+    run_id = new_run_id(kind, bug.id)
+    asked = {k: v for k, v in vars(args).items() if k not in ("func", "command")}
+    rundir.write_meta(settings().runs_dir / run_id, {"run_id": run_id, "command": kind,
+                                                     "bug": bug.id, "bug_dir": bug.dir,
+                                                     "options": asked})  # fmt: skip
+    log.set_stderr_level(logging.WARNING)
+    events.emit(run_id, kind, "run.start", bug=bug.id)
+    return run_id
+
+
+def end_run(run_id: str, kind: str, **fields: object) -> None:
+    """The run's last event: what it came to."""
+    events.emit(run_id, kind, "run.end", **fields)
 
 
 def load_bug(arg: str) -> BugSpec:

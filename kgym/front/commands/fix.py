@@ -26,6 +26,7 @@ from kgym.front.commands.common import (
     open_platform,
     stderr,
 )
+from kgym.front.commands.progress import describe
 from kgym.front.offline_llm import CAVEAT, MODEL_NAME, OfflineLLMUnavailable, offline_server
 from kgym.rundir import check_run_id
 from kgym.settings import Settings, settings
@@ -175,29 +176,11 @@ async def _llm(args: argparse.Namespace, s: Settings) -> AsyncIterator[tuple[obj
 
 # --- live progress and review ------------------------------------------------------
 
-_SHOWN = {
-    ("reproduce", "platform.reproduce.end"): "reproduced: {title}",
-    ("localizer", "localize.end"): "localized: {candidates} suspects",
-    ("planner", "hypothesis"): "{hypothesis}: {root_cause} @ {location}",
-    ("patcher", "platform.compile_check.end"): "{hypothesis}: compile check ok={ok}",
-    ("patcher", "patch.end"): "{hypothesis}: patch touches {files}",
-    ("verifier", "platform.verify.start"): "{hypothesis}: verifying on the platform …",
-    ("verifier", "verdict"): "{hypothesis}: [bold]{outcome}[/bold] — {feedback}",
-    ("planner", "budget.spent"): "budget spent: {reason}",
-    ("finish", "result"): "done: resolved={resolved} ({reason})",
-}
-
 
 def _progress(event: dict) -> None:
-    template = _SHOWN.get((event["node"], event["event"]))
-    if template:
-        fields = {k: ("" if v is None else v) for k, v in event.items()}
-        stderr.print(f"[dim]{event['node']:>9}[/dim] " + template.format_map(_Missing(fields)))
-
-
-class _Missing(dict):
-    def __missing__(self, key: str) -> str:
-        return "?"
+    line = describe(event)
+    if line:
+        stderr.print(f"[dim]{event.get('node', '?'):>12}[/dim] {line}", highlight=False)
 
 
 async def _ask_person(question: dict) -> dict:

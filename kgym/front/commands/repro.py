@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
-from contextlib import nullcontext
 
 from kgym import judge
 from kgym.front.commands.common import (
     add_platform_arguments,
     emit,
+    end_run,
     fail,
     load_bug,
     open_platform,
+    start_run,
     stderr,
 )
+from kgym.front.commands.progress import progress
 from kgym.models import Verdict
 
 
@@ -27,23 +29,31 @@ async def run(args: argparse.Namespace) -> int:
         bug = load_bug(args.bug)
     except ValueError as e:
         return fail(str(e), args.json, bug=args.bug)
-    status = stderr.status(f"reproducing {bug.id} …") if not args.json else None
-    with status or nullcontext():
+    run_id = start_run("repro", bug, args)
+    with progress(run_id, stderr, enabled=not args.json):
         async with open_platform(args) as platform:
-            verdict = await judge.reproduce(platform, bug, runs=args.runs)
-    result = repro_json(verdict)
+            verdict = await judge.reproduce(platform, bug, runs=args.runs, run_id=run_id)
+    result = repro_json(verdict, run_id)
+    end_run(
+        run_id,
+        "repro",
+        crashed=result["crashed"],
+        reproduced=result["reproduced"],
+        title=result["title"],
+    )
     emit(result, args.json)
     if not args.json:
         _summary(result)
     return 0 if verdict.built else 1
 
 
-def repro_json(verdict: Verdict) -> dict:
+def repro_json(verdict: Verdict, run_id: str | None = None) -> dict:
     """The stable `kgym repro --json` object."""
     build = verdict.build
     report = next((r.report for r in verdict.run_results if r.report and r.report.crashed), None)
     return {
         "bug": verdict.bug,
+        "run_id": run_id,
         "build": {
             "ok": verdict.built,
             "key": build.key if build else None,

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from contextlib import nullcontext
 from pathlib import Path
 
 from kgym import judge
 from kgym.front.commands.common import (
     add_platform_arguments,
     emit,
+    end_run,
     fail,
     load_bug,
     open_platform,
+    start_run,
     stderr,
 )
+from kgym.front.commands.progress import progress
 from kgym.models import Verdict
 from kgym.settings import settings
 
@@ -35,21 +37,29 @@ async def run(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as e:
         return fail(f"{args.patch}: cannot read the patch: {e}", args.json, bug=bug.id)
     runs = args.runs or settings().verify_runs
-    status = stderr.status(f"verifying {args.patch} on {bug.id} …") if not args.json else None
-    with status or nullcontext():
+    run_id = start_run("verify", bug, args)
+    with progress(run_id, stderr, enabled=not args.json):
         async with open_platform(args) as platform:
-            verdict = await judge.verify(platform, bug, patch, runs=runs)
-    result = verify_json(verdict)
+            verdict = await judge.verify(platform, bug, patch, runs=runs, run_id=run_id)
+    result = verify_json(verdict, run_id)
+    end_run(
+        run_id,
+        "verify",
+        resolved=result["resolved"],
+        title=result["title"],
+        duration_s=result["duration_s"],
+    )
     emit(result, args.json)
     if not args.json:
         _summary(result)
     return 0 if verdict.resolved else 1
 
 
-def verify_json(verdict: Verdict) -> dict:
+def verify_json(verdict: Verdict, run_id: str | None = None) -> dict:
     """The stable `kgym verify --json` object."""
     return {
         "bug": verdict.bug,
+        "run_id": run_id,
         "applied": verdict.applied,
         "built": verdict.built,
         "booted": verdict.booted,

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from aiohttp import web
 
 from kgym.front.service.api import JOBS, SETTINGS, STOPPING, json_errors, routes
 from kgym.front.service.jobs import Jobs
+from kgym.resources import package_path
 from kgym.settings import Settings
 
-STATIC_DIR = Path(__file__).parent / "static"
+STATIC_DIR = package_path("kgym.front.service", "static")
 
 
 async def index(request: web.Request) -> web.FileResponse:
