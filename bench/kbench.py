@@ -168,9 +168,7 @@ def load_record(path: str | Path) -> KBenchRecord:
         raise ValueError(f"{path}: malformed kBench record: {e}") from e
 
 
-def record_paths(
-    root: str | Path | None = None, sets: list[str] | None = None
-) -> list[Path]:
+def record_paths(root: str | Path | None = None, sets: list[str] | None = None) -> list[Path]:
     """The record files of `sets` ('syz', 'c'; default both), sorted.
 
     `root` defaults to the settings' `kbench_dir` (KGYM_DATA_DIR/kbench)."""

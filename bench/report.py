@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from bench.metrics import GroupStats, Metrics, compute
-from bench.results import BadLine, load_results
+from bench.results import AttemptResult, BadLine, load_results
 from bench.runner import RESULTS
+from bench.timing import CATEGORIES, breakdowns
 
 
 def write_report(run_dir: Path) -> tuple[Path, list[BadLine]]:
@@ -34,9 +35,31 @@ def write_report(run_dir: Path) -> tuple[Path, list[BadLine]]:
         lines.append("")
     for m in metrics:
         lines += _agent_section(m, run_dir)
+        lines += _time_section([r for r in results if r.agent == m.agent], run_dir)
     report = run_dir / "report.md"
     report.write_text("\n".join(lines) + "\n")
     return report, bad
+
+
+def _time_section(results: list[AttemptResult], run_dir: Path) -> list[str]:
+    """Where the time went (LLM, build, VM...), from each attempt's event stream."""
+    found = breakdowns(run_dir, [r.run_id for r in results if r.run_id])
+    if not found:
+        return ["### Where the time went", "", "No attempt events under `runs/`.", ""]
+    totals = {c: sum(b[c] for b in found.values()) for c in CATEGORIES}
+    wall = sum(r.wall_s for r in results if r.run_id in found) or 1.0
+    lines = [
+        "### Where the time went",
+        "",
+        f"From the event streams of {len(found)} attempt(s) (`runs/<run_id>/events.jsonl`).",
+        "",
+        "| category | total s | mean s per attempt | share of wall time |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {c} | {t:.1f} | {t / len(found):.1f} | {_pct(t / wall)} |" for c, t in totals.items()
+    ]
+    return [*lines, ""]
 
 
 def _pct(x: float | None) -> str:

@@ -46,6 +46,7 @@ class AttemptResult(BaseModel):
     bug: str
     attempt: int
     agent: str
+    run_id: str | None = None  # its events: <out>/runs/<run_id>/events.jsonl
     crash_class: str | None = None
     reproduced: bool | None = None  # None: reproduction not attempted
     resolved: bool = False

@@ -23,7 +23,8 @@ from actors.platforms.ray_platform import RayPlatform
 from bench.agents import AgentInput, get_agent
 from bench.results import AttemptResult, BadLine, VerdictSummary, append_result, load_results
 from bench.suites import load_suite
-from kgym import judge
+from bench.timing import attempt_dir
+from kgym import events, judge
 from kgym.models import BugSpec, CrashReport
 from kgym.platform import Platform
 from kgym.settings import Settings, settings
@@ -38,12 +39,24 @@ async def platform_for_task(config: Settings) -> AsyncIterator[Platform]:
 
 
 async def run_attempt(
-    bug: BugSpec, attempt: int, agent: str, config: Settings, repro_runs: int = 1
+    bug: BugSpec,
+    attempt: int,
+    agent: str,
+    config: Settings,
+    repro_runs: int = 1,
+    out: Path | None = None,
 ) -> AttemptResult:
-    """Reproduce, ask `agent` for a patch, verify it. Errors become the result's `error`."""
+    """Reproduce, ask `agent` for a patch, verify it. Errors become the result's `error`.
+
+    With `out`, the attempt's events go to `<out>/runs/<run_id>/events.jsonl`."""
     started = time.monotonic()
-    result = AttemptResult(bug=bug.id, attempt=attempt, agent=agent, crash_class=bug.crash_class)
     run_id = f"{agent}-{bug.id}-{attempt}"
+    result = AttemptResult(
+        bug=bug.id, attempt=attempt, agent=agent, run_id=run_id, crash_class=bug.crash_class
+    )
+    if out is not None:
+        events.open_run(run_id, attempt_dir(out, run_id))
+        events.emit(run_id, "bench", "run.start", bug=bug.id, attempt=attempt, agent=agent)
     try:
         solve = get_agent(agent)
         async with platform_for_task(config) as platform:
@@ -64,6 +77,9 @@ async def run_attempt(
     except Exception as e:  # an attempt that fails is a result, not the end of the run
         result.error = _describe(e)
     result.wall_s = round(time.monotonic() - started, 3)
+    if out is not None:
+        events.emit(run_id, "bench", "run.end", resolved=result.resolved, error=result.error,
+                    duration_s=result.wall_s)  # fmt: skip
     return result
 
 
@@ -75,12 +91,13 @@ def _describe(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}{where}"[:2000]
 
 
-def _attempt_task(bug_dir: str, attempt: int, agent: str, config: dict, repro_runs: int) -> dict:
+def _attempt_task(
+    bug_dir: str, attempt: int, agent: str, config: dict, repro_runs: int, out: str
+) -> dict:
     """The body of the Ray task (plain arguments in, a JSON-able dict out)."""
     bug = BugSpec.load(bug_dir)
-    result = asyncio.run(
-        run_attempt(bug, attempt, agent, Settings.model_validate(config), repro_runs)
-    )
+    settings = Settings.model_validate(config)
+    result = asyncio.run(run_attempt(bug, attempt, agent, settings, repro_runs, Path(out)))
     return result.model_dump(mode="json")
 
 
@@ -145,7 +162,9 @@ def run_benchmark(
             while pending or inflight:
                 while pending and len(inflight) < workers:
                     bug, attempt = pending.pop(0)
-                    ref = task.remote(bug.dir, attempt, agent, config_json, repro_runs)
+                    ref = task.remote(
+                        bug.dir, attempt, agent, config_json, repro_runs, str(out.resolve())
+                    )
                     inflight[ref] = (bug, attempt)
                 ready, _ = ray.wait(list(inflight), num_returns=1)
                 for ref in ready:

@@ -78,10 +78,10 @@ def _kgym(*args: str) -> dict:
     return json.loads(lines[0])
 
 
-def test_cli_repro_json_contract(bug) -> None:
+def test_cli_repro_json_contract(bug, demo_kernel) -> None:
     result = _kgym("repro", DEMO)
     assert set(result) >= {"bug", "build", "accelerator", "runs", "crashed", "title", "report"}
-    assert result["build"]["cache_hit"] is True  # built by the tests above
+    assert result["build"]["cache_hit"] is True  # demo_kernel built it
     assert result["crashed"] and result["title"] == bug.title
 
 

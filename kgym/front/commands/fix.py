@@ -9,6 +9,7 @@ fixes kernels.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from graph.agent import fix, resume
 from graph.context import FixOptions
 from graph.llm import chat_model
 from graph.state import FixResult
+from kgym import log
 from kgym.front.commands.common import (
     add_platform_arguments,
     emit,
@@ -91,6 +93,7 @@ async def run(args: argparse.Namespace) -> int:
         return fail(str(e), args.json, bug=args.bug)
     reviewer = _ask_person if args.human else None
     listeners = [] if args.json else [_progress]
+    log.set_stderr_level(logging.WARNING)  # progress comes from the run's events
     try:
         async with _llm(args, settings()) as (llm, note):
             if note:
