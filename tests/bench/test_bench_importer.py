@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from actors.build_cache.sources import Sources
 from bench.importer import ImportFailed, Links, import_record, import_records
 from bench.kbench import KBenchRecord
 
@@ -185,11 +186,10 @@ async def test_git_source_checks_out_the_commit_and_the_fix_applies(
 async def test_build_cache_git_source_resolves_the_imported_commit(
     dashboard, kernel_repo, tmp_path: Path
 ):
-    sources = pytest.importorskip("actors.build_cache.sources")
     base_url, _ = dashboard
     repo, parent, fix, patch = kernel_repo
     async with Links(base_url, tmp_path / "cache") as links:
         bug = await import_record(make_record(parent, fix, patch), tmp_path / "s", links, str(repo))
-    source = await sources.Sources(tmp_path / "sources").resolve(bug.source)
+    source = await Sources(tmp_path / "sources").resolve(bug.source)
     assert source.id == f"git-{parent}"
     assert "p[4]" in (source.root / "mm" / "foo.c").read_text()
