@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import kgym.settings
 from actors.build_cache import BuildCache
 from actors.crash_parser import CrashParser, contains_crash
+from actors.platforms.events import log_parsed
 from kgym.models import BuildRequest, BuildResult, CrashReport, RunRequest, RunResult
 from kgym.settings import Settings
 from vmpool import Pool
@@ -34,8 +36,10 @@ class LocalPlatform:
     async def run(self, request: RunRequest) -> RunResult:
         result = await self.vms.run(request)
         if result.console_log and Path(result.console_log).is_file():
-            log = await asyncio.to_thread(Path(result.console_log).read_bytes)
-            result.report = await self.parse(log, request.vmlinux)
+            started = time.monotonic()
+            console = await asyncio.to_thread(Path(result.console_log).read_bytes)
+            result.report = await self.parse(console, request.vmlinux)
+            log_parsed(result.report, time.monotonic() - started)
         return result
 
     async def parse(self, console_log: str | bytes, vmlinux: str | None = None) -> CrashReport:

@@ -9,12 +9,14 @@ kernels it boots are on its disk (DESIGN.md: big blobs travel as paths).
 from __future__ import annotations
 
 import os
+import time
 
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actors.platforms.build_cache_actor import BuildCacheActor
 from actors.platforms.crash_parser_actor import CrashParserActor
+from actors.platforms.events import log_parsed
 from actors.platforms.vm_pool_actor import VmPoolActor
 from kgym import events
 from kgym.models import BuildRequest, BuildResult, CrashReport, RunRequest, RunResult
@@ -65,7 +67,9 @@ class RayPlatform:
     async def run(self, request: RunRequest) -> RunResult:
         result: RunResult = await _call(self.vms.run, request)
         if result.console_log:
+            started = time.monotonic()
             result.report = await _call(self.parser.parse_file, result.console_log, request.vmlinux)
+            log_parsed(result.report, time.monotonic() - started)
         return result
 
     async def parse(self, console_log: str | bytes, vmlinux: str | None = None) -> CrashReport:

@@ -43,6 +43,7 @@ def _assert_platform_stream(run_id: str) -> list[dict]:
     assert ("build_cache", "build.stage") in names or ("build_cache", "build.cache_hit") in names
     assert {("judge", "build.start"), ("judge", "build.end"), ("judge", "verdict")} <= names
     assert {("vmpool.qemu", "vm.booted"), ("vmpool", "repro.result")} <= names, names
+    assert ("crash_parser", "parse.end") in names
     assert events[0]["event"] == "run.start" and events[-1]["event"] == "run.end"
     return events
 

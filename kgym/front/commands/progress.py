@@ -25,6 +25,7 @@ SHOWN: dict[tuple[str | None, str], str] = {
     (None, "vm.booted"): "vm: booted, SSH up in {boot_s}s",
     (None, "repro.start"): "vm: reproducer started",
     (None, "repro.result"): "vm: {outcome} in {run_s}s {message}",
+    (None, "parse.end"): "parse: {title} ({duration_s}s)",
     ("judge", "vm.run.end"): "run {index}: {outcome} {title}",
     ("judge", "verdict"): "verdict: resolved={resolved}, crashed runs {crashed_runs}",
     # the agent
