@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 import time
 import traceback
 from collections.abc import AsyncIterator
@@ -23,10 +24,12 @@ from actors.platforms.ray_platform import RayPlatform
 from bench.agents import AgentInput, get_agent
 from bench.results import AttemptResult, BadLine, VerdictSummary, append_result, load_results
 from bench.suites import load_suite
-from bench.timing import attempt_dir
+from bench.timing import RUNS, attempt_dir
 from kgym import events, judge
 from kgym.models import BugSpec, CrashReport
+from kgym.narrate import describe
 from kgym.platform import Platform
+from kgym.rundir import Tail
 from kgym.settings import Settings, settings
 
 RESULTS = "results.jsonl"
@@ -157,7 +160,7 @@ def run_benchmark(
     config_json = config.model_dump(mode="json")
     pending = list(work.todo)
     inflight: dict[ray.ObjectRef, tuple[BugSpec, int]] = {}
-    with _Progress(len(work.bugs) * attempts, work.done, enabled=progress) as bar:
+    with _Progress(len(work.bugs) * attempts, work.done, out / RUNS, enabled=progress) as bar:
         try:
             while pending or inflight:
                 while pending and len(inflight) < workers:
@@ -202,9 +205,10 @@ def _write_meta(out: Path, suite: str, agent: str, attempts: int, bugs: list[Bug
 
 
 class _Progress:
-    """A rich progress bar with ETA on stderr (silent when disabled)."""
+    """A rich progress bar with ETA on stderr (silent when disabled); below it, the
+    latest shown event of the attempts' streams under `runs_dir`."""
 
-    def __init__(self, total: int, done: int, enabled: bool) -> None:
+    def __init__(self, total: int, done: int, runs_dir: Path, enabled: bool) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -225,12 +229,25 @@ class _Progress:
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
+            TextColumn("[dim]{task.fields[now]}"),
             console=Console(stderr=True),
             disable=not enabled,
         )
         self.task = self.progress.add_task(
-            "attempts", total=total, completed=done, resolved=0, errors=0
+            "attempts", total=total, completed=done, resolved=0, errors=0, now=""
         )
+        self.enabled = enabled
+        self._tail = Tail(runs_dir)
+        self._stop = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        """Show the newest event worth a line, as the attempts write them."""
+        while not self._stop.wait(1.0):
+            lines = [f"{r.get('run_id')}: {line}" for r in self._tail.poll()
+                     if (line := describe(r))]  # fmt: skip
+            if lines:
+                self.progress.update(self.task, now=lines[-1][:100])
 
     def advance(self, result: AttemptResult) -> None:
         self.resolved += result.resolved
@@ -239,7 +256,12 @@ class _Progress:
 
     def __enter__(self) -> _Progress:
         self.progress.start()
+        if self.enabled:
+            self._watcher.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._watcher.is_alive():
+            self._watcher.join()
         self.progress.stop()

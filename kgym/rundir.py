@@ -143,6 +143,27 @@ def list_runs(runs_dir: Path, running: Callable[[str], bool | None] = lambda _: 
     return sorted(runs, key=lambda r: r["started"] or 0.0, reverse=True)
 
 
+class Tail:
+    """The events appended under `runs_dir` (to any run) since the last `poll`."""
+
+    def __init__(self, runs_dir: Path) -> None:
+        self.runs_dir = runs_dir
+        self._offsets: dict[Path, int] = {}
+
+    def poll(self) -> list[dict]:
+        """Complete new lines of every run's stream, file by file."""
+        found = []
+        for run_dir in run_dirs(self.runs_dir):
+            path = run_dir / EVENTS_FILE
+            offset = self._offsets.get(path, 0)
+            chunk = _read_from(path, offset)
+            complete, newline, _ = chunk.rpartition(b"\n")
+            self._offsets[path] = offset + len(complete) + len(newline)
+            found += [parse_line(raw.decode(errors="replace"))
+                      for raw in complete.split(b"\n") if raw.strip()]  # fmt: skip
+        return found
+
+
 async def follow(
     path: Path, done: Callable[[], bool] = lambda: False, poll_s: float = POLL_S
 ) -> AsyncIterator[dict]:

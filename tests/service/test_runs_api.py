@@ -134,3 +134,18 @@ async def test_sse_reconnect_resumes_after_last_event_id(client, settings):
     messages = await read_sse(response, 3)
     assert [d.get("event") for _, d in messages] == ["verdict", "run.end", None]
     assert messages[-1][0] == "end"
+
+
+def test_tail_gives_each_complete_line_once(tmp_path):
+    from kgym.rundir import Tail
+
+    tail = Tail(tmp_path)
+    assert tail.poll() == []
+    a = tmp_path / "a" / "events.jsonl"
+    a.parent.mkdir()
+    a.write_text(json.dumps({"event": "one"}) + "\n" + '{"event": "tw')
+    assert [e["event"] for e in tail.poll()] == ["one"]
+    with a.open("a") as f:
+        f.write('o"}\n')
+    assert [e["event"] for e in tail.poll()] == ["two"]
+    assert tail.poll() == []

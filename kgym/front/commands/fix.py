@@ -28,8 +28,8 @@ from kgym.front.commands.common import (
     open_platform,
     stderr,
 )
-from kgym.front.commands.progress import describe
 from kgym.front.offline_llm import CAVEAT, MODEL_NAME, OfflineLLMUnavailable, offline_server
+from kgym.narrate import describe
 from kgym.rundir import check_run_id
 from kgym.settings import Settings, settings
 
