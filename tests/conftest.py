@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-
-
-def needs_data(path: Path, what: str) -> pytest.MarkDecorator:
-    """Skip when `path` (data kept outside the repo, under KGYM_DATA_DIR) is missing on a
-    developer's machine; in CI it must be there, so the test runs and fails."""
-    missing = not path.exists() and not os.environ.get("CI")
-    return pytest.mark.skipif(missing, reason=f"{what} not at {path} (set KGYM_DATA_DIR)")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import needs_data
+from datapaths import needs_data
 
 from actors.build_cache import patch
 from actors.build_cache.sources import Sources

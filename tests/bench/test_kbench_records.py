@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import needs_data
+from datapaths import needs_data
 
 from bench.kbench import (
     crash_class,
