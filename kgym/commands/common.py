@@ -13,7 +13,8 @@ from rich.console import Console
 from kgym.models import BugSpec
 from kgym.platform import LocalPlatform, Platform
 
-stderr = Console(stderr=True)
+# soft_wrap: a message is one line whatever the terminal width (tools and tests read it)
+stderr = Console(stderr=True, soft_wrap=True)
 
 
 def add_platform_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,401 @@
+"""The kinds of kernel report: how each one's first line looks, what syzbot calls it,
+and which frame names it.
+
+Each entry names, in its comment, the kernel function that prints its header (Linux
+6.1 paths unless said otherwise; older kernels printed some headers differently, and
+those spellings are entries too). Titles follow syzbot's conventions as seen in the
+labelled logs (see README.md). Template fields: the header's named groups, `frame`
+(the function that names the bug, see `Kind.frame`), `access` ("Read"/"Write" from a
+KASAN access line).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class FrameFrom(Enum):
+    """Where the function that names the bug comes from."""
+
+    NONE = "none"  # the title names no function
+    CRASH = "crash"  # the faulting IP (RIP:/pc :/IP:), then the call trace
+    TRACE = "trace"  # the first call trace of the report
+    HEADER = "header"  # the `func` group of the header, if it is not a generic frame,
+    # else the call trace
+    INTERRUPTED = "interrupted"  # the code an interrupt stopped: frames after the
+    # <IRQ>...</IRQ> (or <EOI>) part of the stack; the interrupt itself if none
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of report."""
+
+    header: re.Pattern[str]  # matched at the start of a prefix-less console line
+    title: str  # a template, see the module docstring
+    type: str | Callable[[dict[str, str]], str | None] | None
+    frame: FrameFrom = FrameFrom.CRASH
+    alts: tuple[str, ...] = ()  # alternative titles (templates)
+    # The naming stack starts after the first line matching this (e.g. lockdep's
+    # "-> #0" dependency or "stack backtrace:"); the whole report if absent.
+    stack_after: re.Pattern[str] | None = None
+    needs_trace: bool = False  # a report of this kind without a call trace is cut short
+    suppressed: bool = False  # syzbot ignores it: the test harness, not the kernel, failed
+    ends_with_separator: bool = False  # the report closes with a "=====" line
+    # A report of this kind only closes another one (a panic after an oops): it starts
+    # a report only when no other report came before it.
+    closing: bool = False
+    refine: Callable[[dict[str, str], str], dict[str, str]] | None = None
+    name: str = field(default="")
+
+
+def _h(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+_FN = r"(?P<func>[A-Za-z_$][\w$.]*)(?:\+0x[0-9a-f]+/0x[0-9a-f]+)?"
+_BAD_ACCESS = ("bad-access in {frame}",)
+
+
+def _kasan_type(f: dict[str, str]) -> str:
+    bug = f.get("bug", "")
+    access = (f.get("access") or "Read").upper()
+    if "use-after-free" in bug:
+        return f"KASAN-USE-AFTER-FREE-{access}"
+    if "null-ptr-deref" in bug:
+        return f"KASAN-NULL-POINTER-DEREFERENCE-{access}"
+    if "double-free" in bug or "invalid-free" in bug:
+        return "KASAN-INVALID-FREE"
+    return f"KASAN-{access}"
+
+
+def _kfence_type(f: dict[str, str]) -> str:
+    bug = f.get("bug", "").upper().replace(" ", "-")
+    return "KFENCE-" + bug.replace("OUT-OF-BOUNDS-", "")
+
+
+# WARN()s whose title names what warned rather than where: the file the WARNING
+# header points at, and syzbot's name for it.
+WARN_SOURCES: dict[str, str] = {
+    "lib/refcount.c": "refcount bug",  # refcount_warn_saturate()
+    "lib/debugobjects.c": "ODEBUG bug",  # debug_print_object()
+    "mm/usercopy.c": "bad usercopy",  # usercopy_warn() (older kernels)
+    "kernel/locking/lockdep.c": "locking bug",  # DEBUG_LOCKS_WARN_ON()
+    "mm/slab_common.c": "kmalloc bug",  # kmalloc_slab()/kmalloc_large() size checks
+    "mm/page_alloc.c": "kmalloc bug",  # __alloc_pages() order checks
+    "mm/util.c": "kmalloc bug",  # kvmalloc_node() size check
+}
+# BUG()s likewise, from "kernel BUG at FILE:LINE!".
+BUG_SOURCES: dict[str, str] = {
+    "mm/usercopy.c": "BUG: bad usercopy",  # usercopy_abort()
+}
+
+
+def _warn_refine(f: dict[str, str], text: str) -> dict[str, str]:
+    what = WARN_SOURCES.get(f.get("file", ""))
+    return {"what": f": {what}" if what else ""}
+
+
+def _bug_refine(f: dict[str, str], text: str) -> dict[str, str]:
+    return {"what": BUG_SOURCES.get(f.get("file", ""), "kernel BUG")}
+
+
+def _warn_type(f: dict[str, str]) -> str | None:
+    what = f.get("what", "")
+    if "refcount" in what:
+        return "REFCOUNT_WARNING"
+    if "locking" in what:
+        return "LOCKDEP"
+    return "WARNING"
+
+
+# Kernel panic messages (the argument of panic(), kernel/panic.c) and the part of
+# them a title keeps: a message with a function names it; the others keep their text
+# up to the first detail that changes from run to run.
+def _panic_refine(f: dict[str, str], text: str) -> dict[str, str]:
+    msg = f.get("msg", "").strip()
+    m = re.match(r"stack-protector: Kernel stack is corrupted in: (\S+?)(?:\+0x|$)", msg)
+    if m:  # __stack_chk_fail(), kernel/panic.c
+        return {"msg": "stack is corrupted in " + m.group(1)}
+    if msg.startswith("corrupted stack end detected inside scheduler"):
+        # schedule_debug(), kernel/sched/core.c: the stack names the victim
+        return {"msg": "corrupted stack end", "with_frame": "y"}
+    for cut in (" exitcode=", " for ", " --- ", ": ", " - ", ", "):
+        i = msg.find(cut)
+        if i > 0:
+            msg = msg[:i]
+            break
+    return {"msg": msg.rstrip(". ")}
+
+
+KINDS: tuple[Kind, ...] = (
+    # --- sanitizers --------------------------------------------------------------
+    Kind(  # mm/kasan/report.c print_error_description() (4.x: "... at addr ADDR")
+        _h(r"BUG: KASAN: (?P<bug>[\w-]+) in " + _FN + r" at addr"),
+        "KASAN: {bug} in {frame} at addr ADDR", _kasan_type, FrameFrom.HEADER,
+        ends_with_separator=True, name="kasan-4.x",
+    ),
+    Kind(  # mm/kasan/report.c print_error_description(), kasan_report_invalid_free()
+        _h(r"BUG: KASAN: (?P<bug>[\w-]+) in " + _FN),
+        "KASAN: {bug} {access} in {frame}", _kasan_type, FrameFrom.HEADER, _BAD_ACCESS,
+        ends_with_separator=True, name="kasan",
+    ),
+    Kind(  # mm/kasan/report.c kasan_report_async() (arm64 MTE)
+        _h(r"BUG: KASAN: (?P<bug>invalid-access)\s*$"),
+        "KASAN: {bug} {access} in {frame}", "KASAN-READ", FrameFrom.TRACE, _BAD_ACCESS,
+        ends_with_separator=True, name="kasan-async",
+    ),
+    Kind(  # mm/kmsan/report.c kmsan_report()
+        _h(r"BUG: KMSAN: (?P<bug>[\w-]+) in " + _FN),
+        "KMSAN: {bug} in {frame}",
+        lambda f: "KMSAN-" + f["bug"].upper().replace("UNINIT-VALUE", "UNINIT-VALUE"),
+        FrameFrom.HEADER, _BAD_ACCESS, ends_with_separator=True, name="kmsan",
+    ),
+    Kind(  # mm/kfence/report.c kfence_report_error()
+        _h(r"BUG: KFENCE: (?P<bug>[\w -]+?) in " + _FN),
+        "KFENCE: {bug} in {frame}", _kfence_type, FrameFrom.HEADER, ends_with_separator=True,
+        name="kfence",
+    ),
+    Kind(  # kernel/kcsan/report.c print_report()
+        _h(r"BUG: KCSAN: (?P<bug>[\w-]+) in (?P<a>[\w.]+)(?:\+0x\S+)? / (?P<b>[\w.]+)"),
+        "KCSAN: {bug} in {a} / {b}", "KCSAN-DATARACE", FrameFrom.NONE,
+        ends_with_separator=True, name="kcsan",
+    ),
+    Kind(  # lib/ubsan.c ubsan_prologue() ("Undefined behaviour in" before 5.x)
+        _h(r"UBSAN: (?P<bug>[\w-]+|Undefined behaviour) in (?P<where>\S+)"),
+        "UBSAN: {bug} in {frame}", "UBSAN", FrameFrom.TRACE, ends_with_separator=True,
+        refine=lambda f, t: {"bug": "undefined-behaviour"}
+        if f["bug"] == "Undefined behaviour" else {},
+        name="ubsan",
+    ),
+    # --- memory leaks ------------------------------------------------------------
+    Kind(  # mm/kmemleak.c print_unreferenced(); syzkaller prints "BUG: memory leak"
+        _h(r"(?:BUG: memory leak|unreferenced object 0x[0-9a-f]+ \(size \d+\):)"),
+        "memory leak in {frame}", "LEAK", FrameFrom.TRACE,
+        stack_after=_h(r"\s*backtrace"), name="leak",
+    ),
+    # --- lockdep (kernel/locking/lockdep.c) ----------------------------------------
+    Kind(  # print_circular_bug_header(): the new dependency (-> #0) names the deadlock
+        _h(r"WARNING: possible circular locking dependency detected"),
+        "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"-> #0 "), name="lockdep-circular",
+    ),
+    Kind(  # print_deadlock_bug(), print_bad_irq_dependency(), print_irq_inversion_bug()
+        _h(r"WARNING: (?:possible recursive locking detected|\S+-safe -> \S+-unsafe lock "
+           r"order detected|possible irq lock inversion dependency detected)"),
+        "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="lockdep-deadlock",
+    ),
+    Kind(  # print_usage_bug()
+        _h(r"(?:WARNING|\[ INFO): inconsistent lock state"),
+        "inconsistent lock state in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="lockdep-inconsistent",
+    ),
+    Kind(  # print_unlock_imbalance_bug(); "[ BUG: ... ]" before 4.13
+        _h(r"(?P<lvl>WARNING|\[ BUG): bad unlock balance detected!"),
+        "{lvl}: bad unlock balance in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="lockdep-unlock",
+    ),
+    Kind(  # print_freed_lock_bug()
+        _h(r"(?P<lvl>WARNING|\[ BUG): held lock freed!"),
+        "{lvl}: held lock freed in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="lockdep-freed",
+    ),
+    Kind(  # lockdep_sys_exit()
+        _h(r"(?P<lvl>WARNING|\[ BUG): lock held when returning to user space!"),
+        "{lvl}: lock held when returning to user space in {frame}",
+        lambda f: "LOCKDEP" if f["lvl"] == "WARNING" else None, FrameFrom.TRACE,
+        stack_after=_h(r".* is leaving the kernel with locks still held|\d+ locks? held by"),
+        name="lockdep-return",
+    ),
+    Kind(  # print_lock_nested_lock_not_held()
+        _h(r"WARNING: Nested lock was not taken"),
+        "WARNING: nested lock was not taken in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="lockdep-nested",
+    ),
+    Kind(  # print_held_locks_bug() via debug_check_no_locks_held()
+        _h(r"WARNING: \S+ still has locks held!"),
+        "WARNING: still has locks held in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="lockdep-held",
+    ),
+    Kind(  # lockdep_rcu_suspicious(); "INFO: suspicious RCU usage." before 4.x
+        _h(r"(?P<lvl>WARNING|\[ INFO|INFO): suspicious RCU usage"),
+        "{lvl}: suspicious RCU usage in {frame}",
+        lambda f: "LOCKDEP" if f["lvl"] == "WARNING" else None, FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="rcu-suspicious",
+    ),
+    Kind(  # save_trace() via print_lockdep_off()
+        _h(r"BUG: MAX_(?P<what>STACK_TRACE_ENTRIES|LOCKDEP_\w+|LOCK_DEPTH) too low!"),
+        "BUG: MAX_{what} too low!", None, FrameFrom.NONE, name="lockdep-limit",
+    ),
+    Kind(  # register_lock_class() / assign_lock_key()
+        _h(r"INFO: trying to register non-static key"),
+        "INFO: trying to register non-static key in {frame}", None, FrameFrom.TRACE,
+        name="lockdep-static-key",
+    ),
+    # --- hangs and stalls ----------------------------------------------------------
+    Kind(  # kernel/hung_task.c check_hung_task()
+        _h(r"INFO: task \S+:\d+ blocked for more than \d+ seconds"),
+        "INFO: task hung in {frame}", "HANG", FrameFrom.TRACE, ("hang in {frame}",),
+        name="hung-task",
+    ),
+    Kind(  # syzkaller's own watchdog: a task that does not exit after SIGKILL
+        _h(r"INFO: task \S+:\d+ can't die for more than \d+ seconds"),
+        "INFO: task can't die in {frame}", "HANG", FrameFrom.TRACE, ("hang in {frame}",),
+        name="task-cant-die",
+    ),
+    Kind(  # kernel/rcu/tree_stall.h print_other_cpu_stall(), print_cpu_stall()
+        _h(r"(?:rcu: )?INFO: rcu_(?:sched|preempt|bh)(?: self-)? ?detected (?:expedited )?stalls?"),
+        "INFO: rcu detected stall in {frame}", "HANG", FrameFrom.INTERRUPTED,
+        ("stall in {frame}",), name="rcu-stall",
+    ),
+    Kind(  # kernel/watchdog.c watchdog_timer_fn()
+        _h(r"BUG: soft lockup - CPU#\d+ stuck for"),
+        "BUG: soft lockup in {frame}", "HANG", FrameFrom.INTERRUPTED, ("stall in {frame}",),
+        name="soft-lockup",
+    ),
+    # --- scheduling and preemption checks ----------------------------------------
+    Kind(  # kernel/sched/core.c __schedule_bug()
+        _h(r"BUG: scheduling while atomic"),
+        "BUG: scheduling while atomic in {frame}", "ATOMIC_SLEEP", FrameFrom.TRACE,
+        name="sched-atomic",
+    ),
+    Kind(  # kernel/sched/core.c __might_resched() (___might_sleep() before 5.15)
+        _h(r"BUG: sleeping function called from invalid context"),
+        "BUG: sleeping function called from invalid context in {frame}", "ATOMIC_SLEEP",
+        FrameFrom.TRACE, name="might-sleep",
+    ),
+    Kind(  # lib/smp_processor_id.c check_preemption_disabled()
+        _h(r"BUG: using (?P<what>[\w_]+)\(\) in preemptible"),
+        "BUG: using {what}() in preemptible code in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        name="preemptible",
+    ),
+    Kind(  # kernel/locking/spinlock_debug.c spin_dump(), rwlock_bug()
+        _h(r"BUG: (?P<lock>spinlock|rwlock) (?P<what>[\w ]+?) on CPU#"),
+        "BUG: {lock} {what} in {frame}", "LOCKDEP", FrameFrom.TRACE, name="spinlock-debug",
+    ),
+    # --- memory management -------------------------------------------------------
+    Kind(  # mm/page_alloc.c bad_page()
+        _h(r"BUG: Bad page (?P<what>state|map) in process"),
+        "BUG: Bad page {what} in {frame}", None, FrameFrom.TRACE, name="bad-page",
+    ),
+    Kind(  # mm/slub.c slab_bug(): "BUG cache (Tainted: ...): what"
+        _h(r"BUG \S+ \((?:Not t|T)ainted[^)]*\): (?P<what>[^\n]+?)\s*$"),
+        "BUG: {what}", "DoS", FrameFrom.NONE, name="slub",
+    ),
+    Kind(  # mm/slub.c print_track() (4.x, alone when the object dump was cut)
+        _h(r"INFO: (?P<what>Allocated|Freed) in " + _FN + r" (?P<rest>age=.*)"),
+        "INFO: {what} in {func} {rest}", None, FrameFrom.NONE, name="slub-track",
+    ),
+    Kind(  # arch/x86/kernel/traps.c handle_stack_overflow()
+        _h(r"BUG: stack guard page was hit at"),
+        "BUG: stack guard page was hit in {frame}", None, FrameFrom.CRASH,
+        ("stack-overflow in {frame}",), needs_trace=True, name="stack-guard",
+    ),
+    # --- faults and traps ----------------------------------------------------------
+    Kind(  # arch/x86/mm/fault.c show_fault_oops() (4.x: "at ADDR")
+        _h(r"BUG: unable to handle kernel (?P<what>paging request|NULL pointer dereference)"),
+        "BUG: unable to handle kernel {what} in {frame}",
+        lambda f: "NULL-POINTER-DEREFERENCE" if "NULL" in f["what"] else "MEMORY_SAFETY_BUG",
+        FrameFrom.CRASH, _BAD_ACCESS, needs_trace=True, name="page-fault-4.x",
+    ),
+    Kind(  # arch/x86/mm/fault.c show_fault_oops()
+        _h(r"BUG: (?:unable to handle page fault for address|kernel NULL pointer "
+           r"dereference, address)"),
+        "BUG: unable to handle kernel {what} in {frame}",
+        lambda f: "NULL-POINTER-DEREFERENCE" if "NULL" in f["what"] else "MEMORY_SAFETY_BUG",
+        FrameFrom.CRASH, _BAD_ACCESS, needs_trace=True,
+        refine=lambda f, t: {"what": "NULL pointer dereference" if "NULL" in t
+                             else "paging request"},
+        name="page-fault",
+    ),
+    Kind(  # arch/x86/mm/fault.c show_fault_oops(): SMAP/SMEP ("access to user memory")
+        _h(r"BUG: unable to handle kernel (?P<what>access to user memory|[\w ]+)$"),
+        "BUG: unable to handle kernel {what} in {frame}", None, FrameFrom.CRASH,
+        _BAD_ACCESS, needs_trace=True, name="page-fault-other",
+    ),
+    Kind(  # arch/x86/kernel/traps.c exc_general_protection() -> die_addr()
+        _h(r"general protection fault(?:, probably for non-canonical|, maybe for address"
+           r"|: [0-9a-f]{4}| in )"),
+        "general protection fault in {frame}", "DoS", FrameFrom.CRASH, _BAD_ACCESS,
+        needs_trace=True, name="gpf",
+    ),
+    Kind(  # arch/x86/kernel/traps.c exc_double_fault()
+        _h(r"PANIC: double fault"),
+        "PANIC: double fault in {frame}", "DoS", FrameFrom.CRASH, needs_trace=True,
+        name="double-fault",
+    ),
+    Kind(  # arch/x86/kernel/traps.c do_error_trap() for #DE, #UD, #SS
+        _h(r"(?P<what>divide error|invalid opcode|stack segment): [0-9a-f]{4}"),
+        "{what} in {frame}", "DoS", FrameFrom.CRASH, needs_trace=True, name="trap",
+    ),
+    Kind(  # lib/bug.c report_bug()
+        _h(r"kernel BUG at (?P<file>[^\s:]+):\d+!?"),
+        "{what} in {frame}", lambda f: "BUG" if f["what"] == "kernel BUG" else "WARNING",
+        FrameFrom.CRASH, refine=_bug_refine, needs_trace=True, name="bug",
+    ),
+    Kind(  # kernel/panic.c __warn() (with a file:line since 4.x)
+        _h(r"WARNING: CPU: \d+ PID: \d+ at (?P<file>[^\s:]+)(?::\d+)? " + _FN),
+        "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
+        name="warning",
+    ),
+    Kind(  # kernel/panic.c __warn() (WARN without a file and line)
+        _h(r"WARNING: CPU: \d+ PID: \d+ at " + _FN),
+        "WARNING in {frame}", "WARNING", FrameFrom.HEADER, name="warning-nofile",
+    ),
+    Kind(  # arch/x86/kernel/unwind_frame.c unwind_next_frame()
+        _h(r"WARNING: kernel stack (?P<what>regs|frame pointer) at [0-9a-f]+ in \S+ has bad"),
+        "WARNING: kernel stack {what} has bad value", None, FrameFrom.NONE,
+        name="unwind-bad",
+    ),
+    Kind(  # arch/arm64/kernel/traps.c die(); arch/arm/kernel/traps.c die()
+        _h(r"Internal error: "),
+        "Internal error in {frame}", "DoS", FrameFrom.CRASH, _BAD_ACCESS, needs_trace=True,
+        name="arm-die",
+    ),
+    # --- panics (kernel/panic.c panic()) ----------------------------------------
+    Kind(
+        _h(r"Kernel panic - not syncing: (?P<msg>.*)"),
+        "kernel panic: {msg}", "DoS", FrameFrom.NONE, closing=True, refine=_panic_refine,
+        name="panic",
+    ),
+    # --- the test harness ----------------------------------------------------------
+    Kind(  # syz-executor's fail(): the harness itself broke
+        _h(r"SYZFAIL: (?P<msg>.+?)\s*$"),
+        "SYZFAIL: {msg}", "SYZ_FAILURE", FrameFrom.NONE, suppressed=True, name="syzfail",
+    ),
+)
+
+for _k in KINDS:
+    object.__setattr__(_k, "name", _k.name or _k.title)
+
+# Quick filter: a header line contains one of these words (checked before the regexes).
+TRIGGERS = re.compile(
+    r"BUG|WARNING|INFO:|UBSAN:|general protection|PANIC:|Kernel panic|divide error|"
+    r"invalid opcode|stack segment|Internal error|unreferenced object|SYZFAIL|\[ INFO"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """A report header found on a line."""
+
+    kind: Kind
+    fields: dict[str, str]
+
+
+def match_header(text: str) -> Header | None:
+    """The kind whose header starts the (prefix-less) line `text`, or None."""
+    if not TRIGGERS.search(text):
+        return None
+    stripped = text.lstrip()
+    for kind in KINDS:
+        m = kind.header.match(stripped)
+        if m:
+            fields = {k: v for k, v in m.groupdict().items() if v is not None}
+            if kind.refine:
+                fields.update(kind.refine(fields, stripped))
+            return Header(kind, fields)
+    return None
