@@ -48,7 +48,7 @@ _STACK_START = re.compile(
 _IRQ_OPEN = re.compile(r"\s*<(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>")
 _IRQ_CLOSE = re.compile(r"\s*(?:</(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>|<EOI>)")
 # Lines that carry the faulting PC; a user-mode one ("RIP: 0033:0x44e9f9") has no frame.
-_CRASH_IP = re.compile(r"\s*(?:RIP: [0-9a-f]{4}:|RIP  |IP: |EIP: |pc : |PC is at |NIP )")
+_CRASH_IP = re.compile(r"\s*(?:RIP: [0-9a-f]{4}:|RIP  |IP: |EIP: |pc : |PC is at |NIP |epc : )")
 _SEPARATOR = re.compile(r"\s*={20,}\s*$")
 _END = re.compile(r"\s*(?:---\[ end trace|---\[ end Kernel panic|Kernel Offset:|Rebooting in)")
 # Marks of a report that the console cut or garbled.
@@ -93,7 +93,7 @@ def cut(lines: list[Line], start: int, header: Header) -> Report:
     body: list[Line] = [first]
     size = len(first.text)
     end = "log ended"
-    separators = 0
+    traced = False  # a stack began after the header
     for line in lines[start + 1 :]:
         if len(body) >= MAX_REPORT_LINES or size >= MAX_REPORT_BYTES:
             end = "report too long"
@@ -108,12 +108,13 @@ def cut(lines: list[Line], start: int, header: Header) -> Report:
             end = "end marker"
             break
         if kind.ends_with_separator and _SEPARATOR.match(text):
-            separators += 1
             body.append(line)
             end = "separator"
             break
-        other = match_header(text)
-        if other is not None and not _inner(header, other):
+        if not traced and ("+0x" in text or _STACK_START.match(text)):
+            traced = True
+        other = match_header(text) if len(text) > 6 else None
+        if other is not None and not _inner(header, other, traced):
             end = "next report"
             break
         body.append(line)
@@ -123,11 +124,12 @@ def cut(lines: list[Line], start: int, header: Header) -> Report:
     return report
 
 
-def _inner(header: Header, other: Header) -> bool:
+def _inner(header: Header, other: Header, traced: bool) -> bool:
     """Whether a header-like line belongs to the report it appears in."""
     if other.kind is header.kind and header.kind.frame.value == "interrupted":
         return True  # a stall report repeats its header per CPU
-    return False
+    # Before 4.x a panic_on_warn panic came between a warning and its stack.
+    return other.kind.closing and not traced
 
 
 def _read_stacks(report: Report) -> None:

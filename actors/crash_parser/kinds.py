@@ -47,6 +47,7 @@ class Kind:
     # A report of this kind only closes another one (a panic after an oops): it starts
     # a report only when no other report came before it.
     closing: bool = False
+    after_output: bool = False  # only after kernel output (a boot is not a reboot)
     refine: Callable[[dict[str, str], str], dict[str, str]] | None = None
     name: str = field(default="")
 
@@ -237,7 +238,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     # --- hangs and stalls ----------------------------------------------------------
     Kind(  # kernel/hung_task.c check_hung_task()
-        _h(r"INFO: task \S+:\d+ blocked for more than \d+ seconds"),
+        _h(r"INFO: task (?:\S+:\d+ blocked for more than \d+ seconds|[^:]*$)"),
         "INFO: task hung in {frame}", "HANG", FrameFrom.TRACE, ("hang in {frame}",),
         name="hung-task",
     ),
@@ -247,7 +248,7 @@ KINDS: tuple[Kind, ...] = (
         name="task-cant-die",
     ),
     Kind(  # kernel/rcu/tree_stall.h print_other_cpu_stall(), print_cpu_stall()
-        _h(r"(?:rcu: )?INFO: rcu_(?:sched|preempt|bh)(?: self-)? ?detected (?:expedited )?stalls?"),
+        _h(r"INFO: rcu_(?:sched|preempt|bh)(?: self-)? ?detected (?:expedited )?stalls?"),
         "INFO: rcu detected stall in {frame}", "HANG", FrameFrom.INTERRUPTED,
         ("stall in {frame}",), name="rcu-stall",
     ),
@@ -316,9 +317,22 @@ KINDS: tuple[Kind, ...] = (
         "BUG: unable to handle kernel {what} in {frame}", None, FrameFrom.CRASH,
         _BAD_ACCESS, needs_trace=True, name="page-fault-other",
     ),
+    Kind(  # the same header cut short by the console
+        _h(r"BUG: unable to handle kernel\s*$"),
+        "BUG: unable to handle kernel", None, FrameFrom.NONE, needs_trace=True,
+        name="page-fault-cut",
+    ),
+    Kind(  # arch/arm64/mm/fault.c die_kernel_fault(), arch/riscv/mm/fault.c no_context()
+        _h(r"Unable to handle kernel (?P<what>paging request|NULL pointer dereference|"
+           r"access to user memory)"),
+        "BUG: unable to handle kernel {what} in {frame}",
+        lambda f: {"paging request": "MEMORY_SAFETY_BUG",
+                   "NULL pointer dereference": "NULL-POINTER-DEREFERENCE"}.get(f["what"]),
+        FrameFrom.CRASH, _BAD_ACCESS, needs_trace=True, name="arm-fault",
+    ),
     Kind(  # arch/x86/kernel/traps.c exc_general_protection() -> die_addr()
         _h(r"general protection fault(?:, probably for non-canonical|, maybe for address"
-           r"|: [0-9a-f]{4}| in )"),
+           r"| for non-canonical|: [0-9a-f]{4}| in |\s*$)"),
         "general protection fault in {frame}", "DoS", FrameFrom.CRASH, _BAD_ACCESS,
         needs_trace=True, name="gpf",
     ),
@@ -341,12 +355,17 @@ KINDS: tuple[Kind, ...] = (
         "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
         name="warning",
     ),
+    Kind(  # kernel/panic.c __warn() since 6.16: "WARNING: file:line at func, CPU#N: comm"
+        _h(r"WARNING: (?P<file>[^\s:]+):\d+ at " + _FN + r", CPU#\d+"),
+        "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
+        name="warning-6.16",
+    ),
     Kind(  # kernel/panic.c __warn() (WARN without a file and line)
         _h(r"WARNING: CPU: \d+ PID: \d+ at " + _FN),
         "WARNING in {frame}", "WARNING", FrameFrom.HEADER, name="warning-nofile",
     ),
     Kind(  # arch/x86/kernel/unwind_frame.c unwind_next_frame()
-        _h(r"WARNING: kernel stack (?P<what>regs|frame pointer) at [0-9a-f]+ in \S+ has bad"),
+        _h(r"WARNING: kernel stack (?P<what>regs|frame pointer) at .*? in \S+ has bad"),
         "WARNING: kernel stack {what} has bad value", None, FrameFrom.NONE,
         name="unwind-bad",
     ),
@@ -361,6 +380,17 @@ KINDS: tuple[Kind, ...] = (
         "kernel panic: {msg}", "DoS", FrameFrom.NONE, closing=True, refine=_panic_refine,
         name="panic",
     ),
+    Kind(  # fs/open.c filp_close() before 2.6.x-4.x: a file closed with no reference
+        _h(r"VFS: Close: file count is 0"),
+        "VFS: Close: file count is zero (use-after-free)", "DoS", FrameFrom.NONE,
+        name="vfs-close",
+    ),
+    Kind(  # the firmware or the decompressor after kernel output: the machine rebooted
+        # (arch/x86/boot/compressed/misc.c extract_kernel() prints "Booting the kernel.")
+        _h(r"(?:SeaBIOS \(version|Booting from Hard Disk|Booting the kernel\.)"),
+        "unexpected kernel reboot", "REBOOT", FrameFrom.NONE, after_output=True,
+        name="reboot",
+    ),
     # --- the test harness ----------------------------------------------------------
     Kind(  # syz-executor's fail(): the harness itself broke
         _h(r"SYZFAIL: (?P<msg>.+?)\s*$"),
@@ -374,7 +404,8 @@ for _k in KINDS:
 # Quick filter: a header line contains one of these words (checked before the regexes).
 TRIGGERS = re.compile(
     r"BUG|WARNING|INFO:|UBSAN:|general protection|PANIC:|Kernel panic|divide error|"
-    r"invalid opcode|stack segment|Internal error|unreferenced object|SYZFAIL|\[ INFO"
+    r"invalid opcode|stack segment|Internal error|unreferenced object|SYZFAIL|\[ INFO|"
+    r"Unable to handle|VFS: Close|SeaBIOS|Booting "
 )
 
 
@@ -391,10 +422,25 @@ def match_header(text: str) -> Header | None:
     if not TRIGGERS.search(text):
         return None
     stripped = text.lstrip()
+    found = _match(stripped)
+    if found is None:
+        m = _PR_FMT.match(stripped)  # "watchdog: BUG: ...", "rcu: INFO: ..."
+        if m:
+            found = _match(stripped[m.end() :])
+    return found
+
+
+# A pr_fmt() prefix: the subsystem that printed the header ("watchdog: ", "rcu: ").
+_PR_FMT = re.compile(r"[a-z][\w-]{1,20}: ")
+
+
+def _match(stripped: str) -> Header | None:
     for kind in KINDS:
         m = kind.header.match(stripped)
         if m:
             fields = {k: v for k, v in m.groupdict().items() if v is not None}
+            if "lvl" in fields:  # lockdep before 4.13 framed it: "[ BUG: ... ]"
+                fields["lvl"] = fields["lvl"].lstrip("[ ")
             if kind.refine:
                 fields.update(kind.refine(fields, stripped))
             return Header(kind, fields)

@@ -45,9 +45,25 @@ def first_header(text: str) -> tuple[int, Header] | None:
         end = text.find("\n", m.end())
         line = console.split(text[start : end if end >= 0 else len(text)])
         header = match_header(line.text)
+        if header is None and _GLUED.search(line.text):
+            # another line glued before this one's printk prefix: try from the prefix
+            for g in _GLUED.finditer(text, start + 1, end if end >= 0 else len(text)):
+                header = match_header(console.split(text[g.start() : end]).text)
+                if header is not None:
+                    start = g.start()
+                    break
+        if header is not None and header.kind.after_output:
+            if not _KERNEL_LINE.search(text, 0, start):
+                continue
         if header is not None:
             return start, header
     return None
+
+
+# A printk prefix in the middle of a line: two lines glued by the console.
+_UNGLUE = re.compile(r"(?<=\S)(?=\[\s*\d+\.\d{6}\])")
+_GLUED = re.compile(r"\[\s*\d+\.\d{6}\]")
+_KERNEL_LINE = re.compile(r"^\[\s*\d+\.\d+\]", re.M)
 
 
 def contains_crash(log_data: str | bytes) -> bool:
@@ -114,6 +130,7 @@ class CrashParser:
 
     def _report(self, window: str, header: Header, hangup: bool, vmlinux: str | None
                 ) -> CrashReport:  # fmt: skip
+        window = _UNGLUE.sub("\n", window)
         raw_lines = window.split("\n", MAX_REPORT_LINES * 2)[: MAX_REPORT_LINES * 2]
         lines = [console.split(raw) for raw in raw_lines]
         report = cut(lines, 0, header)
