@@ -94,7 +94,7 @@ def cut(lines: list[Line], start: int, header: Header) -> Report:
     size = len(first.text)
     end = "log ended"
     traced = False  # a stack began after the header
-    for line in lines[start + 1 :]:
+    for index, line in enumerate(lines[start + 1 :], 1):
         if len(body) >= MAX_REPORT_LINES or size >= MAX_REPORT_BYTES:
             end = "report too long"
             break
@@ -114,7 +114,7 @@ def cut(lines: list[Line], start: int, header: Header) -> Report:
         if not traced and ("+0x" in text or _STACK_START.match(text)):
             traced = True
         other = match_header(text) if len(text) > 6 else None
-        if other is not None and not _inner(header, other, traced):
+        if other is not None and not _inner(header, other, traced, index):
             end = "next report"
             break
         body.append(line)
@@ -124,8 +124,12 @@ def cut(lines: list[Line], start: int, header: Header) -> Report:
     return report
 
 
-def _inner(header: Header, other: Header, traced: bool) -> bool:
+def _inner(header: Header, other: Header, traced: bool, index: int) -> bool:
     """Whether a header-like line belongs to the report it appears in."""
+    if index <= 3 and (other.kind is header.kind or other.kind.needs_trace):
+        # one oops, two header lines: "kernel BUG at ..." then "invalid opcode: 0000",
+        # "BUG: memory leak" then "unreferenced object ..."
+        return True
     if other.kind is header.kind and header.kind.frame.value == "interrupted":
         return True  # a stall report repeats its header per CPU
     # Before 4.x a panic_on_warn panic came between a warning and its stack.

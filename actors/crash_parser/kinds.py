@@ -84,9 +84,6 @@ WARN_SOURCES: dict[str, str] = {
     "lib/debugobjects.c": "ODEBUG bug",  # debug_print_object()
     "mm/usercopy.c": "bad usercopy",  # usercopy_warn() (older kernels)
     "kernel/locking/lockdep.c": "locking bug",  # DEBUG_LOCKS_WARN_ON()
-    "mm/slab_common.c": "kmalloc bug",  # kmalloc_slab()/kmalloc_large() size checks
-    "mm/page_alloc.c": "kmalloc bug",  # __alloc_pages() order checks
-    "mm/util.c": "kmalloc bug",  # kvmalloc_node() size check
 }
 # BUG()s likewise, from "kernel BUG at FILE:LINE!".
 BUG_SOURCES: dict[str, str] = {
@@ -118,12 +115,14 @@ def _warn_type(f: dict[str, str]) -> str | None:
 def _panic_refine(f: dict[str, str], text: str) -> dict[str, str]:
     msg = f.get("msg", "").strip()
     m = re.match(r"stack-protector: Kernel stack is corrupted in: (\S+?)(?:\+0x|$)", msg)
-    if m:  # __stack_chk_fail(), kernel/panic.c
+    if m:  # __stack_chk_fail(), kernel/panic.c; %pB, or a bare address in old kernels
+        if re.fullmatch(r"(?:0x)?[0-9a-f]{8,16}", m.group(1)):
+            return {"msg": "stack is corrupted", "with_frame": "y"}
         return {"msg": "stack is corrupted in " + m.group(1)}
     if msg.startswith("corrupted stack end detected inside scheduler"):
         # schedule_debug(), kernel/sched/core.c: the stack names the victim
         return {"msg": "corrupted stack end", "with_frame": "y"}
-    for cut in (" exitcode=", " for ", " --- ", ": ", " - ", ", "):
+    for cut in (" exitcode=", " in interrupt", " for ", " --- ", ": ", " - ", ", "):
         i = msg.find(cut)
         if i > 0:
             msg = msg[:i]
@@ -219,13 +218,18 @@ KINDS: tuple[Kind, ...] = (
     Kind(  # print_held_locks_bug() via debug_check_no_locks_held()
         _h(r"WARNING: \S+ still has locks held!"),
         "WARNING: still has locks held in {frame}", "LOCKDEP", FrameFrom.TRACE,
-        stack_after=_h(r"stack backtrace:"), name="lockdep-held",
+        stack_after=_h(r"\d+ locks? held by"), name="lockdep-held",
     ),
     Kind(  # lockdep_rcu_suspicious(); "INFO: suspicious RCU usage." before 4.x
         _h(r"(?P<lvl>WARNING|\[ INFO|INFO): suspicious RCU usage"),
         "{lvl}: suspicious RCU usage in {frame}",
         lambda f: "LOCKDEP" if f["lvl"] == "WARNING" else None, FrameFrom.TRACE,
         stack_after=_h(r"stack backtrace:"), name="rcu-suspicious",
+    ),
+    Kind(  # print_lock_invalid_wait_context(): syzbot files it as a locking bug
+        _h(r"\[ BUG: Invalid wait context \]"),
+        "WARNING: locking bug in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="lockdep-wait-context",
     ),
     Kind(  # save_trace() via print_lockdep_off()
         _h(r"BUG: MAX_(?P<what>STACK_TRACE_ENTRIES|LOCKDEP_\w+|LOCK_DEPTH) too low!"),
@@ -431,7 +435,7 @@ def match_header(text: str) -> Header | None:
 
 
 # A pr_fmt() prefix: the subsystem that printed the header ("watchdog: ", "rcu: ").
-_PR_FMT = re.compile(r"[a-z][\w-]{1,20}: ")
+_PR_FMT = re.compile(r"(?:[a-z][\w-]{1,20}|Oops): ")
 
 
 def _match(stripped: str) -> Header | None:
