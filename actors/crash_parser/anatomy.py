@@ -24,6 +24,7 @@ Several reports may follow each other; lines of other CPUs or programs interleav
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from actors.crash_parser.console import Line
@@ -84,17 +85,19 @@ class Report:
         return "".join(line.text + "\n" for line in self.lines)
 
 
-def cut(lines: list[Line], start: int, header: Header) -> Report:
-    """The report whose header is lines[start], up to where it ends."""
+def cut(lines: Iterable[Line], header: Header) -> Report:
+    """The report whose header is the first of `lines`, up to where it ends (the rest of
+    `lines` is not read)."""
     kind = header.kind
-    first = lines[start]
+    lines = iter(lines)
+    first = next(lines)
     own = first.caller
     stall = kind.frame.value == "interrupted"
     body: list[Line] = [first]
     size = len(first.text)
     end = "log ended"
     traced = False  # a stack began after the header
-    for index, line in enumerate(lines[start + 1 :], 1):
+    for index, line in enumerate(lines, 1):
         if len(body) >= MAX_REPORT_LINES or size >= MAX_REPORT_BYTES:
             end = "report too long"
             break

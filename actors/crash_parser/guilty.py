@@ -16,7 +16,8 @@ GENERIC_FILES: tuple[str, ...] = (
     # the report machinery: sanitizers, stack dumps, printk, panic and warnings
     "mm/kasan/", "mm/kmsan/", "mm/kfence/", "kernel/kcsan/", "lib/ubsan.c",
     "lib/dump_stack.c", "kernel/panic.c", "kernel/printk/", "lib/bug.c",
-    "arch/x86/kernel/traps.c", "arch/x86/kernel/dumpstack", "arch/x86/mm/fault.c",
+    "arch/x86/kernel/traps.c", "arch/x86/mm/fault.c", "arch/x86/mm/physaddr.c",
+    "arch/arm64/kernel/stacktrace.c", "arch/x86/kernel/unwind_",
     "arch/arm64/kernel/traps.c", "arch/arm64/mm/fault.c", "kernel/stacktrace.c",
     "lib/stackdepot.c", "kernel/kcov.c", "lib/debugobjects.c", "lib/refcount.c",
     "mm/kmemleak.c", "mm/usercopy.c", "lib/fault-inject.c",
@@ -27,6 +28,9 @@ GENERIC_FILES: tuple[str, ...] = (
     # allocators
     "mm/slab.c", "mm/slub.c", "mm/slab_common.c", "mm/slab.h", "mm/page_alloc.c",
     "mm/vmalloc.c", "mm/percpu.c", "mm/util.c", "mm/mempool.c",
+    # core layers every driver or protocol goes through
+    "drivers/usb/core/", "drivers/base/", "net/socket.c", "mm/filemap.c", "mm/truncate.c",
+    "mm/page-writeback.c", "fs/sysfs/", "fs/kernfs/",
     # library helpers and inline headers, entry code
     "lib/", "include/", "arch/x86/include/", "arch/arm64/include/", "arch/x86/entry/",
     "arch/x86/lib/", "arch/arm64/lib/", "arch/arm64/kernel/entry",

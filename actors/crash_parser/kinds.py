@@ -148,9 +148,9 @@ KINDS: tuple[Kind, ...] = (
         ends_with_separator=True, name="kasan-async",
     ),
     Kind(  # mm/kmsan/report.c kmsan_report()
-        _h(r"BUG: KMSAN: (?P<bug>[\w-]+) in " + _FN),
+        _h(r"BUG: KMSAN: (?P<bug>[\w -]+?) in " + _FN),
         "KMSAN: {bug} in {frame}",
-        lambda f: "KMSAN-" + f["bug"].upper().replace("UNINIT-VALUE", "UNINIT-VALUE"),
+        lambda f: "KMSAN-" + f["bug"].upper().replace(" ", "-"),
         FrameFrom.HEADER, _BAD_ACCESS, ends_with_separator=True, name="kmsan",
     ),
     Kind(  # mm/kfence/report.c kfence_report_error()

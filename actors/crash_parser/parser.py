@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 
 from actors.crash_parser import console
 from actors.crash_parser.anatomy import MAX_REPORT_BYTES, MAX_REPORT_LINES, Report, cut
+from actors.crash_parser.frames import parse_frame
 from actors.crash_parser.guilty import guilty_file
 from actors.crash_parser.kinds import TRIGGERS, FrameFrom, Header, match_header
 from actors.crash_parser.symbolize import SymbolizeError, Symbolizer
@@ -131,9 +133,7 @@ class CrashParser:
     def _report(self, window: str, header: Header, hangup: bool, vmlinux: str | None
                 ) -> CrashReport:  # fmt: skip
         window = _UNGLUE.sub("\n", window)
-        raw_lines = window.split("\n", MAX_REPORT_LINES * 2)[: MAX_REPORT_LINES * 2]
-        lines = [console.split(raw) for raw in raw_lines]
-        report = cut(lines, 0, header)
+        report = cut(_lines(window), header)
         if vmlinux and report.frames:
             report = self._symbolized(report, vmlinux)
         return describe(report, hangup)
@@ -146,8 +146,7 @@ class CrashParser:
             return report
         lines = [console.Line(t, line.caller, line.kernel)
                  for t, line in zip(text.split("\n"), _stretch(report, text))]  # fmt: skip
-        again = cut(lines, 0, report.header)
-        return again
+        return cut(lines, report.header)
 
     def _symbolizer(self, vmlinux: str) -> Symbolizer:
         """The symboliser of `vmlinux`; the least recently used one beyond the cap closes."""
@@ -163,6 +162,18 @@ class CrashParser:
         for symbolizer in self._symbolizers.values():
             symbolizer.close()
         self._symbolizers.clear()
+
+
+def _lines(window: str) -> Iterator[console.Line]:
+    """The console lines of `window`, read as they are asked for."""
+    start = 0
+    for _ in range(MAX_REPORT_LINES * 2):
+        end = window.find("\n", start)
+        if end < 0:
+            yield console.split(window[start:])
+            return
+        yield console.split(window[start:end])
+        start = end + 1
 
 
 def _stretch(report: Report, text: str) -> list[console.Line]:
@@ -239,7 +250,8 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         alt_titles=alts,
         type=crash_type,
         frames=frames,
-        guilty_file=guilty_file(report, fields.get("file") or _ubsan_file(fields)),
+        guilty_file=guilty_file(report, fields.get("file") or _ubsan_file(fields)
+                                or _header_file(report)),
         corrupted=reason is not None,
         corrupted_reason=reason,
         suppressed=kind.suppressed,
@@ -252,6 +264,12 @@ def _generic_name(func: str) -> bool:
     from actors.crash_parser.skip import generic
 
     return generic(base_name(func))
+
+
+def _header_file(report: Report) -> str | None:
+    """The file of the function a (symbolised) header names: "in f+0x1/0x2 net/x.c:12"."""
+    parsed = parse_frame(report.lines[0].text)
+    return parsed.frame.file if parsed else None
 
 
 def _ubsan_file(fields: dict[str, str]) -> str | None:
