@@ -108,7 +108,8 @@ def demangled(name: str) -> str:
     if text == name:
         return name
     text = re.sub(r"::h[0-9a-f]{16}$", "", text)  # Rust legacy mangling's hash
-    if text.endswith(")"):  # C++ parameters: "ns::f(int, char*) const" -> "ns::f"
+    text = re.sub(r"(?:\s*(?:const|volatile|noexcept|&&|&))+$", "", text)  # C++ qualifiers
+    if text.endswith(")"):  # C++ parameters: "ns::f(int, char*)" -> "ns::f"
         depth = 0
         for i in range(len(text) - 1, -1, -1):
             depth += {")": 1, "(": -1}.get(text[i], 0)

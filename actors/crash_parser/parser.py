@@ -134,9 +134,17 @@ class CrashParser:
                 ) -> CrashReport:  # fmt: skip
         window = _UNGLUE.sub("\n", window)
         report = cut(_lines(window), header)
+        described = describe(report, hangup)
         if vmlinux and report.frames:
-            report = self._symbolized(report, vmlinux)
-        return describe(report, hangup)
+            # The title stays the one of the log as printed (a vmlinux or not, the same
+            # bug gets the same title); frames, blame and text come from the symbolised.
+            symbolised = self._symbolized(report, vmlinux)
+            if symbolised is not report:
+                again = describe(symbolised, hangup)
+                described.frames = again.frames
+                described.guilty_file = again.guilty_file
+                described.report = again.report
+        return described
 
     def _symbolized(self, report: Report, vmlinux: str) -> Report:
         try:
