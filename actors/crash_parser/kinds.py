@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 
 
 class FrameFrom(Enum):
@@ -415,14 +416,16 @@ TRIGGERS = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Header:
-    """A report header found on a line."""
+    """A report header found on a line (shared through the cache: do not change)."""
 
     kind: Kind
     fields: dict[str, str]
 
 
+@lru_cache(maxsize=8192)
 def match_header(text: str) -> Header | None:
-    """The kind whose header starts the (prefix-less) line `text`, or None."""
+    """The kind whose header starts the (prefix-less) line `text`, or None. Cached: a
+    console flood repeats its lines, and a report's lines are looked at more than once."""
     if not TRIGGERS.search(text):
         return None
     stripped = text.lstrip()
