@@ -44,7 +44,7 @@ _STACK_START = re.compile(
     r"-> #\d+|NMI backtrace for cpu|Task dump for CPU|\S.* state was registered at:|"
     r"Exception stack\(|Uninit was (?:created|stored)|Local variable .* created at:|"
     r"(?:read|write)(?:-write)?(?: \(marked\))? to 0x[0-9a-f]+ of \d+ bytes by|"
-    r"\S.*: \d+ locks? held|irq event stamp:)"
+    r"\S.*: \d+ locks? held)"
 )
 _IRQ_OPEN = re.compile(r"\s*<(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>")
 _IRQ_CLOSE = re.compile(r"\s*(?:</(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>|<EOI>)")
@@ -52,6 +52,9 @@ _IRQ_CLOSE = re.compile(r"\s*(?:</(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>|<EOI>)")
 _CRASH_IP = re.compile(r"\s*(?:RIP: [0-9a-f]{4}:|RIP  |IP: |EIP: |pc : |PC is at |NIP |epc : )")
 _SEPARATOR = re.compile(r"\s*={20,}\s*$")
 _END = re.compile(r"\s*(?:---\[ end trace|---\[ end Kernel panic|Kernel Offset:|Rebooting in)")
+# lockdep's irq state ("hardirqs last  enabled at (1): [<...>] f+0x1/0x2"): where
+# interrupts were last switched, not a stack.
+_IRQ_STATE = re.compile(r"\s*(?:hard|soft)irqs last ")
 # Marks of a report that the console cut or garbled.
 _DROPPED = re.compile(r"\*\* \d+ printk messages dropped \*\*")
 
@@ -162,7 +165,7 @@ def _read_stacks(report: Report) -> None:
                 interrupt, after = True, False
             elif _IRQ_CLOSE.match(text):
                 interrupt, after = False, True
-        parsed: Parsed | None = parse_frame(text)
+        parsed: Parsed | None = None if _IRQ_STATE.match(text) else parse_frame(text)
         if parsed is None:
             continue
         if len(report.frames) >= MAX_FRAMES:

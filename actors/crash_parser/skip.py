@@ -218,6 +218,10 @@ GROUPS: tuple[Group, ...] = (
                "exc_divide_error", "asm_exc_divide_error",
                "rcu_nocb_cb_kthread", "task_work_run", "ret_from_intr", "retint_kernel",
                "restore_regs_and_return_to_kernel", "entry_SYSCALL_64_after_swapgs",
+               "sysenter_dispatch", "int_ret_from_sys_call", "system_call_fastpath",
+               "ia32_sysenter_target", "ia32_do_call", "sysenter_do_call", "cstar_dispatch",
+               "ret_from_sys_call", "ret_fast_syscall", "__prepare_exit_to_usermode",
+               "exit_to_usermode_loop", "idtentry_enter_cond_rcu", "idtentry_exit_cond_rcu",
                "do_group_exit", "get_signal", "do_signal", "arch_do_signal_or_restart",
                "syscall_exit_to_user_mode_prepare"),
         prefixes=("sysvec_", "asm_sysvec_", "__sysvec_", "smp_call_function_interrupt",
@@ -259,3 +263,85 @@ _PREFIXES = tuple(p for g in GROUPS for p in g.prefixes)
 def generic(function: str) -> bool:
     """Whether a frame of `function` names no bug (see GROUPS for why)."""
     return function in _NAMES or function.startswith(_PREFIXES)
+
+
+# Dispatch layers: code that hands work to whoever implements it. A stall is named by
+# the outermost frame that is not generic and not dispatch (titles.pick): the unit of
+# work the CPU was running (a driver's ioctl, a timer or work callback, a netlink
+# handler, a syscall that is not a multiplexer).
+DISPATCH = Group(
+    "syscall multiplexers and the VFS, socket, netlink, block and packet layers they "
+    "dispatch through, and the runners of deferred work",
+    names=("vfs_read", "vfs_write", "__vfs_read", "__vfs_write", "new_sync_read",
+           "new_sync_write", "vfs_readv", "vfs_writev", "do_iter_write", "do_iter_read",
+           "do_iter_readv_writev", "vfs_iter_write", "vfs_iter_read", "do_readv", "do_writev",
+           "vfs_ioctl", "do_vfs_ioctl", "file_ioctl", "blkdev_ioctl", "compat_ptr_ioctl",
+           "do_splice", "do_splice_direct", "splice_direct_to_actor", "do_sendfile",
+           "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_nosec", "____sys_sendmsg",
+           "___sys_sendmsg", "__sys_sendmsg", "__sys_sendmmsg", "__sys_sendto", "__sys_recvfrom",
+           "___sys_recvmsg", "__sys_recvmsg", "sock_write_iter", "sock_read_iter", "sock_ioctl",
+           "sock_do_ioctl", "sock_common_setsockopt", "sock_common_getsockopt",
+           "__sys_setsockopt", "__sys_getsockopt", "netlink_sendmsg", "netlink_unicast",
+           "netlink_unicast_kernel", "netlink_rcv_skb", "rtnetlink_rcv", "rtnetlink_rcv_msg",
+           "genl_rcv", "genl_rcv_msg", "genl_family_rcv_msg", "genl_family_rcv_msg_doit",
+           "net_rx_action", "napi_poll", "__napi_poll", "process_backlog",
+           "__netif_receive_skb", "__netif_receive_skb_core", "__netif_receive_skb_one_core",
+           "netif_receive_skb", "netif_receive_skb_internal", "__netif_receive_skb_list_core",
+           "process_one_work", "call_timer_fn", "__run_timers", "run_timer_softirq",
+           "__hrtimer_run_queues", "hrtimer_run_softirq", "tasklet_action", "tasklet_action_common",
+           "rcu_do_batch", "inet_sendmsg", "inet6_sendmsg", "inet_recvmsg", "inet6_recvmsg",
+           "do_mmap", "do_mmap_pgoff", "mmap_region", "vm_mmap_pgoff", "ksys_mmap_pgoff",
+           "ksys_read", "ksys_write", "ksys_ioctl", "ksys_pread64",
+           "ksys_pwrite64", "vfs_fsync_range", "do_fsync"),
+    prefixes=("compat_", "__compat_"),
+)
+# Multiplexed syscalls: their name says nothing of the work (it is the file's, the
+# socket's or the driver's).
+MULTIPLEXED = frozenset((
+    "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2",
+    "pwritev2", "ioctl", "sendmsg", "sendmmsg", "recvmsg", "recvmmsg", "sendto", "recvfrom",
+    "send", "recv", "setsockopt", "getsockopt", "splice", "sendfile", "sendfile64",
+    "socketcall", "ipc", "fcntl", "fsync", "fdatasync", "mmap", "mmap_pgoff", "old_mmap",
+))  # fmt: skip
+# Spin-waits that name a stall when the stalled CPU was found in them: it was waiting
+# for other CPUs (an IPI's completion), not working.
+SPIN_WAITS = frozenset((
+    "smp_call_function", "smp_call_function_single", "smp_call_function_many",
+    "smp_call_function_many_cond", "csd_lock_wait", "on_each_cpu", "on_each_cpu_cond_mask",
+))  # fmt: skip
+_DISPATCH_NAMES = frozenset(DISPATCH.names)
+
+
+def dispatch(function: str) -> bool:
+    """Whether `function` only dispatches work (see DISPATCH), for stall titles."""
+    return (
+        function in _DISPATCH_NAMES
+        or function.startswith(DISPATCH.prefixes)
+        or "_compat_" in function  # a compat wrapper converts, then calls the real one
+    )
+
+# How a timer interrupt enters the kernel, on x86 since 5.8 (asm_sysvec_*), before it
+# (apic_timer_interrupt, smp_apic_timer_interrupt*), and on arm/arm64 (GIC handlers).
+INTERRUPT_ENTRIES = frozenset((
+    "apic_timer_interrupt", "asm_sysvec_apic_timer_interrupt", "sysvec_apic_timer_interrupt",
+    "__sysvec_apic_timer_interrupt", "interrupt_entry", "common_interrupt",
+    "asm_common_interrupt", "__irq_svc", "gic_handle_irq", "el1_irq", "el1h_64_irq",
+    "el1h_64_irq_handler", "el0_irq", "call_function_single_interrupt",
+    "asm_sysvec_call_function_single", "sysvec_call_function_single",
+    "__sysvec_call_function_single",
+))  # fmt: skip
+# Where a context that interrupted code can run in began: softirqs and their runners.
+CONTEXT_ENTRIES = frozenset((
+    "__do_softirq", "do_softirq", "do_softirq_own_stack", "irq_exit", "irq_exit_rcu",
+    "__irq_exit_rcu", "invoke_softirq", "run_ksoftirqd", "asm_call_on_stack",
+    "asm_call_irq_on_stack", "asm_call_sysvec_on_stack", "handle_softirqs", "call_on_stack",
+    "irq_exit_rcu", "__local_bh_enable_ip", "do_softirq_own_stack",
+))  # fmt: skip
+
+
+def interrupt_entry(function: str) -> bool:
+    return function in INTERRUPT_ENTRIES or "apic_timer_interrupt" in function
+
+
+def context_entry(function: str) -> bool:
+    return function in CONTEXT_ENTRIES

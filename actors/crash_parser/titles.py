@@ -8,7 +8,14 @@ import re
 from actors.crash_parser.anatomy import Report, StackFrame
 from actors.crash_parser.frames import base_name
 from actors.crash_parser.kinds import FrameFrom
-from actors.crash_parser.skip import generic
+from actors.crash_parser.skip import (
+    MULTIPLEXED,
+    SPIN_WAITS,
+    context_entry,
+    dispatch,
+    generic,
+    interrupt_entry,
+)
 
 CORRUPTED = "corrupted"  # what a title names when no frame could (syzbot's word)
 MAX_TITLE = 120  # bytes
@@ -65,15 +72,77 @@ def pick(report: Report) -> StackFrame | None:
             rest = [f for f in rest if f.stack == first_stack and f.line > ip[0].line] or rest
         return _first([*ip[:1], *rest])
     if how is FrameFrom.INTERRUPTED:
-        candidates = [f for f in frames if not f.unreliable and not f.crash_ip]
-        stacks = sorted({f.stack for f in candidates if f.interrupt or f.after_interrupt})
-        for stack in stacks:
-            found = _first([f for f in candidates if f.stack == stack and f.after_interrupt])
-            if found:
-                return found
-        return _first_stack(candidates) or _first([f for f in frames if f.crash_ip])
+        return _stalled(frames)
     candidates = [f for f in frames if not f.unreliable and not f.crash_ip]
     return _first_stack(candidates)
+
+
+def interrupted(frames: list[StackFrame]) -> list[StackFrame]:
+    """The frames of the code the reporting interrupt stopped, innermost first.
+
+    A stall is reported from a timer interrupt. Its stack reads, innermost first: the
+    report's own frames, the interrupt's entry (skip.INTERRUPT_ENTRIES), then the
+    interrupted code (from the faulting IP of its registers, if printed), down to the
+    entry of the context it ran in (a softirq, another interrupt: skip.CONTEXT_ENTRIES)
+    or the end of its stack. On arm the interrupted code is the next stack.
+    """
+    reliable = [f for f in frames if not f.unreliable]
+    entry = next(
+        (i for i, f in enumerate(reliable) if interrupt_entry(base_name(f.frame.function))),
+        None,
+    )
+    # A watchdog that dumps the interrupted registers first (soft lockups): the
+    # interrupted code starts at their faulting IP.
+    ip_first = next((i - 1 for i, f in enumerate(reliable) if f.crash_ip), None)
+    if ip_first is not None and (entry is None or ip_first < entry):
+        entry = ip_first
+    if entry is None:
+        return []
+    stack = reliable[max(entry, 0)].stack
+    start = entry + 1
+    while start < len(reliable) and interrupt_entry(base_name(reliable[start].frame.function)):
+        start += 1
+    ip = next(
+        (i for i in range(start, len(reliable))
+         if reliable[i].crash_ip and reliable[i].stack in (stack, stack + 1)),
+        None,
+    )  # fmt: skip
+    if ip is not None:
+        start = ip
+    part: list[StackFrame] = []
+    current = reliable[start].stack if start < len(reliable) else stack
+    for f in reliable[start:]:
+        if f.stack != current:
+            # the registers' IP continues in the next stack ("RIP: ..." then "Call
+            # Trace:"), and so does an arm interrupt entry that ended its stack
+            if f.stack != current + 1 or not all(p.crash_ip for p in part):
+                break
+            current = f.stack
+        name = base_name(f.frame.function)
+        if part and (context_entry(name) or interrupt_entry(name)):
+            break
+        if not part and context_entry(name):
+            continue
+        part.append(f)
+    return part
+
+
+def _stalled(frames: list[StackFrame]) -> StackFrame | None:
+    """What a stalled CPU was doing: a spin-wait it was caught in, else the outermost
+    frame that is neither generic nor dispatch (see skip.DISPATCH)."""
+    part = interrupted(frames)
+    if part and base_name(part[0].frame.function) in SPIN_WAITS:
+        return part[0]
+    for f in reversed(part):
+        name = base_name(f.frame.function)
+        if generic(name) or dispatch(name):
+            continue
+        m = _SYSCALL.match(name)
+        if m and m.group("name") in MULTIPLEXED:
+            continue
+        return f
+    # only dispatch code (a compat wrapper, say, with nothing under it): the innermost
+    return next((f for f in part if not generic(base_name(f.frame.function))), None)
 
 
 def _first(frames: list[StackFrame]) -> StackFrame | None:
