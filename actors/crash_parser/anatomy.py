@@ -55,6 +55,8 @@ _END = re.compile(r"\s*(?:---\[ end trace|---\[ end Kernel panic|Kernel Offset:|
 # lockdep's irq state ("hardirqs last  enabled at (1): [<...>] f+0x1/0x2"): where
 # interrupts were last switched, not a stack.
 _IRQ_STATE = re.compile(r"\s*(?:hard|soft)irqs last ")
+# A line that names one place on the next line ("Preemption disabled at:\n [<...>] f").
+_LOCATION = re.compile(r"\s*(?:Preemption disabled at:|IRQs? (?:dis|en)abled at:)")
 # Marks of a report that the console cut or garbled.
 _DROPPED = re.compile(r"\*\* \d+ printk messages dropped \*\*")
 
@@ -117,7 +119,7 @@ def cut(lines: Iterable[Line], header: Header) -> Report:
             body.append(line)
             end = "separator"
             break
-        if not traced and ("+0x" in text or _STACK_START.match(text)):
+        if not traced and _STACK_START.match(text):
             traced = True
         other = match_header(text) if len(text) > 6 else None
         if other is not None and not _inner(header, other, traced, index):
@@ -132,9 +134,11 @@ def cut(lines: Iterable[Line], header: Header) -> Report:
 
 def _inner(header: Header, other: Header, traced: bool, index: int) -> bool:
     """Whether a header-like line belongs to the report it appears in."""
-    if index <= 3 and (other.kind is header.kind or other.kind.needs_trace):
-        # one oops, two header lines: "kernel BUG at ..." then "invalid opcode: 0000",
-        # "BUG: memory leak" then "unreferenced object ..."
+    if index <= 3 and other.kind is header.kind:
+        return True  # "BUG: memory leak" then "unreferenced object ..."
+    if not traced and header.kind.needs_trace and other.kind.needs_trace:
+        # one oops, two header lines before its stack: "kernel BUG at ..." then
+        # "invalid opcode: 0000", arm64's "Unable to handle ..." then "Internal error"
         return True
     if other.kind is header.kind and header.kind.frame.value == "interrupted":
         return True  # a stall report repeats its header per CPU
@@ -144,6 +148,7 @@ def _inner(header: Header, other: Header, traced: bool, index: int) -> bool:
 
 def _read_stacks(report: Report) -> None:
     stack = 0
+    location = False
     interrupt = False
     after = False
     for i, line in enumerate(report.lines):
@@ -165,7 +170,13 @@ def _read_stacks(report: Report) -> None:
                 interrupt, after = True, False
             elif _IRQ_CLOSE.match(text):
                 interrupt, after = False, True
+        if _LOCATION.match(text):
+            location = True  # the next frame is a place, not a stack
+            continue
         parsed: Parsed | None = None if _IRQ_STATE.match(text) else parse_frame(text)
+        if parsed is not None and location:
+            location = False
+            continue
         if parsed is None:
             continue
         if len(report.frames) >= MAX_FRAMES:

@@ -49,6 +49,8 @@ _INLINE = re.compile(
 # Compiler-made copies of a function keep its name before a dot: name.isra.0,
 # name.constprop.3, name.part.1, name.cold, name.llvm.12345.
 _SUFFIX = re.compile(r"\.(?:isra|constprop|part|cold|llvm|lto_priv|clone|\d)[\w.]*$")
+# Memory allocation profiling (6.10+) renames allocators: kmalloc() calls kmalloc_noprof().
+_NOPROF = "_noprof"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,9 @@ def parse_frame(text: str) -> Parsed | None:
 def base_name(function: str) -> str:
     """The function a compiler-made copy comes from: `foo.isra.0` -> `foo`."""
     if "." in function:
-        return _SUFFIX.sub("", function) or function
+        function = _SUFFIX.sub("", function) or function
+    if function.endswith(_NOPROF):
+        function = function[: -len(_NOPROF)]
     return function
 
 

@@ -26,6 +26,8 @@ class FrameFrom(Enum):
     TRACE = "trace"  # the first call trace of the report
     HEADER = "header"  # the `func` group of the header, if it is not a generic frame,
     # else the call trace
+    OUTERMOST = "outermost"  # the unit of work: the outermost frame of the first stack
+    # that is neither generic nor dispatch (a stack overflow names what recursed)
     INTERRUPTED = "interrupted"  # the code an interrupt stopped: frames after the
     # <IRQ>...</IRQ> (or <EOI>) part of the stack; the interrupt itself if none
 
@@ -85,6 +87,7 @@ WARN_SOURCES: dict[str, str] = {
     "lib/debugobjects.c": "ODEBUG bug",  # debug_print_object()
     "mm/usercopy.c": "bad usercopy",  # usercopy_warn() (older kernels)
     "kernel/locking/lockdep.c": "locking bug",  # DEBUG_LOCKS_WARN_ON()
+    "mm/slab_common.c": "kmalloc bug",  # kmalloc_slab(): a size beyond the caches
 }
 # BUG()s likewise, from "kernel BUG at FILE:LINE!".
 BUG_SOURCES: dict[str, str] = {
@@ -118,11 +121,11 @@ def _panic_refine(f: dict[str, str], text: str) -> dict[str, str]:
     m = re.match(r"stack-protector: Kernel stack is corrupted in: (\S+?)(?:\+0x|$)", msg)
     if m:  # __stack_chk_fail(), kernel/panic.c; %pB, or a bare address in old kernels
         if re.fullmatch(r"(?:0x)?[0-9a-f]{8,16}", m.group(1)):
-            return {"msg": "stack is corrupted", "with_frame": "y"}
+            return {"msg": "stack is corrupted", "with_frame": "trace"}
         return {"msg": "stack is corrupted in " + m.group(1)}
     if msg.startswith("corrupted stack end detected inside scheduler"):
         # schedule_debug(), kernel/sched/core.c: the stack names the victim
-        return {"msg": "corrupted stack end", "with_frame": "y"}
+        return {"msg": "corrupted stack end", "with_frame": "outermost"}
     for cut in (" exitcode=", " in interrupt", " for ", " --- ", ": ", " - ", ", "):
         i = msg.find(cut)
         if i > 0:
@@ -297,7 +300,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # arch/x86/kernel/traps.c handle_stack_overflow()
         _h(r"BUG: stack guard page was hit at"),
-        "BUG: stack guard page was hit in {frame}", None, FrameFrom.CRASH,
+        "BUG: stack guard page was hit in {frame}", None, FrameFrom.OUTERMOST,
         ("stack-overflow in {frame}",), needs_trace=True, name="stack-guard",
     ),
     # --- faults and traps ----------------------------------------------------------

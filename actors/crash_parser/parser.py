@@ -226,7 +226,8 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         if kind.frame is FrameFrom.HEADER and func and not _generic_name(func):
             function = func
         else:
-            frame = pick(report)
+            how = FrameFrom(fields["with_frame"]) if "with_frame" in fields else None
+            frame = pick(report, how)
             if frame is not None:
                 function = frame.frame.function
         if function is None:

@@ -54,8 +54,8 @@ def names(function: str) -> tuple[str, list[str]]:
     return function, []
 
 
-def pick(report: Report) -> StackFrame | None:
-    """The frame that names the report, by its kind's rule (kinds.FrameFrom)."""
+def pick(report: Report, how: FrameFrom | None = None) -> StackFrame | None:
+    """The frame that names the report, by its kind's rule (kinds.FrameFrom) or `how`."""
     kind = report.header.kind
     frames = report.frames
     if kind.stack_after is not None:
@@ -63,14 +63,17 @@ def pick(report: Report) -> StackFrame | None:
             if i and kind.stack_after.match(line.text):
                 frames = [f for f in frames if f.line > i]
                 break
-    how = kind.frame
+    how = how or kind.frame
     if how is FrameFrom.CRASH:
         ip = [f for f in frames if f.crash_ip]
         rest = [f for f in frames if not f.crash_ip and not f.unreliable]
         if ip:
-            first_stack = min((f.stack for f in rest if f.line > ip[0].line), default=None)
-            rest = [f for f in rest if f.stack == first_stack and f.line > ip[0].line] or rest
-        return _first([*ip[:1], *rest])
+            rest = [f for f in rest if f.line > ip[0].line] or rest
+        # the faulting IP, then its stack; with only generic frames there, the IP itself
+        # (or the innermost frame) still says where it happened
+        return _first([*ip[:1], *rest]) or (ip[:1] or rest[:1] or [None])[0]
+    if how is FrameFrom.OUTERMOST:
+        return _stalled(frames, whole_stack=True)
     if how is FrameFrom.INTERRUPTED:
         return _stalled(frames)
     candidates = [f for f in frames if not f.unreliable and not f.crash_ip]
@@ -127,10 +130,16 @@ def interrupted(frames: list[StackFrame]) -> list[StackFrame]:
     return part
 
 
-def _stalled(frames: list[StackFrame]) -> StackFrame | None:
+def _stalled(frames: list[StackFrame], whole_stack: bool = False) -> StackFrame | None:
     """What a stalled CPU was doing: a spin-wait it was caught in, else the outermost
-    frame that is neither generic nor dispatch (see skip.DISPATCH)."""
-    part = interrupted(frames)
+    frame that is neither generic nor dispatch (see skip.DISPATCH). `whole_stack`: in
+    the first stack (a stack overflow is the unit of work that recursed too deep)."""
+    if whole_stack:
+        reliable = [f for f in frames if not f.unreliable]
+        first = min((f.stack for f in reliable if not f.crash_ip), default=None)
+        part = [f for f in reliable if f.stack == first and not f.crash_ip]
+    else:
+        part = interrupted(frames)
     if part and base_name(part[0].frame.function) in SPIN_WAITS:
         return part[0]
     for f in reversed(part):
