@@ -57,6 +57,8 @@ _END = re.compile(r"\s*(?:---\[ end trace|---\[ end Kernel panic|Kernel Offset:|
 _IRQ_STATE = re.compile(r"\s*(?:hard|soft)irqs last ")
 # A line that names one place on the next line ("Preemption disabled at:\n [<...>] f").
 _LOCATION = re.compile(r"\s*(?:Preemption disabled at:|IRQs? (?:dis|en)abled at:)")
+# lockdep_print_held_locks(): " #0: ffff888012345678 (&lock){+.+.}-{3:3}, at: f+0x1/0x2"
+_HELD_LOCK = re.compile(r"\s*#\d+: ")
 # Marks of a report that the console cut or garbled.
 _DROPPED = re.compile(r"\*\* \d+ printk messages dropped \*\*")
 
@@ -72,6 +74,7 @@ class StackFrame:
     after_interrupt: bool  # after such a part closed, in the same stack
     crash_ip: bool  # from a RIP:/pc : line
     line: int  # index in Report.lines
+    held: bool = False  # where a held lock was taken ("#0: ... at: f+0x1/0x2")
 
 
 @dataclass
@@ -182,9 +185,10 @@ def _read_stacks(report: Report) -> None:
         if len(report.frames) >= MAX_FRAMES:
             continue
         crash_ip = bool(_CRASH_IP.match(text))
+        held = bool(_HELD_LOCK.match(text))
         report.frames.append(
             StackFrame(
-                parsed.frame, stack, parsed.unreliable, interrupt, after, crash_ip, i
+                parsed.frame, stack, parsed.unreliable, interrupt, after, crash_ip, i, held
             )
         )
         if not crash_ip:

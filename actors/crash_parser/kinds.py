@@ -45,6 +45,7 @@ class Kind:
     # "-> #0" dependency or "stack backtrace:"); the whole report if absent.
     stack_after: re.Pattern[str] | None = None
     needs_trace: bool = False  # a report of this kind without a call trace is cut short
+    held_locks: bool = False  # named by where a held lock was taken
     suppressed: bool = False  # syzbot ignores it: the test harness, not the kernel, failed
     ends_with_separator: bool = False  # the report closes with a "=====" line
     # A report of this kind only closes another one (a panic after an oops): it starts
@@ -186,11 +187,16 @@ KINDS: tuple[Kind, ...] = (
         "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
         stack_after=_h(r"-> #0 "), name="lockdep-circular",
     ),
-    Kind(  # print_deadlock_bug(), print_bad_irq_dependency(), print_irq_inversion_bug()
-        _h(r"WARNING: (?:possible recursive locking detected|\S+-safe -> \S+-unsafe lock "
-           r"order detected|possible irq lock inversion dependency detected)"),
+    Kind(  # print_deadlock_bug(): the task's own stack takes the lock twice
+        _h(r"WARNING: possible recursive locking detected"),
         "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
-        stack_after=_h(r"stack backtrace:"), name="lockdep-deadlock",
+        stack_after=_h(r"stack backtrace:"), name="lockdep-recursive",
+    ),
+    Kind(  # print_bad_irq_dependency(), print_irq_inversion_bug(): the first stack shows
+        # where the irq-safe lock is taken in interrupt context
+        _h(r"WARNING: (?:\S+-safe -> \S+-unsafe lock order detected|possible irq lock "
+           r"inversion dependency detected)"),
+        "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE, name="lockdep-irq",
     ),
     Kind(  # print_usage_bug()
         _h(r"(?:WARNING|\[ INFO): inconsistent lock state"),
@@ -212,6 +218,7 @@ KINDS: tuple[Kind, ...] = (
         "{lvl}: lock held when returning to user space in {frame}",
         lambda f: "LOCKDEP" if f["lvl"] == "WARNING" else None, FrameFrom.TRACE,
         stack_after=_h(r".* is leaving the kernel with locks still held|\d+ locks? held by"),
+        held_locks=True,
         name="lockdep-return",
     ),
     Kind(  # print_lock_nested_lock_not_held()
@@ -222,7 +229,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(  # print_held_locks_bug() via debug_check_no_locks_held()
         _h(r"WARNING: \S+ still has locks held!"),
         "WARNING: still has locks held in {frame}", "LOCKDEP", FrameFrom.TRACE,
-        stack_after=_h(r"\d+ locks? held by"), name="lockdep-held",
+        stack_after=_h(r"\d+ locks? held by"), held_locks=True, name="lockdep-held",
     ),
     Kind(  # lockdep_rcu_suspicious(); "INFO: suspicious RCU usage." before 4.x
         _h(r"(?P<lvl>WARNING|\[ INFO|INFO): suspicious RCU usage"),

@@ -57,7 +57,7 @@ def names(function: str) -> tuple[str, list[str]]:
 def pick(report: Report, how: FrameFrom | None = None) -> StackFrame | None:
     """The frame that names the report, by its kind's rule (kinds.FrameFrom) or `how`."""
     kind = report.header.kind
-    frames = report.frames
+    frames = [f for f in report.frames if f.held == kind.held_locks]
     if kind.stack_after is not None:
         for i, line in enumerate(report.lines):
             if i and kind.stack_after.match(line.text):
