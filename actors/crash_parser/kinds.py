@@ -88,11 +88,13 @@ WARN_SOURCES: dict[str, str] = {
     "lib/debugobjects.c": "ODEBUG bug",  # debug_print_object()
     "mm/usercopy.c": "bad usercopy",  # usercopy_warn() (older kernels)
     "kernel/locking/lockdep.c": "locking bug",  # DEBUG_LOCKS_WARN_ON()
+    "lib/list_debug.c": "corrupted list",  # __list_add_valid() without BUG_ON_DATA_CORRUPTION
     "mm/slab_common.c": "kmalloc bug",  # kmalloc_slab(): a size beyond the caches
 }
 # BUG()s likewise, from "kernel BUG at FILE:LINE!".
 BUG_SOURCES: dict[str, str] = {
     "mm/usercopy.c": "BUG: bad usercopy",  # usercopy_abort()
+    "lib/list_debug.c": "BUG: corrupted list",  # __list_add_valid() and friends
 }
 
 
@@ -124,6 +126,8 @@ def _panic_refine(f: dict[str, str], text: str) -> dict[str, str]:
         if re.fullmatch(r"(?:0x)?[0-9a-f]{8,16}", m.group(1)):
             return {"msg": "stack is corrupted", "with_frame": "trace"}
         return {"msg": "stack is corrupted in " + m.group(1)}
+    if msg.startswith("Attempted to kill init!"):  # do_exit(): init died, the harness broke
+        return {"msg": "Attempted to kill init!", "suppressed": "y"}
     if msg.startswith("corrupted stack end detected inside scheduler"):
         # schedule_debug(), kernel/sched/core.c: the stack names the victim
         return {"msg": "corrupted stack end", "with_frame": "outermost"}
@@ -143,7 +147,7 @@ KINDS: tuple[Kind, ...] = (
         ends_with_separator=True, name="kasan-4.x",
     ),
     Kind(  # mm/kasan/report.c print_error_description(), kasan_report_invalid_free()
-        _h(r"BUG: KASAN: (?P<bug>[\w-]+) in " + _FN),
+        _h(r"BUG: KASAN: (?P<bug>[\w-]+(?: or [\w-]+)?) in " + _FN),
         "KASAN: {bug} {access} in {frame}", _kasan_type, FrameFrom.HEADER, _BAD_ACCESS,
         ends_with_separator=True, name="kasan",
     ),
@@ -292,7 +296,26 @@ KINDS: tuple[Kind, ...] = (
         _h(r"BUG: (?P<lock>spinlock|rwlock) (?P<what>[\w ]+?) on CPU#"),
         "BUG: {lock} {what} in {frame}", "LOCKDEP", FrameFrom.TRACE, name="spinlock-debug",
     ),
+    Kind(  # kernel/workqueue.c process_one_work(): a work function returned with a lock
+        # held or preemption off; the next line names it ("last function: f")
+        _h(r"BUG: workqueue leaked lock or atomic"),
+        "BUG: workqueue leaked lock or atomic in {frame}", "LOCKDEP", FrameFrom.HEADER,
+        name="workqueue-leak",
+    ),
+    Kind(  # kernel/workqueue.c wq_watchdog_timer_fn()
+        _h(r"BUG: workqueue lockup"),
+        "BUG: workqueue lockup", "HANG", FrameFrom.NONE, name="workqueue-lockup",
+    ),
+    Kind(  # net/core/dev.c netdev_wait_allrefs_any(): a device nobody lets go of
+        _h(r"unregister_netdevice: waiting for \S+ to become free"),
+        "unregister_netdevice: waiting for DEV to become free", None, FrameFrom.NONE,
+        name="netdev-refs",
+    ),
     # --- memory management -------------------------------------------------------
+    Kind(  # kernel/fork.c check_mm()
+        _h(r"BUG: (?P<what>Bad rss-counter state|non-zero pgtables_bytes on freeing mm)"),
+        "BUG: {what}", None, FrameFrom.NONE, name="check-mm",
+    ),
     Kind(  # mm/page_alloc.c bad_page()
         _h(r"BUG: Bad page (?P<what>state|map) in process"),
         "BUG: Bad page {what} in {frame}", None, FrameFrom.TRACE, name="bad-page",
@@ -306,7 +329,7 @@ KINDS: tuple[Kind, ...] = (
         "INFO: {what} in {func} {rest}", None, FrameFrom.NONE, name="slub-track",
     ),
     Kind(  # arch/x86/kernel/traps.c handle_stack_overflow()
-        _h(r"BUG: stack guard page was hit at"),
+        _h(r"BUG: (?:\w+ )?stack guard page was hit at"),
         "BUG: stack guard page was hit in {frame}", None, FrameFrom.OUTERMOST,
         ("stack-overflow in {frame}",), needs_trace=True, name="stack-guard",
     ),
@@ -420,7 +443,7 @@ for _k in KINDS:
 TRIGGERS = re.compile(
     r"BUG|WARNING|INFO:|UBSAN:|general protection|PANIC:|Kernel panic|divide error|"
     r"invalid opcode|stack segment|Internal error|unreferenced object|SYZFAIL|\[ INFO|"
-    r"Unable to handle|VFS: Close|SeaBIOS|Booting "
+    r"Unable to handle|VFS: Close|SeaBIOS|Booting |unregister_netdevice"
 )
 
 

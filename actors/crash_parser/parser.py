@@ -23,7 +23,10 @@ log = get_logger(__name__)
 # The serial console of a cloud VM drops the connection after a panic, cutting the
 # report short (syzkaller's VM monitor prints this line).
 _CONSOLE_HANGUP = "serialport: VM disconnected."
-_ACCESS = re.compile(r"\s*(?P<access>Read|Write) of size \d+")
+# mm/kasan/report.c print_error_description(): "Read of size 4 at addr ..." (generic),
+# "Read at addr ..." (tag-based, when the size is not known)
+_ACCESS = re.compile(r"\s*(?P<access>Read|Write) (?:of size \d+ )?at addr")
+_LAST_FUNCTION = re.compile(r"\s*last function: ([\w.]+)")  # kernel/workqueue.c
 # How much of a log parse_file holds at once, and how much after a header it keeps.
 _CHUNK = 8 * 1024 * 1024
 _AFTER_HEADER = MAX_REPORT_BYTES * 4
@@ -47,7 +50,10 @@ def first_header(text: str) -> tuple[int, Header] | None:
         end = text.find("\n", m.end())
         line = console.split(text[start : end if end >= 0 else len(text)])
         header = match_header(line.text)
-        if header is None and _GLUED.search(line.text):
+        glued = _GLUED.search(line.text) if header is None else None
+        if glued is not None:  # this line's header with another line glued after it
+            header = match_header(line.text[: glued.start()].rstrip())
+        if header is None and glued is not None:
             # another line glued before this one's printk prefix: try from the prefix
             for g in _GLUED.finditer(text, start + 1, end if end >= 0 else len(text)):
                 header = match_header(console.split(text[g.start() : end]).text)
@@ -212,6 +218,9 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         if m:
             fields["access"] = m.group("access")
             break
+        m = _LAST_FUNCTION.match(line.text)
+        if m:
+            fields["func"] = m.group(1)
     reason: str | None = None
     template = kind.title
     alt_templates = list(kind.alts)
@@ -230,13 +239,16 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
             frame = pick(report, how)
             if frame is not None:
                 function = frame.frame.function
+        if function is None and kind.frame is FrameFrom.HEADER and func:
+            function = func  # only generic frames: the header's own is the best there is
         if function is None:
             reason = "no frame names the crash"
             fields["frame"] = CORRUPTED
         else:
             fields["frame"], others = names(function)
     if "access" not in fields and "{access}" in template:
-        fields["access"] = "Read"
+        # no access line: a free (double-free, invalid-free) or a cut report
+        template = template.replace(" {access}", "")
     title = normalise(_fill(template, fields))
     alts: list[str] = []
     for other in others:
@@ -263,7 +275,7 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
                                 or _header_file(report)),
         corrupted=reason is not None,
         corrupted_reason=reason,
-        suppressed=kind.suppressed,
+        suppressed=kind.suppressed or "suppressed" in fields,
         report=report.text(),
     )
 

@@ -64,6 +64,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dataset", nargs="?", type=Path, default=dataset_root(REPO))
     ap.add_argument("-v", "--verbose", action="store_true", help="list dev-part mismatches")
+    ap.add_argument("--dev-only", action="store_true",
+                    help="score the development part only (while designing)")
     args = ap.parse_args()
     parser = CrashParser()
     dev = load(args.dataset, "dev")
@@ -72,10 +74,8 @@ def main() -> int:
         print(f"no labelled logs under {args.dataset}", file=sys.stderr)
         return 1
     print(f"dataset: {args.dataset}")
-    for label, (reports, guilty), verbose in [
-        ("development part", dev, args.verbose),
-        ("set-aside fifth", held, False),
-    ]:
+    parts = [("development part", dev, args.verbose), ("set-aside fifth", held, False)]
+    for label, (reports, guilty), verbose in parts[: 1 if args.dev_only else 2]:
         print(f"{label}: {len(reports)} logs, {len(guilty)} guilty-file reports")
         score(parser, reports, guilty, verbose)
 
