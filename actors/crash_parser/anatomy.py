@@ -56,7 +56,7 @@ _END = re.compile(r"\s*(?:---\[ end trace|---\[ end Kernel panic|Kernel Offset:|
 # interrupts were last switched, not a stack.
 _IRQ_STATE = re.compile(r"\s*(?:hard|soft)irqs last ")
 # A line that names one place on the next line ("Preemption disabled at:\n [<...>] f").
-_LOCATION = re.compile(r"\s*(?:Preemption disabled at:|IRQs? (?:dis|en)abled at:)")
+_LOCATION = re.compile(r"(?!.*registered at:$).* at:$")
 # lockdep_print_held_locks(): " #0: ffff888012345678 (&lock){+.+.}-{3:3}, at: f+0x1/0x2"
 _HELD_LOCK = re.compile(r"\s*#\d+: ")
 # Marks of a report that the console cut or garbled.
@@ -75,6 +75,7 @@ class StackFrame:
     crash_ip: bool  # from a RIP:/pc : line
     line: int  # index in Report.lines
     held: bool = False  # where a held lock was taken ("#0: ... at: f+0x1/0x2")
+    place: bool = False  # a place named by the line before ("... at:"), not a stack
 
 
 @dataclass
@@ -164,10 +165,7 @@ def _read_stacks(report: Report) -> None:
             stack += 1
             report.stack_lines.append(i)
             interrupt = after = False
-            if "all trace" in text.lower() or text.lstrip().startswith(("Call", "Backtrace")):
-                report.has_trace = True
-            elif "backtrace" in text:
-                report.has_trace = True
+
         if "<" in text[:12]:
             if _IRQ_OPEN.match(text):
                 interrupt, after = True, False
@@ -177,20 +175,19 @@ def _read_stacks(report: Report) -> None:
             location = True  # the next frame is a place, not a stack
             continue
         parsed: Parsed | None = None if _IRQ_STATE.match(text) else parse_frame(text)
-        if parsed is not None and location:
-            location = False
-            continue
         if parsed is None:
             continue
         if len(report.frames) >= MAX_FRAMES:
             continue
         crash_ip = bool(_CRASH_IP.match(text))
         held = bool(_HELD_LOCK.match(text))
+        place, location = location, False
         report.frames.append(
             StackFrame(
-                parsed.frame, stack, parsed.unreliable, interrupt, after, crash_ip, i, held
+                parsed.frame, stack, parsed.unreliable, interrupt, after, crash_ip, i, held,
+                place,
             )
         )
-        if not crash_ip:
+        if not (crash_ip or held or place):
             report.has_trace = True
 

@@ -44,7 +44,8 @@ class Kind:
     # The naming stack starts after the first line matching this (e.g. lockdep's
     # "-> #0" dependency or "stack backtrace:"); the whole report if absent.
     stack_after: re.Pattern[str] | None = None
-    needs_trace: bool = False  # a report of this kind without a call trace is cut short
+    needs_trace: bool = False  # an oops: its header lines come before its stack
+    has_stack: bool = True  # the kernel prints a stack with it: without one, it was cut
     held_locks: bool = False  # named by where a held lock was taken
     suppressed: bool = False  # syzbot ignores it: the test harness, not the kernel, failed
     ends_with_separator: bool = False  # the report closes with a "=====" line
@@ -131,6 +132,8 @@ def _panic_refine(f: dict[str, str], text: str) -> dict[str, str]:
     if msg.startswith("corrupted stack end detected inside scheduler"):
         # schedule_debug(), kernel/sched/core.c: the stack names the victim
         return {"msg": "corrupted stack end", "with_frame": "outermost"}
+    if msg.startswith("Fatal exception"):  # oops_end(): the oops it ends is not here
+        return {"msg": "Fatal exception", "cut": "the oops this panic ends is missing"}
     for cut in (" exitcode=", " in interrupt", " for ", " --- ", ": ", " - ", ", "):
         i = msg.find(cut)
         if i > 0:
@@ -222,7 +225,7 @@ KINDS: tuple[Kind, ...] = (
         "{lvl}: lock held when returning to user space in {frame}",
         lambda f: "LOCKDEP" if f["lvl"] == "WARNING" else None, FrameFrom.TRACE,
         stack_after=_h(r".* is leaving the kernel with locks still held|\d+ locks? held by"),
-        held_locks=True,
+        held_locks=True, has_stack=False,
         name="lockdep-return",
     ),
     Kind(  # print_lock_nested_lock_not_held()
@@ -248,7 +251,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # save_trace() via print_lockdep_off()
         _h(r"BUG: MAX_(?P<what>STACK_TRACE_ENTRIES|LOCKDEP_\w+|LOCK_DEPTH) too low!"),
-        "BUG: MAX_{what} too low!", None, FrameFrom.NONE, name="lockdep-limit",
+        "BUG: MAX_{what} too low!", None, FrameFrom.NONE, has_stack=False, name="lockdep-limit",
     ),
     Kind(  # register_lock_class() / assign_lock_key()
         _h(r"INFO: trying to register non-static key"),
@@ -304,17 +307,17 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # kernel/workqueue.c wq_watchdog_timer_fn()
         _h(r"BUG: workqueue lockup"),
-        "BUG: workqueue lockup", "HANG", FrameFrom.NONE, name="workqueue-lockup",
+        "BUG: workqueue lockup", "HANG", FrameFrom.NONE, has_stack=False, name="workqueue-lockup",
     ),
     Kind(  # net/core/dev.c netdev_wait_allrefs_any(): a device nobody lets go of
         _h(r"unregister_netdevice: waiting for \S+ to become free"),
         "unregister_netdevice: waiting for DEV to become free", None, FrameFrom.NONE,
-        name="netdev-refs",
+        has_stack=False, name="netdev-refs",
     ),
     # --- memory management -------------------------------------------------------
     Kind(  # kernel/fork.c check_mm()
         _h(r"BUG: (?P<what>Bad rss-counter state|non-zero pgtables_bytes on freeing mm)"),
-        "BUG: {what}", None, FrameFrom.NONE, name="check-mm",
+        "BUG: {what}", None, FrameFrom.NONE, has_stack=False, name="check-mm",
     ),
     Kind(  # mm/page_alloc.c bad_page()
         _h(r"BUG: Bad page (?P<what>state|map) in process"),
@@ -326,7 +329,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # mm/slub.c print_track() (4.x, alone when the object dump was cut)
         _h(r"INFO: (?P<what>Allocated|Freed) in " + _FN + r" (?P<rest>age=.*)"),
-        "INFO: {what} in {func} {rest}", None, FrameFrom.NONE, name="slub-track",
+        "INFO: {what} in {func} {rest}", None, FrameFrom.NONE, has_stack=False, name="slub-track",
     ),
     Kind(  # arch/x86/kernel/traps.c handle_stack_overflow()
         _h(r"BUG: (?:\w+ )?stack guard page was hit at"),
@@ -405,7 +408,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(  # arch/x86/kernel/unwind_frame.c unwind_next_frame()
         _h(r"WARNING: kernel stack (?P<what>regs|frame pointer) at .*? in \S+ has bad"),
         "WARNING: kernel stack {what} has bad value", None, FrameFrom.NONE,
-        name="unwind-bad",
+        has_stack=False, name="unwind-bad",
     ),
     Kind(  # arch/arm64/kernel/traps.c die(); arch/arm/kernel/traps.c die()
         _h(r"Internal error: "),
@@ -416,23 +419,23 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         _h(r"Kernel panic - not syncing: (?P<msg>.*)"),
         "kernel panic: {msg}", "DoS", FrameFrom.NONE, closing=True, refine=_panic_refine,
-        name="panic",
+        has_stack=False, name="panic",
     ),
     Kind(  # fs/open.c filp_close() before 2.6.x-4.x: a file closed with no reference
         _h(r"VFS: Close: file count is 0"),
         "VFS: Close: file count is zero (use-after-free)", "DoS", FrameFrom.NONE,
-        name="vfs-close",
+        has_stack=False, name="vfs-close",
     ),
     Kind(  # the firmware or the decompressor after kernel output: the machine rebooted
         # (arch/x86/boot/compressed/misc.c extract_kernel() prints "Booting the kernel.")
         _h(r"(?:SeaBIOS \(version|Booting from Hard Disk|Booting the kernel\.)"),
         "unexpected kernel reboot", "REBOOT", FrameFrom.NONE, after_output=True,
-        name="reboot",
+        has_stack=False, name="reboot",
     ),
     # --- the test harness ----------------------------------------------------------
     Kind(  # syz-executor's fail(): the harness itself broke
         _h(r"SYZFAIL: (?P<msg>.+?)\s*$"),
-        "SYZFAIL: {msg}", "SYZ_FAILURE", FrameFrom.NONE, suppressed=True, name="syzfail",
+        "SYZFAIL: {msg}", "SYZ_FAILURE", FrameFrom.NONE, suppressed=True, has_stack=False, name="syzfail",
     ),
 )
 

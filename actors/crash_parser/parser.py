@@ -257,8 +257,12 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         for name in [fields.get("frame", ""), *others]:
             alts.append(normalise(_fill(alt, fields | {"frame": name})))
     alts = sorted({a for a in alts if a != title})
-    if reason is None and kind.needs_trace and not report.has_trace:
-        reason = "no call trace"
+    if reason is None and kind.has_stack and not report.has_trace:
+        reason = "no call trace: the report was cut short"
+    if reason is None and kind.has_stack and kind.stack_after and not report.stack_lines:
+        reason = "cut short before the stack that names it"
+    if reason is None and "cut" in fields:
+        reason = fields["cut"]
     if reason is None and report.dropped:
         reason = "printk dropped messages inside the report"
     if reason is None and hangup:

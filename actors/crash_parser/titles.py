@@ -57,7 +57,16 @@ def names(function: str) -> tuple[str, list[str]]:
 def pick(report: Report, how: FrameFrom | None = None) -> StackFrame | None:
     """The frame that names the report, by its kind's rule (kinds.FrameFrom) or `how`."""
     kind = report.header.kind
-    frames = [f for f in report.frames if f.held == kind.held_locks]
+    frames = [f for f in report.frames if f.held == kind.held_locks and not f.place]
+    found = _pick(report, frames, how)
+    if found is None and not kind.held_locks:  # no stack: a place the report names
+        found = _pick(report, [f for f in report.frames if f.place], how)
+    return found
+
+
+def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
+          ) -> StackFrame | None:  # fmt: skip
+    kind = report.header.kind
     if kind.stack_after is not None:
         for i, line in enumerate(report.lines):
             if i and kind.stack_after.match(line.text):

@@ -61,6 +61,13 @@ def test_title(case):
     assert parse(case.log).title == case.title
 
 
+@pytest.mark.parametrize("case", cases(REPORT_CASES, "corrupted"))
+def test_corrupted(case):
+    got = parse(case.log)
+    assert got.corrupted == case.corrupted, got.corrupted_reason
+    assert bool(got.corrupted_reason) == got.corrupted  # a corrupted report says why
+
+
 @pytest.mark.parametrize("case", cases(GUILTY_CASES, "guilty"))
 def test_guilty_file(case):
     assert parse(case.log).guilty_file == case.guilty_file
