@@ -28,9 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from actors.crash_parser.console import Line
-from actors.crash_parser.frames import Parsed, parse_frame
+from actors.crash_parser.frames import Parsed, RawFrame, parse_frame
 from actors.crash_parser.kinds import Header, match_header
-from kgym.models import Frame
 
 # Limits on what one report may hold: beyond them a flood is cut, not kept.
 MAX_REPORT_LINES = 1500
@@ -55,19 +54,15 @@ _END = re.compile(r"\s*(?:---\[ end trace|---\[ end Kernel panic|Kernel Offset:|
 # lockdep's irq state ("hardirqs last  enabled at (1): [<...>] f+0x1/0x2"): where
 # interrupts were last switched, not a stack.
 _IRQ_STATE = re.compile(r"\s*(?:hard|soft)irqs last ")
-# A line that names one place on the next line ("Preemption disabled at:\n [<...>] f").
-_LOCATION = re.compile(r"(?!.*registered at:$).* at:$")
 # lockdep_print_held_locks(): " #0: ffff888012345678 (&lock){+.+.}-{3:3}, at: f+0x1/0x2"
 _HELD_LOCK = re.compile(r"\s*#\d+: ")
-# Marks of a report that the console cut or garbled.
-_DROPPED = re.compile(r"\*\* \d+ printk messages dropped \*\*")
 
 
 @dataclass(slots=True)
 class StackFrame:
     """A frame with its place in the report."""
 
-    frame: Frame
+    frame: RawFrame
     stack: int  # which stack of the report (0: before any stack header)
     unreliable: bool  # "? name+off/size": found on the stack, not unwound
     interrupt: bool  # inside an <IRQ>/<NMI> part
@@ -110,30 +105,38 @@ def cut(lines: Iterable[Line], header: Header) -> Report:
         if len(body) >= MAX_REPORT_LINES or size >= MAX_REPORT_BYTES:
             end = "report too long"
             break
-        if first.kernel and not line.kernel and not _DROPPED.search(line.text):
+        text = line.text
+        if first.kernel and not line.kernel and "printk messages dropped" not in text:
             continue  # a program's output between kernel lines
         if own and line.caller and line.caller != own and not stall:
             continue  # another task's or CPU's line
-        text = line.text
-        if _END.match(text):
-            body.append(line)
-            end = "end marker"
-            break
-        if kind.ends_with_separator and _SEPARATOR.match(text):
-            body.append(line)
-            end = "separator"
-            break
-        if not traced and _STACK_START.match(text):
-            traced = True
-        other = match_header(text) if len(text) > 6 else None
-        if other is not None and not _inner(header, other, traced, index):
-            end = "next report"
-            break
+        if text[:1] not in _INDENTED:
+            # not a frame or an indented detail: it may end this report
+            if _END.match(text):
+                body.append(line)
+                end = "end marker"
+                break
+            if kind.ends_with_separator and text.startswith("=====") and _SEPARATOR.match(text):
+                body.append(line)
+                end = "separator"
+                break
+            if not traced and _STACK_START.match(text):
+                traced = True
+            other = match_header(text) if len(text) > 6 else None
+            if other is not None and not _inner(header, other, traced, index):
+                end = "next report"
+                break
+        elif not traced and _STACK_START.match(text):
+            traced = True  # "  backtrace:", " <TASK>"-style indented stack starts
         body.append(line)
         size += len(text)
     report = Report(header, body, end=end)
     _read_stacks(report)
     return report
+
+
+# Frames and details are printed indented (or after "[<address>]").
+_INDENTED = (" ", "\t", "[")
 
 
 def _inner(header: Header, other: Header, traced: bool, index: int) -> bool:
@@ -155,34 +158,41 @@ def _read_stacks(report: Report) -> None:
     location = False
     interrupt = False
     after = False
+    frames = report.frames
     for i, line in enumerate(report.lines):
         if i == 0:
             continue
         text = line.text
-        if _DROPPED.search(text):
-            report.dropped = True
-        if _STACK_START.match(text):
-            stack += 1
-            report.stack_lines.append(i)
-            interrupt = after = False
-
-        if "<" in text[:12]:
+        if "+0x" not in text and not text.endswith("[inline]"):
+            # not a frame: a stack header, an interrupt mark, a place announcement
+            if "printk messages dropped" in text:
+                report.dropped = True
+            if _STACK_START.match(text):
+                stack += 1
+                report.stack_lines.append(i)
+                interrupt = after = False
+            elif "<" in text[:12]:
+                if _IRQ_OPEN.match(text):
+                    interrupt, after = True, False
+                elif _IRQ_CLOSE.match(text):
+                    interrupt, after = False, True
+            elif text.endswith(" at:") and not text.endswith("registered at:"):
+                location = True  # the next frame is a place, not a stack
+            continue
+        if "<" in text[:12]:  # "<IRQ>  [<ffffffff81000000>] f+0x1/0x2" (4.x)
             if _IRQ_OPEN.match(text):
                 interrupt, after = True, False
             elif _IRQ_CLOSE.match(text):
                 interrupt, after = False, True
-        if _LOCATION.match(text):
-            location = True  # the next frame is a place, not a stack
+        if len(frames) >= MAX_FRAMES or _IRQ_STATE.match(text):
             continue
-        parsed: Parsed | None = None if _IRQ_STATE.match(text) else parse_frame(text)
+        parsed: Parsed | None = parse_frame(text)
         if parsed is None:
-            continue
-        if len(report.frames) >= MAX_FRAMES:
             continue
         crash_ip = bool(_CRASH_IP.match(text))
         held = bool(_HELD_LOCK.match(text))
         place, location = location, False
-        report.frames.append(
+        frames.append(
             StackFrame(
                 parsed.frame, stack, parsed.unreliable, interrupt, after, crash_ip, i, held,
                 place,
@@ -190,4 +200,3 @@ def _read_stacks(report: Report) -> None:
         )
         if not (crash_ip or held or place):
             report.has_trace = True
-

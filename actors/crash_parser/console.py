@@ -9,7 +9,7 @@ a console may glue other output (a login prompt, a program's output) before it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Everything up to the last printk prefix near the start of the line. The "glue" part
 # lets "syzkaller login: [  709.68] INFO: ..." count as a kernel line.
@@ -20,6 +20,8 @@ _PREFIX = re.compile(
     r"(?:\s?\[\s*(?P<caller2>[TC]\d+)\])?"
     r" ?"
 )
+# The common case, a line that starts with its timestamp.
+_STAMP = re.compile(r"\[\s*\d+\.\d+\](?:\[\s*([TC]\d+)\])? ?")
 _LEVEL_ONLY = re.compile(r"^<\d{1,2}>")
 _CALLER_ONLY = re.compile(r"^\[\s*(?P<caller>[TC]\d+)\] ?")
 
@@ -27,8 +29,7 @@ _CALLER_ONLY = re.compile(r"^\[\s*(?P<caller>[TC]\d+)\] ?")
 MAX_LINE = 1000
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
     """One console line: `text` without the printk prefix; `caller` is "T123"/"C1" when
     the kernel printed one; `kernel` says whether a printk prefix was there at all."""
 
@@ -41,6 +42,10 @@ def split(raw: str) -> Line:
     """The printk prefix of one raw console line taken apart."""
     if len(raw) > MAX_LINE:
         raw = raw[:MAX_LINE]
+    if raw.startswith("["):
+        m = _STAMP.match(raw)
+        if m and raw[m.end() : m.end() + 1] != "[":
+            return Line(raw[m.end() :], m.group(1), True)
     if "[" in raw[:100]:
         m = _PREFIX.match(raw)
         if m:

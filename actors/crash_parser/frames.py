@@ -54,10 +54,26 @@ _NOPROF = "_noprof"
 
 
 @dataclass(frozen=True, slots=True)
+class RawFrame:
+    """A frame as read (the fields of kgym.models.Frame, without its validation cost)."""
+
+    function: str
+    offset: str | None = None
+    module: str | None = None
+    file: str | None = None
+    line: int | None = None
+    inline: bool = False
+
+    def model(self) -> Frame:
+        return Frame(function=self.function, offset=self.offset, module=self.module,
+                     file=self.file, line=self.line, inline=self.inline)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Parsed:
     """A frame read from one line, with where it came from."""
 
-    frame: Frame
+    frame: RawFrame
     unreliable: bool
 
 
@@ -68,7 +84,7 @@ def parse_frame(text: str) -> Parsed | None:
         if m is None:
             return None
         line = m.group("line")
-        frame = Frame(
+        frame = RawFrame(
             function=demangled(m.group("name")),
             offset=f"0x{m.group('off')}/0x{m.group('size')}",
             module=m.group("module"),
@@ -80,7 +96,7 @@ def parse_frame(text: str) -> Parsed | None:
     if text.endswith("[inline]"):
         m = _INLINE.search(text)
         if m:
-            frame = Frame(
+            frame = RawFrame(
                 function=demangled(m.group("name")),
                 file=m.group("file"),
                 line=int(m.group("line")),

@@ -9,14 +9,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from actors.crash_parser import console
-from actors.crash_parser.anatomy import MAX_REPORT_BYTES, MAX_REPORT_LINES, Report, cut
+from actors.crash_parser.anatomy import (
+    MAX_REPORT_BYTES,
+    MAX_REPORT_LINES,
+    Report,
+    StackFrame,
+    cut,
+)
 from actors.crash_parser.frames import parse_frame
 from actors.crash_parser.guilty import guilty_file
 from actors.crash_parser.kinds import TRIGGERS, FrameFrom, Header, match_header
 from actors.crash_parser.symbolize import SymbolizeError, Symbolizer
 from actors.crash_parser.titles import CORRUPTED, names, normalise, pick
 from kgym.log import get_logger
-from kgym.models import CrashReport
+from kgym.models import CrashReport, Frame
 
 log = get_logger(__name__)
 
@@ -138,7 +144,6 @@ class CrashParser:
 
     def _report(self, window: str, header: Header, hangup: bool, vmlinux: str | None
                 ) -> CrashReport:  # fmt: skip
-        window = _UNGLUE.sub("\n", window)
         report = cut(_lines(window), header)
         described = describe(report, hangup)
         if vmlinux and report.frames:
@@ -183,10 +188,14 @@ def _lines(window: str) -> Iterator[console.Line]:
     start = 0
     for _ in range(MAX_REPORT_LINES * 2):
         end = window.find("\n", start)
+        raw = window[start:] if end < 0 else window[start:end]
+        if raw.find("[", 1) >= 0 and _UNGLUE.search(raw):  # lines glued by the console
+            for part in _UNGLUE.split(raw):
+                yield console.split(part)
+        else:
+            yield console.split(raw)
         if end < 0:
-            yield console.split(window[start:])
             return
-        yield console.split(window[start:end])
         start = end + 1
 
 
@@ -268,7 +277,7 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
     if reason is None and hangup:
         reason = "console connection lost"
     crash_type = kind.type(fields) if callable(kind.type) else kind.type
-    frames = [f.frame for f in report.frames if not f.unreliable]
+    frames = _output_frames(report, frame)
     return CrashReport(
         crashed=True,
         title=title,
@@ -282,6 +291,23 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         suppressed=kind.suppressed or "suppressed" in fields,
         report=report.text(),
     )
+
+
+MAX_OUTPUT_FRAMES = 64
+
+
+def _output_frames(report: Report, named: StackFrame | None) -> list[Frame]:
+    """The frames a report carries: its faulting IP and the stack that names it (the
+    first stack if none does), reliable frames only."""
+    reliable = [f for f in report.frames if not f.unreliable and not f.held]
+    if not reliable:
+        return []
+    stack = named.stack if named is not None else min(
+        (f.stack for f in reliable if not f.crash_ip), default=reliable[0].stack
+    )
+    ips = [f for f in reliable if f.crash_ip and f.stack != stack][:1]
+    chosen = ips + [f for f in reliable if f.stack == stack]
+    return [f.frame.model() for f in chosen[:MAX_OUTPUT_FRAMES]]
 
 
 def _generic_name(func: str) -> bool:
