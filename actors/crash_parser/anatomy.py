@@ -194,7 +194,14 @@ def _read_stacks(report: Report) -> None:
         place, location = location, False
         frames.append(
             StackFrame(
-                parsed.frame, stack, parsed.unreliable, interrupt, after, crash_ip, i, held,
+                parsed.frame,
+                stack,
+                parsed.unreliable,
+                interrupt,
+                after,
+                crash_ip,
+                i,
+                held,
                 place,
             )
         )

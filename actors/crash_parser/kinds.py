@@ -142,6 +142,7 @@ def _panic_refine(f: dict[str, str], text: str) -> dict[str, str]:
     return {"msg": msg.rstrip(". ")}
 
 
+# fmt: off
 KINDS: tuple[Kind, ...] = (
     # --- sanitizers --------------------------------------------------------------
     Kind(  # mm/kasan/report.c print_error_description() (4.x: "... at addr ADDR")
@@ -435,9 +436,12 @@ KINDS: tuple[Kind, ...] = (
     # --- the test harness ----------------------------------------------------------
     Kind(  # syz-executor's fail(): the harness itself broke
         _h(r"SYZFAIL: (?P<msg>.+?)\s*$"),
-        "SYZFAIL: {msg}", "SYZ_FAILURE", FrameFrom.NONE, suppressed=True, has_stack=False, name="syzfail",
+        "SYZFAIL: {msg}", "SYZ_FAILURE", FrameFrom.NONE, suppressed=True, has_stack=False,
+        name="syzfail",
     ),
 )
+
+# fmt: on
 
 for _k in KINDS:
     object.__setattr__(_k, "name", _k.name or _k.title)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Iterator
-from pathlib import Path
 
 from actors.crash_parser import console
 from actors.crash_parser.anatomy import (
@@ -66,9 +65,12 @@ def first_header(text: str) -> tuple[int, Header] | None:
                 if header is not None:
                     start = g.start()
                     break
-        if header is not None and header.kind.after_output:
-            if not _KERNEL_LINE.search(text, 0, start):
-                continue
+        if (
+            header is not None
+            and header.kind.after_output
+            and not _KERNEL_LINE.search(text, 0, start)
+        ):
+            continue  # the firmware before any kernel output: a boot, not a reboot
         if header is not None:
             return start, header
     return None
@@ -163,9 +165,10 @@ class CrashParser:
         except SymbolizeError as e:
             log.warning("crash_parser.symbolize_failed", vmlinux=vmlinux, error=str(e))
             return report
-        lines = [console.Line(t, line.caller, line.kernel)
-                 for t, line in zip(text.split("\n"), _stretch(report, text))]  # fmt: skip
-        return cut(lines, report.header)
+        # the report's lines were already sorted out: they all keep the header's caller
+        first = report.lines[0]
+        return cut((console.Line(t, first.caller, first.kernel) for t in text.split("\n")),
+                   report.header)  # fmt: skip
 
     def _symbolizer(self, vmlinux: str) -> Symbolizer:
         """The symboliser of `vmlinux`; the least recently used one beyond the cap closes."""
@@ -197,14 +200,6 @@ def _lines(window: str) -> Iterator[console.Line]:
         if end < 0:
             return
         start = end + 1
-
-
-def _stretch(report: Report, text: str) -> list[console.Line]:
-    """Caller ids for the symbolised text's lines: symbolisation adds inline lines, which
-    belong to the line they came from; the header line keeps its own."""
-    first = report.lines[0]
-    n = text.count("\n") + 1
-    return [first] + [console.Line("", first.caller, first.kernel)] * (n - 1)
 
 
 def _hangup_later(f) -> bool:  # type: ignore[no-untyped-def]
@@ -284,8 +279,9 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         alt_titles=alts,
         type=crash_type,
         frames=frames,
-        guilty_file=guilty_file(report, fields.get("file") or _ubsan_file(fields)
-                                or _header_file(report)),
+        guilty_file=guilty_file(
+            report, fields.get("file") or _ubsan_file(fields) or _header_file(report)
+        ),
         corrupted=reason is not None,
         corrupted_reason=reason,
         suppressed=kind.suppressed or "suppressed" in fields,
@@ -297,16 +293,21 @@ MAX_OUTPUT_FRAMES = 64
 
 
 def _output_frames(report: Report, named: StackFrame | None) -> list[Frame]:
-    """The frames a report carries: its faulting IP and the stack that names it (the
-    first stack if none does), reliable frames only."""
+    """The frames a report carries: its faulting IP (with what symbolisation inlined
+    there) and the stack that names it, or the first stack; reliable frames only."""
     reliable = [f for f in report.frames if not f.unreliable and not f.held]
     if not reliable:
         return []
-    stack = named.stack if named is not None else min(
-        (f.stack for f in reliable if not f.crash_ip), default=reliable[0].stack
-    )
-    ips = [f for f in reliable if f.crash_ip and f.stack != stack][:1]
-    chosen = ips + [f for f in reliable if f.stack == stack]
+    ip = next((f for f in reliable if f.crash_ip), None)
+    if named is not None and not named.crash_ip:
+        stack = named.stack
+    else:
+        after = [f.stack for f in reliable if not f.crash_ip and (ip is None or f.line > ip.line)]
+        stack = after[0] if after else reliable[0].stack
+    chosen = [f for f in reliable if f.stack == stack]
+    if ip is not None and ip.stack != stack:
+        at_ip = [f for f in reliable if f.stack == ip.stack and f.line >= ip.line]
+        chosen = at_ip[:8] + chosen
     return [f.frame.model() for f in chosen[:MAX_OUTPUT_FRAMES]]
 
 

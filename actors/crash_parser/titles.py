@@ -23,8 +23,10 @@ MAX_TITLE = 120  # bytes
 # Syscall entry points: the same syscall is reached through wrappers whose names
 # changed across kernels (SyS_x before 4.17, __se_sys_x/__do_sys_x since, and
 # __x64_sys_x/__ia32_sys_x from the syscall tables). A title names the syscall.
-_SYSCALL = re.compile(r"(?:(?P<se>__se_|__do_)|(?P<arch>__(?:x64|ia32|arm64|riscv|s390x?)_))?"
-                      r"(?:compat_)?(?P<sys>sys|SyS)_(?P<name>\w+)$")
+_SYSCALL = re.compile(
+    r"(?:(?P<se>__se_|__do_)|(?P<arch>__(?:x64|ia32|arm64|riscv|s390x?)_))?"
+    r"(?:compat_)?(?P<sys>sys|SyS)_(?P<name>\w+)$"
+)
 # Functions that kernels renamed or split while the bug stayed the same: a title
 # names the first, the others become alternative titles.
 _SAME: dict[str, str] = {

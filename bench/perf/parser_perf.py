@@ -64,8 +64,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dataset", nargs="?", type=Path, default=dataset_root(REPO))
     ap.add_argument("-v", "--verbose", action="store_true", help="list dev-part mismatches")
-    ap.add_argument("--dev-only", action="store_true",
-                    help="score the development part only (while designing)")
+    ap.add_argument(
+        "--dev-only", action="store_true", help="score the development part only (while designing)"
+    )
     args = ap.parse_args()
     parser = CrashParser()
     dev = load(args.dataset, "dev")

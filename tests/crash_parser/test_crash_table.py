@@ -128,7 +128,8 @@ def test_generic_frames_and_syscall_names():
         ("KASAN: slab-out-of-bounds in f at addr ffff88801234abcd",
          "KASAN: slab-out-of-bounds in f at addr ADDR"),
         ("kernel panic: bad 10.0.0.1 x 12,34", "kernel panic: bad IP x NUM,NUM"),
-        ("possible deadlock in nl802154_add_llsec_key", "possible deadlock in nl802154_add_llsec_key"),
+        ("possible deadlock in nl802154_add_llsec_key",
+         "possible deadlock in nl802154_add_llsec_key"),
         ("a\tb  c\x01d" + "x" * 200, "a b c d" + "x" * 113),
     ],
 )  # fmt: skip
