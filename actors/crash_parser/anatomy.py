@@ -34,7 +34,7 @@ from actors.crash_parser.kinds import Header, match_header
 # Limits on what one report may hold: beyond them a flood is cut, not kept.
 MAX_REPORT_LINES = 1500
 MAX_REPORT_BYTES = 256 * 1024
-MAX_FRAMES = 256
+MAX_FRAMES = 1000
 
 _STACK_START = re.compile(
     r"\s*(?:Call Trace:|Call trace:|Backtrace:|backtrace:|stack backtrace:|"
@@ -143,9 +143,10 @@ def _inner(header: Header, other: Header, traced: bool, index: int) -> bool:
     """Whether a header-like line belongs to the report it appears in."""
     if index <= 3 and other.kind is header.kind:
         return True  # "BUG: memory leak" then "unreferenced object ..."
-    if not traced and header.kind.needs_trace and other.kind.needs_trace:
-        # one oops, two header lines before its stack: "kernel BUG at ..." then
-        # "invalid opcode: 0000", arm64's "Unable to handle ..." then "Internal error"
+    if not traced and other.kind.needs_trace:
+        # an oops before this report's stack: one oops with two header lines ("kernel
+        # BUG at ..." then "invalid opcode: 0000"; arm64's "Unable to handle ..." then
+        # "Internal error"), or the report's own printing faulted: its stack follows
         return True
     if other.kind is header.kind and header.kind.frame.value == "interrupted":
         return True  # a stall report repeats its header per CPU
