@@ -160,6 +160,11 @@ KINDS: tuple[Kind, ...] = (
         "KASAN: {bug} {access} in {frame}", "KASAN-READ", FrameFrom.TRACE, _BAD_ACCESS,
         ends_with_separator=True, name="kasan-async",
     ),
+    Kind(  # mm/mempool.c check_element(): a pool element written after its free
+        _h(r"BUG: mempool element poison mismatch"),
+        "BUG: mempool element poison mismatch in {frame}", None, FrameFrom.TRACE,
+        name="mempool-poison",
+    ),
     Kind(  # mm/kmsan/report.c kmsan_report()
         _h(r"BUG: KMSAN: (?P<bug>[\w -]+?) in " + _FN),
         "KMSAN: {bug} in {frame}",
@@ -191,23 +196,23 @@ KINDS: tuple[Kind, ...] = (
     ),
     # --- lockdep (kernel/locking/lockdep.c) ----------------------------------------
     Kind(  # print_circular_bug_header(): the new dependency (-> #0) names the deadlock
-        _h(r"WARNING: possible circular locking dependency detected"),
+        _h(r"(?:WARNING|\[ INFO|INFO): possible circular locking dependency detected"),
         "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
         stack_after=_h(r"-> #0 "), name="lockdep-circular",
     ),
     Kind(  # print_deadlock_bug(): the task's own stack takes the lock twice
-        _h(r"WARNING: possible recursive locking detected"),
+        _h(r"(?:WARNING|\[ INFO|INFO): possible recursive locking detected"),
         "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
         stack_after=_h(r"stack backtrace:"), name="lockdep-recursive",
     ),
     Kind(  # print_bad_irq_dependency(), print_irq_inversion_bug(): the first stack shows
         # where the irq-safe lock is taken in interrupt context
-        _h(r"WARNING: (?:\S+-safe -> \S+-unsafe lock order detected|possible irq lock "
-           r"inversion dependency detected)"),
+        _h(r"(?:WARNING|\[ INFO|INFO): (?:\S+-safe -> \S+-unsafe lock order detected|"
+           r"possible irq lock inversion dependency detected)"),
         "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE, name="lockdep-irq",
     ),
     Kind(  # print_usage_bug()
-        _h(r"(?:WARNING|\[ INFO): inconsistent lock state"),
+        _h(r"(?:WARNING|\[ INFO|INFO): inconsistent lock state"),
         "inconsistent lock state in {frame}", "LOCKDEP", FrameFrom.TRACE,
         stack_after=_h(r"stack backtrace:"), name="lockdep-inconsistent",
     ),
@@ -254,6 +259,13 @@ KINDS: tuple[Kind, ...] = (
         _h(r"BUG: MAX_(?P<what>STACK_TRACE_ENTRIES|LOCKDEP_\w+|LOCK_DEPTH) too low!"),
         "BUG: MAX_{what} too low!", None, FrameFrom.NONE, has_stack=False, name="lockdep-limit",
     ),
+    Kind(  # look_up_lock_class(), lockdep_init_map_type(), print_lock_contention_bug()
+        _h(r"(?P<what>BUG: looking up invalid subclass|BUG: key(?= \S+ has not been "
+           r"registered)|WARNING: bad contention detected)"),
+        "{what} in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        refine=lambda f, t: {"what": f["what"].replace("BUG: key", "BUG: key not registered")},
+        name="lockdep-misc",
+    ),
     Kind(  # register_lock_class() / assign_lock_key()
         _h(r"INFO: trying to register non-static key"),
         "INFO: trying to register non-static key in {frame}", None, FrameFrom.TRACE,
@@ -271,7 +283,8 @@ KINDS: tuple[Kind, ...] = (
         name="task-cant-die",
     ),
     Kind(  # kernel/rcu/tree_stall.h print_other_cpu_stall(), print_cpu_stall()
-        _h(r"INFO: rcu_(?:sched|preempt|bh)(?: self-)? ?detected (?:expedited )?stalls?"),
+        _h(r"INFO: rcu_(?:sched|preempt|bh|tasks|tasks_trace)(?: self-)? ?detected "
+           r"(?:expedited )?stalls?"),
         "INFO: rcu detected stall in {frame}", "HANG", FrameFrom.INTERRUPTED,
         ("stall in {frame}",), name="rcu-stall",
     ),
@@ -285,6 +298,11 @@ KINDS: tuple[Kind, ...] = (
         _h(r"BUG: scheduling while atomic"),
         "BUG: scheduling while atomic in {frame}", "ATOMIC_SLEEP", FrameFrom.TRACE,
         name="sched-atomic",
+    ),
+    Kind(  # kernel/sched/core.c schedule_debug(): sleeping in a non-blocking section
+        _h(r"BUG: scheduling in a non-blocking section"),
+        "BUG: scheduling in a non-blocking section in {frame}", "ATOMIC_SLEEP",
+        FrameFrom.TRACE, name="sched-nonblock",
     ),
     Kind(  # kernel/sched/core.c __might_resched() (___might_sleep() before 5.15)
         _h(r"BUG: sleeping function called from invalid context"),
@@ -401,6 +419,11 @@ KINDS: tuple[Kind, ...] = (
         _h(r"WARNING: (?P<file>[^\s:]+):\d+ at " + _FN + r", CPU#\d+"),
         "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
         name="warning-6.16",
+    ),
+    Kind(  # kernel/panic.c warn_slowpath_common() before 3.x: "WARNING: at FILE:LINE f()"
+        _h(r"WARNING: at (?P<file>[^\s:]+):\d+ " + _FN),
+        "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
+        name="warning-3.x",
     ),
     Kind(  # kernel/panic.c __warn() (WARN without a file and line)
         _h(r"WARNING: CPU: \d+ PID: \d+ at " + _FN),
