@@ -41,6 +41,8 @@ _FRAME = re.compile(
     r"(?:\s+\((?:discriminator|inlined)[^)]*\))?"
     r"(?P<inline>\s+\[inline\])?"
 )
+_NAME_ONLY = re.compile(_NAME)
+_TAIL = re.compile(_FRAME.pattern[_FRAME.pattern.index(r"\+0x") :])
 # An inlined callee added by symbolisation: "name file.c:12 [inline]".
 _INLINE = re.compile(
     r"(?:\[<?(?:0x)?[0-9a-fA-F]{4,16}>?\]\s+)?(?P<name>" + _NAME + r")"
@@ -79,7 +81,28 @@ class Parsed:
 
 def parse_frame(text: str) -> Parsed | None:
     """The frame printed on one (prefix-less) console line, or None."""
-    if "+0x" in text:
+    at = text.find("+0x")
+    if at > 0:
+        # The usual line: the name ends at the first "+0x" and starts after a blank,
+        # "(", ":" or "]"; the rest is read from there on. Anything else: the grammar.
+        start = 1 + max(
+            text.rfind(" ", 0, at), text.rfind("(", 0, at), text.rfind(":", 0, at),
+            text.rfind("]", 0, at), text.rfind("\t", 0, at),
+        )  # fmt: skip
+        name = text[start:at]
+        tail = _TAIL.match(text, at) if _NAME_ONLY.fullmatch(name) else None
+        if tail is not None:
+            line = tail.group("line")
+            frame = RawFrame(
+                function=demangled(name),
+                offset=f"0x{tail.group('off')}/0x{tail.group('size')}",
+                module=tail.group("module"),
+                file=tail.group("file"),
+                line=int(line) if line else None,
+                inline=bool(tail.group("inline")),
+            )
+            return Parsed(frame, text[:start].rstrip(" (").endswith("?"))
+    if at >= 0:
         m = _FRAME.search(text)
         if m is None:
             return None

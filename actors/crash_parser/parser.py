@@ -77,7 +77,19 @@ def first_header(text: str) -> tuple[int, Header] | None:
 
 
 # A printk prefix in the middle of a line: two lines glued by the console.
-_UNGLUE = re.compile(r"(?<=\S)(?=\[\s*\d+\.\d{6}\])")
+_STAMP_AT = re.compile(r"\[\s*\d+\.\d{6}\]")
+
+
+def _glued_at(raw: str) -> int:
+    """Where a second printk prefix starts in `raw` after other text, or -1."""
+    at = raw.find("[", 1)
+    while at > 0:
+        if not raw[at - 1].isspace() and _STAMP_AT.match(raw, at):
+            return at
+        at = raw.find("[", at + 1)
+    return -1
+
+
 _GLUED = re.compile(r"\[\s*\d+\.\d{6}\]")
 _KERNEL_LINE = re.compile(r"^\[\s*\d+\.\d+\]", re.M)
 
@@ -192,11 +204,12 @@ def _lines(window: str) -> Iterator[console.Line]:
     for _ in range(MAX_REPORT_LINES * 2):
         end = window.find("\n", start)
         raw = window[start:] if end < 0 else window[start:end]
-        if raw.find("[", 1) >= 0 and _UNGLUE.search(raw):  # lines glued by the console
-            for part in _UNGLUE.split(raw):
-                yield console.split(part)
-        else:
-            yield console.split(raw)
+        cut_at = _glued_at(raw)
+        while cut_at > 0:  # lines glued by the console: each printk prefix starts one
+            yield console.split(raw[:cut_at])
+            raw = raw[cut_at:]
+            cut_at = _glued_at(raw)
+        yield console.split(raw)
         if end < 0:
             return
         start = end + 1
