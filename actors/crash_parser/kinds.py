@@ -47,6 +47,9 @@ class Kind:
     needs_trace: bool = False  # an oops: its header lines come before its stack
     has_stack: bool = True  # the kernel prints a stack with it: without one, it was cut
     held_locks: bool = False  # named by where a held lock was taken
+    # The header names the function that made a bad memory access (KASAN, KMSAN,
+    # KFENCE): it is passed over only if it accessed on its caller's behalf.
+    accessor: bool = False
     suppressed: bool = False  # syzbot ignores it: the test harness, not the kernel, failed
     ends_with_separator: bool = False  # the report closes with a "=====" line
     # A report of this kind only closes another one (a panic after an oops): it starts
@@ -153,7 +156,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(  # mm/kasan/report.c print_error_description(), kasan_report_invalid_free()
         _h(r"BUG: KASAN: (?P<bug>[\w-]+(?: or [\w-]+)?) in " + _FN),
         "KASAN: {bug} {access} in {frame}", _kasan_type, FrameFrom.HEADER, _BAD_ACCESS,
-        ends_with_separator=True, name="kasan",
+        ends_with_separator=True, accessor=True, name="kasan",
     ),
     Kind(  # mm/kasan/report.c kasan_report_async() (arm64 MTE)
         _h(r"BUG: KASAN: (?P<bug>invalid-access)\s*$"),
@@ -169,12 +172,12 @@ KINDS: tuple[Kind, ...] = (
         _h(r"BUG: KMSAN: (?P<bug>[\w -]+?) in " + _FN),
         "KMSAN: {bug} in {frame}",
         lambda f: "KMSAN-" + f["bug"].upper().replace(" ", "-"),
-        FrameFrom.HEADER, _BAD_ACCESS, ends_with_separator=True, name="kmsan",
+        FrameFrom.HEADER, _BAD_ACCESS, ends_with_separator=True, accessor=True, name="kmsan",
     ),
     Kind(  # mm/kfence/report.c kfence_report_error()
         _h(r"BUG: KFENCE: (?P<bug>[\w -]+?) in " + _FN),
         "KFENCE: {bug} in {frame}", _kfence_type, FrameFrom.HEADER, ends_with_separator=True,
-        name="kfence",
+        accessor=True, name="kfence",
     ),
     Kind(  # kernel/kcsan/report.c print_report()
         _h(r"BUG: KCSAN: (?P<bug>[\w-]+) in (?P<a>[\w.]+)(?:\+0x\S+)? / (?P<b>[\w.]+)"),

@@ -15,9 +15,10 @@ from actors.crash_parser.anatomy import (
     StackFrame,
     cut,
 )
-from actors.crash_parser.frames import parse_frame
+from actors.crash_parser.frames import base_name, parse_frame
 from actors.crash_parser.guilty import guilty_file
-from actors.crash_parser.kinds import TRIGGERS, FrameFrom, Header, match_header
+from actors.crash_parser.kinds import TRIGGERS, FrameFrom, Header, Kind, match_header
+from actors.crash_parser.skip import generic, generic_accessor
 from actors.crash_parser.symbolize import SymbolizeError, Symbolizer
 from actors.crash_parser.titles import CORRUPTED, names, normalise, pick
 from kgym.log import get_logger
@@ -249,7 +250,8 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
     others: list[str] = []
     if "{frame}" in template:
         func = fields.get("func")
-        if kind.frame is FrameFrom.HEADER and func and not _generic_name(func):
+        passed_over = _generic_accessor if _accessor(kind, fields) else _generic_name
+        if kind.frame is FrameFrom.HEADER and func and not passed_over(func):
             function = func
         else:
             how = FrameFrom(fields["with_frame"]) if "with_frame" in fields else None
@@ -324,10 +326,16 @@ def _output_frames(report: Report, named: StackFrame | None) -> list[Frame]:
     return [f.frame.model() for f in chosen[:MAX_OUTPUT_FRAMES]]
 
 
-def _generic_name(func: str) -> bool:
-    from actors.crash_parser.frames import base_name
-    from actors.crash_parser.skip import generic
+def _accessor(kind: Kind, fields: dict[str, str]) -> bool:
+    """Whether the header's function made the bad access (not freed a bad pointer)."""
+    return kind.accessor and "free" not in fields.get("bug", "")
 
+
+def _generic_accessor(func: str) -> bool:
+    return generic_accessor(base_name(func))
+
+
+def _generic_name(func: str) -> bool:
     return generic(base_name(func))
 
 

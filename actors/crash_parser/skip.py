@@ -16,6 +16,11 @@ class Group:
     why: str
     names: tuple[str, ...] = ()
     prefixes: tuple[str, ...] = ()
+    # Also generic when it is the function a memory-safety report says made the bad
+    # access: helpers that access memory on their caller's behalf. An allocator, a
+    # wait queue or a reference drop that touches freed memory is named (the object
+    # it was handed is its own business).
+    accessor: bool = True
 
 
 # fmt: off
@@ -59,6 +64,7 @@ GROUPS: tuple[Group, ...] = (
     ),
     Group(
         "memory allocators and frees: every subsystem allocates; the caller is the bug",
+        accessor=False,
         names=("kmalloc", "__kmalloc", "kzalloc", "kcalloc", "krealloc", "__krealloc",
                "kmemdup", "kstrdup", "kstrndup", "kmemdup_nul", "kfree", "kvfree", "kzfree",
                "kfree_sensitive", "kvmalloc", "kvzalloc", "kvmalloc_node", "kvfree_call_rcu",
@@ -161,6 +167,7 @@ GROUPS: tuple[Group, ...] = (
     ),
     Group(
         "scheduling and waiting: a hung or stuck task is found in these, its caller waits",
+        accessor=False,
         names=("schedule", "__schedule", "schedule_timeout", "schedule_preempt_disabled",
                "io_schedule", "io_schedule_timeout", "preempt_schedule",
                "preempt_schedule_common", "preempt_schedule_irq", "preempt_schedule_notrace",
@@ -249,6 +256,7 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "the driver core, sysfs and reference drops: every driver calls them; dropping "
         "the last reference runs the release code of whoever owned the object",
+        accessor=False,
         names=("device_del", "device_unregister", "device_add", "kobject_get", "kobject_put",
                "kobject_del", "kobject_release", "kref_put", "kref_get", "dput", "fast_dput",
                "iput", "fput", "__fput", "____fput", "sysfs_remove_group",
@@ -288,9 +296,19 @@ _NAMES = frozenset(n for g in GROUPS for n in g.names)
 _PREFIXES = tuple(p for g in GROUPS for p in g.prefixes)
 
 
+_ACCESS_NAMES = frozenset(n for g in GROUPS if g.accessor for n in g.names)
+_ACCESS_PREFIXES = tuple(p for g in GROUPS if g.accessor for p in g.prefixes)
+
+
 def generic(function: str) -> bool:
     """Whether a frame of `function` names no bug (see GROUPS for why)."""
     return function in _NAMES or function.startswith(_PREFIXES)
+
+
+def generic_accessor(function: str) -> bool:
+    """Whether `function`, named as the one that made a bad memory access, names no bug:
+    it accessed memory on its caller's behalf (see Group.accessor)."""
+    return function in _ACCESS_NAMES or function.startswith(_ACCESS_PREFIXES)
 
 
 # Dispatch layers: code that hands work to whoever implements it. A stall is named by

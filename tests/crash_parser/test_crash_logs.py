@@ -265,3 +265,32 @@ def test_ubsan_then_panic_on_warn_gives_the_ubsan_title():
     assert report.type == "UBSAN"
     assert not report.corrupted, report.corrupted_reason
     assert report.guilty_file == "net/sched/sch_taprio.c"
+
+
+NULL_DEREF_61 = """\
+[   31.000001] ==================================================================
+[   31.000002] BUG: KASAN: null-ptr-deref in __free_pages+0x1f/0x110
+[   31.000003] Read of size 4 at addr 0000000000000034 by task repro/310
+[   31.000004]
+[   31.000005] CPU: 0 PID: 310 Comm: repro Not tainted 6.1.0 #1
+[   31.000006] Call Trace:
+[   31.000007]  <TASK>
+[   31.000008]  dump_stack_lvl+0x49/0x63
+[   31.000009]  kasan_report+0xb1/0x130
+[   31.000010]  kasan_check_range+0x10e/0x1c0
+[   31.000011]  __free_pages+0x1f/0x110
+[   31.000012]  pipe_buf_release+0x2a/0x40
+[   31.000013]  </TASK>
+[   31.000014] ==================================================================
+"""
+
+
+def test_an_allocator_that_made_the_bad_access_is_named():
+    """An allocator is generic as a caller, not as the function that faulted."""
+    report = parse(NULL_DEREF_61)
+    assert report.title == "KASAN: null-ptr-deref Read in __free_pages"
+    assert report.type == "KASAN-NULL-POINTER-DEREFERENCE-READ"
+    freed = NULL_DEREF_61.replace("null-ptr-deref in __free_pages", "double-free in kfree")
+    freed = freed.replace("__free_pages+", "kfree+")
+    freed = freed.replace("Read of size 4 at addr 0000000000000034 by", "Free of addr x by")
+    assert parse(freed).title == "KASAN: double-free in pipe_buf_release"
