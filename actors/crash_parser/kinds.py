@@ -176,8 +176,11 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # mm/kfence/report.c kfence_report_error()
         _h(r"BUG: KFENCE: (?P<bug>[\w -]+?) in " + _FN),
-        "KFENCE: {bug} in {frame}", _kfence_type, FrameFrom.HEADER, ends_with_separator=True,
-        accessor=True, name="kfence",
+        "KFENCE: {bug} in {frame}", _kfence_type, FrameFrom.HEADER, _BAD_ACCESS,
+        ends_with_separator=True, accessor=True,
+        # an access names a bad access; a corrupted canary or a bad free does not
+        refine=lambda f, t: {} if f["bug"].endswith(("read", "write")) else {"no_alts": "y"},
+        name="kfence",
     ),
     Kind(  # kernel/kcsan/report.c print_report()
         _h(r"BUG: KCSAN: (?P<bug>[\w-]+) in (?P<a>[\w.]+)(?:\+0x\S+)? / (?P<b>[\w.]+)"),

@@ -241,10 +241,11 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
             fields["func"] = m.group(1)
     reason: str | None = None
     template = kind.title
-    alt_templates = list(kind.alts)
+    alt_templates = [] if "no_alts" in fields else list(kind.alts)
     if fields.get("with_frame"):
         template += " in {frame}"
-        alt_templates.append("stack-overflow in {frame}")
+        if fields["with_frame"] == FrameFrom.OUTERMOST.value:  # the stack overflowed
+            alt_templates.append("stack-overflow in {frame}")
     frame = None
     function = None
     others: list[str] = []
