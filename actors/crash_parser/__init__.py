@@ -1,9 +1,12 @@
 """Crash parser: syzbot-compatible crash reports from raw kernel console logs.
 
-`parse` finds the first kernel crash report in a console log and names it the
-way syzbot does (title, alternative titles, type, frames, guilty file,
+`parse` finds the first kernel crash report in a console log and names it the way
+syzbot does (title, alternative titles, type, frames, guilty file,
 corrupted/suppressed); `CrashReport.same_bug` (the foundation) is syzbot's
-deduplication rule. The oops formats are data (formats.py, stacks.py, titles.py, guilty.py).
+deduplication rule. The design:
+console.py (printk prefixes), kinds.py (the table of report kinds), anatomy.py (a
+report's parts and stacks), frames.py (the frame grammar), skip.py (generic frames),
+titles.py, guilty.py, symbolize.py; README.md says where the facts come from.
 """
 
 from __future__ import annotations

@@ -1,90 +1,104 @@
-"""The guilty file: the first source file in a (symbolised) report that is not generic code.
+"""The guilty file: the source file to blame for a report, from the `file:line` of its
+frames (present in symbolised reports).
 
-The patterns follow syzkaller's pkg/report (Apache-2.0), so that titles match syzbot's.
+Files that are on the stack of many unrelated bugs are passed over, grouped by why.
 """
 
 from __future__ import annotations
 
-import posixpath
-import re
+from actors.crash_parser.anatomy import Report
+from actors.crash_parser.frames import base_name
+from actors.crash_parser.kinds import FrameFrom
+from actors.crash_parser.skip import generic
 
-_FILE_LINE = re.compile(r"([a-zA-Z0-9_\-\./]*[a-zA-Z0-9_\-]+\.(c|h)):[0-9]+")
-_DEEPER = re.compile(r"^/[a-zA-Z0-9_\-\./]+/[a-zA-Z0-9_\-]+\.(c|h)$")
-
-# Files where bugs show up but are rarely made: headers, libraries, allocators, sanitizers,
-# locking, scheduling, printing, fault handling, generic driver/net plumbing.
-GENERIC_FILES = re.compile("|".join(f"(?:{p})" for p in (
-        r".*\.h", r"^lib/.*", r"^virt/lib/.*", r"^mm/kasan/.*", r"^mm/kmsan/.*",
-        r"^kernel/kcov.c", r"^mm/sl.b.c", r"^mm/filemap.c", r"^mm/folio-compat.c",
-        r"^mm/truncate.c", r"^mm/memory.c", r"^mm/percpu.*", r"^mm/vmalloc.c",
-        r"^mm/page_alloc.c", r"^mm/mempool.c", r"^mm/util.c", r"^kernel/rcu/.*",
-        r"^arch/.*/kernel/traps.c", r"^arch/.*/kernel/unwind.*.c", r"^arch/.*/mm/fault.c",
-        r"^arch/.*/mm/physaddr.c", r"^arch/.*/kernel/stacktrace.c",
-        r"^arch/.*/kernel/apic/apic.c", r"^arch/arm64/kernel/entry.*.c",
-        r"^arch/arm64/kernel/process\.c", r"^kernel/locking/.*", r"^kernel/panic.c",
-        r"^kernel/printk/printk.*.c", r"^kernel/softirq.c", r"^kernel/kthread.c",
-        r"^kernel/sched/.*.c", r"^kernel/stacktrace.c", r"^kernel/time/timer.c",
-        r"^kernel/workqueue.c", r"^net/core/dev.c", r"^net/core/sock.c", r"^net/core/skbuff.c",
-        r"^fs/proc/generic.c",
-        r"^trusty/",  # not in the kernel tree
-        r"^drivers/usb/core/urb.c",  # a WARNING here is usually a driver's bug
-        r"^arch/.*/lib/crc.*",  # callers' bugs
-)))  # fmt: skip
-
-# Lines whose file names are not where the crash happened (lockdep's "at:" lines, ...).
-_NOT_CRASH_SITE = re.compile(
-    r"(hardirqs|softirqs)\s+last\s+(enabled|disabled)|,\s+at:\s+|^\s*#\d+:"
-    r"|^Register r\d+ information"
+# Directories and files whose code runs on behalf of its caller.
+GENERIC_FILES: tuple[str, ...] = (
+    # the report machinery: sanitizers, stack dumps, printk, panic and warnings
+    "mm/kasan/",
+    "mm/kmsan/",
+    "mm/kfence/",
+    "kernel/kcsan/",
+    "lib/ubsan.c",
+    "lib/dump_stack.c",
+    "kernel/panic.c",
+    "kernel/printk/",
+    "lib/bug.c",
+    "arch/x86/kernel/traps.c",
+    "arch/x86/mm/fault.c",
+    "arch/x86/mm/physaddr.c",
+    "arch/arm64/kernel/stacktrace.c",
+    "arch/x86/kernel/unwind_",
+    "arch/arm64/kernel/traps.c",
+    "arch/arm64/mm/fault.c",
+    "kernel/stacktrace.c",
+    "lib/stackdepot.c",
+    "kernel/kcov.c",
+    "lib/debugobjects.c",
+    "lib/refcount.c",
+    "mm/kmemleak.c",
+    "mm/usercopy.c",
+    "lib/fault-inject.c",
+    # locking, RCU and scheduling primitives
+    "kernel/locking/",
+    "kernel/rcu/",
+    "kernel/sched/",
+    "kernel/softirq.c",
+    "kernel/time/",
+    "kernel/irq/",
+    "kernel/smp.c",
+    "kernel/workqueue.c",
+    "kernel/kthread.c",
+    "kernel/entry/",
+    "kernel/hung_task.c",
+    "kernel/watchdog.c",
+    # allocators
+    "mm/slab.c",
+    "mm/slub.c",
+    "mm/slab_common.c",
+    "mm/slab.h",
+    "mm/page_alloc.c",
+    "mm/vmalloc.c",
+    "mm/percpu.c",
+    "mm/util.c",
+    "mm/mempool.c",
+    # core layers every driver or protocol goes through
+    "drivers/usb/core/",
+    "drivers/base/",
+    "net/socket.c",
+    "mm/filemap.c",
+    "mm/truncate.c",
+    "mm/page-writeback.c",
+    "fs/sysfs/",
+    "fs/kernfs/",
+    # library helpers and inline headers, entry code
+    "lib/",
+    "include/",
+    "arch/x86/include/",
+    "arch/arm64/include/",
+    "arch/x86/entry/",
+    "arch/x86/lib/",
+    "arch/arm64/lib/",
+    "arch/arm64/kernel/entry",
 )
 
-# Interrupt entry points after which an RCU stall's looping code shows.
-_STALL_ENTRIES = ("apic_timer_interrupt+0x", "el1h_64_irq+0x", "Exception stack")
+
+def generic_file(path: str) -> bool:
+    return path.startswith(GENERIC_FILES)
 
 
-def _generic(file: str, line: str) -> bool:
-    return bool(GENERIC_FILES.match(file) or _NOT_CRASH_SITE.search(line))
-
-
-def _clean(path: str) -> str:
-    return posixpath.normpath(path) if path else "."
-
-
-def _guilty(report: str) -> str | None:
-    lines = report.split("\n")
-    guilty = ""
-    rest = 0
-    for i, line in enumerate(lines):
-        m = _FILE_LINE.search(line) if ".c:" in line or ".h:" in line else None
-        if m is None:
+def guilty_file(report: Report, header_file: str | None = None) -> str | None:
+    """The first frame's file that is not generic, in the order that names the crash:
+    the file the header points at, the faulting IP, then the stacks."""
+    if header_file and not generic_file(header_file) and "/" in header_file:
+        return header_file
+    frames = report.frames
+    if report.header.kind.frame is FrameFrom.CRASH:
+        frames = sorted(frames, key=lambda f: not f.crash_ip)
+    for f in frames:
+        path = f.frame.file
+        if not path or f.unreliable or generic_file(path):
             continue
-        rest = i + 1
-        if not guilty:
-            guilty = m.group(1)  # better some file than none
-        if _generic(m.group(1), line):
+        if generic(base_name(f.frame.function)):
             continue
-        guilty = _clean(m.group(1))
-        break
-    else:
-        rest = len(lines)
-    # A deeper path below the first guess, in the same directory, is more specific.
-    deepest = posixpath.dirname(guilty) or "."
-    for line in lines[rest:]:
-        m = _FILE_LINE.search(line) if ".c:" in line or ".h:" in line else None
-        if m is None or _generic(m.group(1), line):
-            continue
-        clean = _clean(m.group(1))
-        if clean.startswith(deepest) and _DEEPER.match(clean[len(deepest) :]):
-            guilty = clean
-            deepest = posixpath.dirname(guilty) or "."
-    return guilty or None
-
-
-def guilty_file(title: str, report: str) -> str | None:
-    """The source file to blame for the crash in `report` (which must carry file:line)."""
-    if title.startswith("INFO: rcu detected stall"):
-        # Too many generic frames precede the looping code; start at the interrupt entry.
-        for entry in _STALL_ENTRIES:
-            pos = report.find(entry)
-            if pos != -1 and (file := _guilty(report[pos:])):
-                return file
-    return _guilty(report)
+        return path
+    return None

@@ -1,29 +1,41 @@
-"""From a console log to a CrashReport: find, extract, title, check, symbolise, blame."""
+"""From a console log to a CrashReport: find the first report, cut it out, read its
+stacks, title it, judge whether it is whole, symbolise it, blame a file."""
 
 from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from pathlib import Path
+from collections.abc import Iterator
 
-from actors.crash_parser import extract
-from actors.crash_parser.formats import SUPPRESSIONS
+from actors.crash_parser import console
+from actors.crash_parser.anatomy import (
+    MAX_REPORT_BYTES,
+    MAX_REPORT_LINES,
+    Report,
+    StackFrame,
+    cut,
+)
+from actors.crash_parser.frames import base_name, parse_frame
 from actors.crash_parser.guilty import guilty_file
-from actors.crash_parser.stacks import ANY_STACK_START
-from actors.crash_parser.symbolize import FRAME_RE, SymbolizeError, Symbolizer
-from actors.crash_parser.titles import normalize, title_type
+from actors.crash_parser.kinds import TRIGGERS, FrameFrom, Header, Kind, match_header
+from actors.crash_parser.skip import generic, generic_accessor
+from actors.crash_parser.symbolize import SymbolizeError, Symbolizer
+from actors.crash_parser.titles import CORRUPTED, names, normalise, pick
 from kgym.log import get_logger
 from kgym.models import CrashReport, Frame
 
 log = get_logger(__name__)
 
-# The GCE serial console drops the connection after panics, cutting reports short.
+# The serial console of a cloud VM drops the connection after a panic, cutting the
+# report short (syzkaller's VM monitor prints this line).
 _CONSOLE_HANGUP = "serialport: VM disconnected."
-_FILE_LINE = re.compile(r"^\s*([a-zA-Z0-9_\-\./]+\.[a-zA-Z]+):([0-9]+)")
-# An inlined callee added by symbolisation: "name file.c:12 [inline]".
-_INLINE_FRAME = re.compile(
-    r"^\s*(?:\[\<?[0-9a-fx]+\>?\] )?([a-zA-Z0-9_.]+) ([^ :]+):([0-9]+) \[inline\]"
-)
+# mm/kasan/report.c print_error_description(): "Read of size 4 at addr ..." (generic),
+# "Read at addr ..." (tag-based, when the size is not known)
+_ACCESS = re.compile(r"\s*(?P<access>Read|Write) (?:of size \d+ )?at addr")
+_LAST_FUNCTION = re.compile(r"\s*last function: ([\w.]+)")  # kernel/workqueue.c
+# How much of a log parse_file holds at once, and how much after a header it keeps.
+_CHUNK = 8 * 1024 * 1024
+_AFTER_HEADER = MAX_REPORT_BYTES * 4
 
 
 def to_text(log_data: str | bytes) -> str:
@@ -33,36 +45,62 @@ def to_text(log_data: str | bytes) -> str:
     return log_data.replace("\r", "") if "\r" in log_data else log_data
 
 
-def frames_of(report: str) -> list[Frame]:
-    """The frames of the report's first stack (the faulting IP and its call trace); the
-    report's first line, which names the crash, is not a frame."""
-    report = report[report.find("\n") + 1 :]
-    starts = ANY_STACK_START.finditer(report)
-    next(starts, None)
-    second = next(starts, None)
-    if second is not None:
-        report = report[: report.rfind("\n", 0, second.start()) + 1]
-    frames: list[Frame] = []
-    for line in report.split("\n"):
-        if "+0x" in line:
-            m = FRAME_RE.search(line)
-            if m is None or line.lstrip().startswith("? "):
-                continue
-            where = _FILE_LINE.match(line[m.end(3) :])
-            frames.append(
-                Frame(
-                    function=m.group(1),
-                    offset=f"0x{m.group(2)}/0x{m.group(3)}",
-                    module=m.group(5),
-                    file=where.group(1) if where else None,
-                    line=int(where.group(2)) if where else None,
-                )
-            )
-        elif line.endswith("[inline]") and (m := _INLINE_FRAME.match(line)):
-            frames.append(
-                Frame(function=m.group(1), file=m.group(2), line=int(m.group(3)), inline=True)
-            )
-    return frames
+def first_header(text: str) -> tuple[int, Header] | None:
+    """The offset of the line holding the first report header in `text`, and the header."""
+    seen = -1
+    for m in TRIGGERS.finditer(text):
+        start = text.rfind("\n", 0, m.start()) + 1
+        if start == seen:
+            continue
+        seen = start
+        end = text.find("\n", m.end())
+        line = console.split(text[start : end if end >= 0 else len(text)])
+        header = match_header(line.text)
+        glued = _GLUED.search(line.text) if header is None else None
+        if glued is not None:  # this line's header with another line glued after it
+            header = match_header(line.text[: glued.start()].rstrip())
+        if header is None and glued is not None:
+            # another line glued before this one's printk prefix: try from the prefix
+            for g in _GLUED.finditer(text, start + 1, end if end >= 0 else len(text)):
+                header = match_header(console.split(text[g.start() : end]).text)
+                if header is not None:
+                    start = g.start()
+                    break
+        if (
+            header is not None
+            and header.kind.after_output
+            and not _KERNEL_LINE.search(text, 0, start)
+        ):
+            continue  # the firmware before any kernel output: a boot, not a reboot
+        if header is not None:
+            return start, header
+    return None
+
+
+# A printk prefix in the middle of a line: two lines glued by the console.
+_STAMP_AT = re.compile(r"\[\s*\d+\.\d{6}\]")
+
+
+def _glued_at(raw: str) -> int:
+    """Where a second printk prefix starts in `raw` after other text, or -1."""
+    at = raw.find("[", 1)
+    while at > 0:
+        if not raw[at - 1].isspace() and _STAMP_AT.match(raw, at):
+            return at
+        at = raw.find("[", at + 1)
+    return -1
+
+
+_GLUED = re.compile(r"\[\s*\d+\.\d{6}\]")
+_KERNEL_LINE = re.compile(r"^\[\s*\d+\.\d+\]", re.M)
+
+
+def contains_crash(log_data: str | bytes) -> bool:
+    """Whether the console output contains the start of a kernel crash report."""
+    try:
+        return first_header(to_text(log_data)) is not None
+    except Exception:
+        return False
 
 
 class CrashParser:
@@ -77,34 +115,73 @@ class CrashParser:
         """Read a console log the way syzbot does. Never raises: on an internal error the
         log is reported as a crash marked corrupted, with the reason."""
         try:
-            report, prefix, body = _parse(to_text(log_data))
-            if report.crashed and vmlinux:
-                self._symbolize(report, prefix, body, vmlinux)
-            return report
+            text = to_text(log_data)
+            found = first_header(text)
+            if found is None:
+                return CrashReport(crashed=False)
+            offset, header = found
+            window = text[offset : offset + _AFTER_HEADER]
+            hangup = _CONSOLE_HANGUP in text
+            return self._report(window, header, hangup, vmlinux)
         except Exception as e:  # the contract: any input gives a report (the reason says why)
             return CrashReport(
-                crashed=_crashed(log_data),
+                crashed=contains_crash(log_data),
+                title=None,
                 corrupted=True,
                 corrupted_reason=f"parser error: {e!r}",
             )
 
     def parse_file(self, path: str, vmlinux: str | None = None) -> CrashReport:
-        """Parse the console log stored at `path`; ValueError if it cannot be read."""
+        """Parse the console log stored at `path`, holding only a few megabytes of it at
+        once; ValueError if it cannot be read."""
         try:
-            data = Path(path).read_bytes()
+            with open(path, "rb") as f:
+                carry = b""
+                while True:
+                    chunk = f.read(_CHUNK)
+                    if not chunk:
+                        return self.parse(carry, vmlinux)
+                    data = carry + chunk
+                    cut_at = data.rfind(b"\n") + 1 or len(data)
+                    text = to_text(data[:cut_at])
+                    found = first_header(text)
+                    if found is not None:
+                        more = f.read(_AFTER_HEADER)
+                        rest = text[found[0] :] + to_text(data[cut_at:] + more)
+                        report = self.parse(rest, vmlinux)
+                        if not report.corrupted and _hangup_later(f):
+                            report.corrupted = True
+                            report.corrupted_reason = "console connection lost"
+                        return report
+                    carry = data[cut_at:]
         except OSError as e:
             raise ValueError(f"{path}: cannot read console log: {e.strerror}") from e
-        return self.parse(data, vmlinux)
 
-    def _symbolize(self, report: CrashReport, prefix: str, body: str, vmlinux: str) -> None:
+    def _report(self, window: str, header: Header, hangup: bool, vmlinux: str | None
+                ) -> CrashReport:  # fmt: skip
+        report = cut(_lines(window), header)
+        described = describe(report, hangup)
+        if vmlinux and report.frames:
+            # The title stays the one of the log as printed (a vmlinux or not, the same
+            # bug gets the same title); frames, blame and text come from the symbolised.
+            symbolised = self._symbolized(report, vmlinux)
+            if symbolised is not report:
+                again = describe(symbolised, hangup)
+                described.frames = again.frames
+                described.guilty_file = again.guilty_file
+                described.report = again.report
+        return described
+
+    def _symbolized(self, report: Report, vmlinux: str) -> Report:
         try:
-            body = self._symbolizer(vmlinux).symbolize_report(body)
+            text = self._symbolizer(vmlinux).symbolize_report(report.text())
         except SymbolizeError as e:
             log.warning("crash_parser.symbolize_failed", vmlinux=vmlinux, error=str(e))
-            return
-        report.report = prefix + body
-        report.frames = frames_of(body)
-        report.guilty_file = guilty_file(report.title or "", body)
+            return report
+        # the report's lines were already sorted out: they all keep the header's caller
+        first = report.lines[0]
+        return cut((console.Line(t, first.caller, first.kernel) for t in text.split("\n")),
+                   report.header)  # fmt: skip
 
     def _symbolizer(self, vmlinux: str) -> Symbolizer:
         """The symboliser of `vmlinux`; the least recently used one beyond the cap closes."""
@@ -122,51 +199,160 @@ class CrashParser:
         self._symbolizers.clear()
 
 
-def _parse(text: str) -> tuple[CrashReport, str, str]:
-    """The report for console output (already text), unsymbolised, with its context
-    prefix and body (the report proper) apart."""
-    found = extract.find_start(text)
-    if found is None:
-        return CrashReport(crashed=False), "", ""
-    lines, start, oops = found
-    context = extract.context_of(lines[start])
-    ext = extract.find_extent(lines, start, context)
-    body = "".join(line + "\n" for line in ext.body)
-    titled = "".join(line + "\n" for line in ext.body[: ext.title_lines])
-    desc = extract.describe(titled, oops)
-    prefix = ext.prefix
-    if not desc.title:
-        prefix = []
-        body = "\n".join(lines[start : ext.last_oops + 1])
-        desc = extract.describe(body, oops)
-    corrupted = desc.corrupted or extract.corruption(desc.title, body, desc.format)
-    if _CONSOLE_HANGUP in text and not corrupted:
-        corrupted = "console connection lost"
-    title = normalize(desc.title)
-    prefix_text = "".join(line + "\n" for line in prefix)
-    report = CrashReport(
+def _lines(window: str) -> Iterator[console.Line]:
+    """The console lines of `window`, read as they are asked for."""
+    start = 0
+    for _ in range(MAX_REPORT_LINES * 2):
+        end = window.find("\n", start)
+        raw = window[start:] if end < 0 else window[start:end]
+        cut_at = _glued_at(raw)
+        while cut_at > 0:  # lines glued by the console: each printk prefix starts one
+            yield console.split(raw[:cut_at])
+            raw = raw[cut_at:]
+            cut_at = _glued_at(raw)
+        yield console.split(raw)
+        if end < 0:
+            return
+        start = end + 1
+
+
+def _hangup_later(f) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the rest of an open log holds the console hang-up line."""
+    tail = b""
+    while chunk := f.read(_CHUNK):
+        if _CONSOLE_HANGUP.encode() in tail + chunk:
+            return True
+        tail = chunk[-64:]
+    return False
+
+
+def describe(report: Report, hangup: bool = False) -> CrashReport:
+    """Title, alternative titles, type, corruption and blame of a cut-out report."""
+    header = report.header
+    kind = header.kind
+    fields = dict(header.fields)
+    for line in report.lines[1:8]:
+        m = _ACCESS.match(line.text)
+        if m:
+            fields["access"] = m.group("access")
+            break
+        m = _LAST_FUNCTION.match(line.text)
+        if m:
+            fields["func"] = m.group(1)
+    reason: str | None = None
+    template = kind.title
+    alt_templates = [] if "no_alts" in fields else list(kind.alts)
+    if fields.get("with_frame"):
+        template += " in {frame}"
+        if fields["with_frame"] == FrameFrom.OUTERMOST.value:  # the stack overflowed
+            alt_templates.append("stack-overflow in {frame}")
+    frame = None
+    function = None
+    others: list[str] = []
+    if "{frame}" in template:
+        func = fields.get("func")
+        passed_over = _generic_accessor if _accessor(kind, fields) else _generic_name
+        if kind.frame is FrameFrom.HEADER and func and not passed_over(func):
+            function = func
+        else:
+            how = FrameFrom(fields["with_frame"]) if "with_frame" in fields else None
+            frame = pick(report, how)
+            if frame is not None:
+                function = frame.frame.function
+        if function is None and kind.frame is FrameFrom.HEADER and func:
+            function = func  # only generic frames: the header's own is the best there is
+        if function is None:
+            reason = "no frame names the crash"
+            fields["frame"] = CORRUPTED
+        else:
+            fields["frame"], others = names(function)
+    if "access" not in fields and "{access}" in template:
+        # no access line: a free (double-free, invalid-free) or a cut report
+        template = template.replace(" {access}", "")
+    title = normalise(_fill(template, fields))
+    alts: list[str] = []
+    for other in others:
+        alts.append(normalise(_fill(template, fields | {"frame": other})))
+    for alt in alt_templates:
+        for name in [fields.get("frame", ""), *others]:
+            alts.append(normalise(_fill(alt, fields | {"frame": name})))
+    alts = sorted({a for a in alts if a != title})
+    if reason is None and kind.has_stack and not report.has_trace:
+        reason = "no call trace: the report was cut short"
+    if reason is None and kind.has_stack and kind.stack_after and not report.stack_lines:
+        reason = "cut short before the stack that names it"
+    if reason is None and "cut" in fields:
+        reason = fields["cut"]
+    if reason is None and report.dropped:
+        reason = "printk dropped messages inside the report"
+    if reason is None and hangup:
+        reason = "console connection lost"
+    crash_type = kind.type(fields) if callable(kind.type) else kind.type
+    frames = _output_frames(report, frame)
+    return CrashReport(
         crashed=True,
         title=title,
-        alt_titles=[normalize(t) for t in desc.alt_titles],
-        type=title_type(title),
-        frames=frames_of(body),
-        guilty_file=guilty_file(title, body),
-        corrupted=bool(corrupted),
-        corrupted_reason=corrupted or None,
-        suppressed=any(s.search(text) for s in SUPPRESSIONS),
-        report=prefix_text + body,
+        alt_titles=alts,
+        type=crash_type,
+        frames=frames,
+        guilty_file=guilty_file(
+            report, fields.get("file") or _ubsan_file(fields) or _header_file(report)
+        ),
+        corrupted=reason is not None,
+        corrupted_reason=reason,
+        suppressed=kind.suppressed or "suppressed" in fields,
+        report=report.text(),
     )
-    return report, prefix_text, body
 
 
-def contains_crash(log_data: str | bytes) -> bool:
-    """Whether the console output contains the start of a kernel crash report."""
-    return extract.contains_crash(to_text(log_data))
+MAX_OUTPUT_FRAMES = 64
 
 
-def _crashed(log_data: object) -> bool:
-    """contains_crash for a log the parser failed on (which may not even be text)."""
+def _output_frames(report: Report, named: StackFrame | None) -> list[Frame]:
+    """The frames a report carries: its faulting IP (with what symbolisation inlined
+    there) and the stack that names it, or the first stack; reliable frames only."""
+    reliable = [f for f in report.frames if not f.unreliable and not f.held]
+    if not reliable:
+        return []
+    ip = next((f for f in reliable if f.crash_ip), None)
+    if named is not None and not named.crash_ip:
+        stack = named.stack
+    else:
+        after = [f.stack for f in reliable if not f.crash_ip and (ip is None or f.line > ip.line)]
+        stack = after[0] if after else reliable[0].stack
+    chosen = [f for f in reliable if f.stack == stack]
+    if ip is not None and ip.stack != stack:
+        at_ip = [f for f in reliable if f.stack == ip.stack and f.line >= ip.line]
+        chosen = at_ip[:8] + chosen
+    return [f.frame.model() for f in chosen[:MAX_OUTPUT_FRAMES]]
+
+
+def _accessor(kind: Kind, fields: dict[str, str]) -> bool:
+    """Whether the header's function made the bad access (not freed a bad pointer)."""
+    return kind.accessor and "free" not in fields.get("bug", "")
+
+
+def _generic_accessor(func: str) -> bool:
+    return generic_accessor(base_name(func))
+
+
+def _generic_name(func: str) -> bool:
+    return generic(base_name(func))
+
+
+def _header_file(report: Report) -> str | None:
+    """The file of the function a (symbolised) header names: "in f+0x1/0x2 net/x.c:12"."""
+    parsed = parse_frame(report.lines[0].text)
+    return parsed.frame.file if parsed else None
+
+
+def _ubsan_file(fields: dict[str, str]) -> str | None:
+    where = fields.get("where")
+    return where.split(":")[0] if where else None
+
+
+def _fill(template: str, fields: dict[str, str]) -> str:
     try:
-        return contains_crash(log_data)  # type: ignore[arg-type]
-    except Exception:
-        return False
+        return template.format_map(fields)
+    except (KeyError, IndexError, ValueError):
+        return re.sub(r"\{\w+\}", "", template)

@@ -1,217 +1,191 @@
-"""Titles: syzbot's normalisations, and the crash type a title names.
-
-The patterns follow syzkaller's pkg/report (Apache-2.0), so that titles match syzbot's.
-"""
+"""From a report to its title: pick the frame that names it, fill the kind's template,
+and normalise what changes from run to run."""
 
 from __future__ import annotations
 
 import re
 
-# Applied in order, each until the title stops changing: parts that differ between
-# runs of the same bug become placeholders.
-_REPLACEMENTS = [
-    (re.compile(p, re.ASCII), r)
-    for p, r in (
-        (r"syz-executor\.?[0-9]+((/|:)[0-9]+)?", "syz-executor"),  # executor pids
-        (r"syzkaller[0-9]+((/|:)[0-9]+)?", "syzkaller"),
-        (r"([^a-zA-Z0-9])(?:0x)?[0-9a-f]{6,}", r"\1ADDR"),  # anything that looks like an address
-        (r"([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})", "IP"),
-        (r"(\.\w+)(:[0-9]+)+", r"\1:LINE"),  # file:line
-        (r"([a-zA-Z][a-zA-Z0-9_.]+)\+0x[0-9a-z]+/0x[0-9a-z]+", r"\1"),  # func+0x12/0x34
-        (r"CPU#[0-9]+", "CPU"),
-        (r"(\W)(\d+)(\W|$)", r"\1NUM\3"),  # numbers (overlapping ones need several passes)
-        (r"\d{7,}", "NUM"),  # digits in names (cfg80211) stay, unless too long to be a name
-    )
-]
+from actors.crash_parser.anatomy import Report, StackFrame
+from actors.crash_parser.frames import base_name
+from actors.crash_parser.kinds import FrameFrom
+from actors.crash_parser.skip import (
+    MULTIPLEXED,
+    SPIN_WAITS,
+    context_entry,
+    dispatch,
+    generic,
+    interrupt_entry,
+)
 
-MAX_TITLE = 120  # bytes; corrupted, intermixed lines can be very long
+CORRUPTED = "corrupted"  # what a title names when no frame could (syzbot's word)
+MAX_TITLE = 120  # bytes
+
+# Syscall entry points: the same syscall is reached through wrappers whose names
+# changed across kernels (SyS_x before 4.17, __se_sys_x/__do_sys_x since, and
+# __x64_sys_x/__ia32_sys_x from the syscall tables). A title names the syscall.
+_SYSCALL = re.compile(
+    r"(?:(?P<se>__se_|__do_)|(?P<arch>__(?:x64|ia32|arm64|riscv|s390x?)_))?"
+    r"(?:compat_)?(?P<sys>sys|SyS)_(?P<name>\w+)$"
+)
+# Functions that kernels renamed or split while the bug stayed the same: a title
+# names the first, the others become alternative titles.
+_SAME: dict[str, str] = {
+    "synchronize_sched": "synchronize_rcu",  # merged into synchronize_rcu() in 4.20
+    "synchronize_rcu_expedited": "synchronize_rcu",
+    "__synchronize_srcu": "synchronize_rcu",
+    "smp_call_function_single": "smp_call_function",
+}
+_ADDR = re.compile(r"\b(?:0x)?[0-9a-fA-F]{8,16}\b")
+_IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
+_NUM = re.compile(r"(?<![\w.])\d+(?![\w])")
+_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
 
 
-def normalize(title: str) -> str:
-    """The title as syzbot files it: placeholders for run-specific parts, printable, short."""
-    for pattern, repl in _REPLACEMENTS:
-        while True:
-            new = pattern.sub(repl, title)
-            if new == title:
+def names(function: str) -> tuple[str, list[str]]:
+    """The name a title uses for `function`, and the other names of the same code."""
+    function = base_name(function)
+    m = _SYSCALL.match(function)
+    if m:
+        name = m.group("name")
+        if m.group("arch"):
+            return f"sys_{name}", [function]
+        others = [f"sys_{name}"] if m.group("se") else []
+        return name, [*others, function]
+    if function in _SAME:
+        return _SAME[function], [function]
+    return function, []
+
+
+def pick(report: Report, how: FrameFrom | None = None) -> StackFrame | None:
+    """The frame that names the report, by its kind's rule (kinds.FrameFrom) or `how`."""
+    kind = report.header.kind
+    frames = [f for f in report.frames if f.held == kind.held_locks and not f.place]
+    found = _pick(report, frames, how)
+    if found is None and not kind.held_locks:  # no stack: a place the report names
+        found = _pick(report, [f for f in report.frames if f.place], how)
+    return found
+
+
+def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
+          ) -> StackFrame | None:  # fmt: skip
+    kind = report.header.kind
+    if kind.stack_after is not None:
+        for i, line in enumerate(report.lines):
+            if i and kind.stack_after.match(line.text):
+                frames = [f for f in frames if f.line > i]
                 break
-            title = new
-    out = bytearray()
-    prev = ord(" ")
-    for ch in title.encode("utf-8", "replace")[:MAX_TITLE]:
-        if ch == 0x09:
-            ch = 0x20
-        elif ch < 0x20 or ch >= 0x7F:
+    how = how or kind.frame
+    if how is FrameFrom.CRASH:
+        ip = [f for f in frames if f.crash_ip]
+        rest = [f for f in frames if not f.crash_ip and not f.unreliable]
+        if ip:
+            rest = [f for f in rest if f.line > ip[0].line] or rest
+        # the faulting IP, then its stack; with only generic frames there, the IP itself
+        # (or the innermost frame) still says where it happened
+        return _first([*ip[:1], *rest]) or (ip[:1] or rest[:1] or [None])[0]
+    if how is FrameFrom.OUTERMOST:
+        return _stalled(frames, whole_stack=True)
+    if how is FrameFrom.INTERRUPTED:
+        return _stalled(frames)
+    candidates = [f for f in frames if not f.unreliable and not f.crash_ip]
+    return _first_stack(candidates)
+
+
+def interrupted(frames: list[StackFrame]) -> list[StackFrame]:
+    """The frames of the code the reporting interrupt stopped, innermost first.
+
+    A stall is reported from a timer interrupt. Its stack reads, innermost first: the
+    report's own frames, the interrupt's entry (skip.INTERRUPT_ENTRIES), then the
+    interrupted code (from the faulting IP of its registers, if printed), down to the
+    entry of the context it ran in (a softirq, another interrupt: skip.CONTEXT_ENTRIES)
+    or the end of its stack. On arm the interrupted code is the next stack.
+    """
+    reliable = [f for f in frames if not f.unreliable]
+    entry = next(
+        (i for i, f in enumerate(reliable) if interrupt_entry(base_name(f.frame.function))),
+        None,
+    )
+    # A watchdog that dumps the interrupted registers first (soft lockups): the
+    # interrupted code starts at their faulting IP.
+    ip_first = next((i - 1 for i, f in enumerate(reliable) if f.crash_ip), None)
+    if ip_first is not None and (entry is None or ip_first < entry):
+        entry = ip_first
+    if entry is None:
+        return []
+    stack = reliable[max(entry, 0)].stack
+    start = entry + 1
+    while start < len(reliable) and interrupt_entry(base_name(reliable[start].frame.function)):
+        start += 1
+    ip = next(
+        (i for i in range(start, len(reliable))
+         if reliable[i].crash_ip and reliable[i].stack in (stack, stack + 1)),
+        None,
+    )  # fmt: skip
+    if ip is not None:
+        start = ip
+    part: list[StackFrame] = []
+    current = reliable[start].stack if start < len(reliable) else stack
+    for f in reliable[start:]:
+        if f.stack != current:
+            # the registers' IP continues in the next stack ("RIP: ..." then "Call
+            # Trace:"), and so does an arm interrupt entry that ended its stack
+            if f.stack != current + 1 or not all(p.crash_ip for p in part):
+                break
+            current = f.stack
+        name = base_name(f.frame.function)
+        if part and (context_entry(name) or interrupt_entry(name)):
+            break
+        if not part and context_entry(name):
             continue
-        if ch == 0x20 and prev == 0x20:
+        part.append(f)
+    return part
+
+
+def _stalled(frames: list[StackFrame], whole_stack: bool = False) -> StackFrame | None:
+    """What a stalled CPU was doing: a spin-wait it was caught in, else the outermost
+    frame that is neither generic nor dispatch (see skip.DISPATCH). `whole_stack`: in
+    the first stack (a stack overflow is the unit of work that recursed too deep)."""
+    if whole_stack:
+        reliable = [f for f in frames if not f.unreliable]
+        first = min((f.stack for f in reliable if not f.crash_ip), default=None)
+        part = [f for f in reliable if f.stack == first and not f.crash_ip]
+    else:
+        part = interrupted(frames)
+    if part and base_name(part[0].frame.function) in SPIN_WAITS:
+        return part[0]
+    for f in reversed(part):
+        name = base_name(f.frame.function)
+        if generic(name) or dispatch(name):
             continue
-        out.append(ch)
-        prev = ch
-    return out.decode("ascii").strip()
+        m = _SYSCALL.match(name)
+        if m and m.group("name") in MULTIPLEXED:
+            continue
+        return f
+    # only dispatch code (a compat wrapper, say, with nothing under it): the innermost
+    return next((f for f in part if not generic(base_name(f.frame.function))), None)
 
 
-# Title prefix -> crash type; the first matching row wins, so specific rows come first.
-_TYPES: list[tuple[str, tuple[str, ...]]] = [
-    ("KFENCE-USE-AFTER-FREE-WRITE", ("KFENCE: use-after-free write",)),
-    ("KFENCE-USE-AFTER-FREE-READ", ("KFENCE: use-after-free read", "KFENCE: use-after-free")),
-    ("KFENCE-WRITE", ("KFENCE: invalid write", "KFENCE: out-of-bounds write")),
-    (
-        "KFENCE-READ",
-        ("KFENCE: invalid read", "KFENCE: out-of-bounds read", "KFENCE: out-of-bounds"),
-    ),
-    ("KFENCE-MEMORY-CORRUPTION", ("KFENCE: memory corruption",)),
-    ("KFENCE-INVALID-FREE", ("KFENCE: invalid free",)),
-    ("KMSAN-UNINIT-VALUE", ("KMSAN: uninit-value",)),
-    (
-        "KMSAN-USE-AFTER-FREE-READ",
-        (
-            "KMSAN: kernel-infoleak-after-free",
-            "KMSAN: kernel-usb-infoleak-after-free",
-            "KMSAN: use-after-free",
-        ),
-    ),
-    ("KMSAN-INFO-LEAK", ("KMSAN: kernel-infoleak", "KMSAN: kernel-usb-infoleak")),
-    ("KASAN-NULL-POINTER-DEREFERENCE-WRITE", ("KASAN: null-ptr-deref Write",)),
-    ("KASAN-NULL-POINTER-DEREFERENCE-READ", ("KASAN: null-ptr-deref Read",)),
-    ("NULL-POINTER-DEREFERENCE", ("BUG: unable to handle kernel NULL pointer dereference in",)),
-    (
-        "KASAN-WRITE",
-        tuple(
-            f"KASAN: {kind} Write"
-            for kind in (
-                "global-out-of-bounds",
-                "out-of-bounds",
-                "slab-out-of-bounds",
-                "stack-out-of-bounds",
-                "user-memory-access",
-                "vmalloc-out-of-bounds",
-                "wild-memory-access",
-            )
-        ),
-    ),  # fmt: skip
-    (
-        "KASAN-READ",
-        (
-            "KASAN: global-out-of-bounds Read",
-            "KASAN: invalid-access Read",
-            "KASAN: out-of-bounds Read",
-            "KASAN: slab-out-of-bounds Read",
-            "KASAN: slab-out-of-bounds",
-            "KASAN: stack-out-of-bounds Read",
-            "KASAN: stack-out-of-bounds",
-            "KASAN: unknown-crash Read",
-            "KASAN: user-memory-access Read",
-            "KASAN: vmalloc-out-of-bounds Read",
-            "KASAN: wild-memory-access Read",
-            "KASAN: wild-memory-access",
-        ),
-    ),  # fmt: skip
-    ("KASAN-INVALID-FREE", ("KASAN: double-free or invalid-free", "KASAN: invalid-free")),
-    (
-        "KASAN-USE-AFTER-FREE-WRITE",
-        ("KASAN: slab-use-after-free Write", "KASAN: use-after-free Write"),
-    ),
-    (
-        "KASAN-USE-AFTER-FREE-READ",
-        ("KASAN: slab-use-after-free Read", "KASAN: use-after-free Read", "KASAN: use-after-free"),
-    ),
-    (
-        "MEMORY_SAFETY_BUG",
-        ("BUG: corrupted list", "BUG: unable to handle kernel paging request"),
-    ),
-    ("REFCOUNT_WARNING", ("WARNING: refcount bug",)),
-    ("MEMORY_SAFETY_UBSAN", ("UBSAN: array-index-out-of-bounds",)),
-    ("KCSAN-DATARACE", ("KCSAN: data-race",)),
-    ("KCSAN-ASSERT", ("KCSAN: assert: race in",)),
-    (
-        "LOCKDEP",
-        (
-            "BUG: bad unlock balance in",
-            "BUG: held lock freed in",
-            "BUG: rwlock",
-            "BUG: spinlock",
-            "BUG: still has locks held in",
-            "BUG: using",
-            "WARNING: bad unlock balance in",
-            "WARNING: held lock freed in",
-            "WARNING: lock held",
-            "WARNING: locking bug in",
-            "WARNING: nested lock was not taken in",
-            "WARNING: still has locks held in",
-            "WARNING: suspicious RCU usage in",
-            "inconsistent lock state in",
-            "possible deadlock in",
-        ),
-    ),  # fmt: skip
-    (
-        "ATOMIC_SLEEP",
-        (
-            "BUG: scheduling while atomic in",
-            "BUG: sleeping function called from invalid context in",
-        ),
-    ),
-    ("LEAK", ("memory leak in",)),
-    ("BUG", ("BUG: bad usercopy in", "kernel BUG")),
-    ("WARNING", ("WARNING in",)),
-    # printk()-level problems: no type
-    (
-        "",
-        (
-            "BUG: stack guard page was hit in",
-            "WARNING: corrupted",
-            "WARNING: kernel stack frame pointer has bad value",
-            "WARNING: kernel stack regs has bad",
-        ),
-    ),  # fmt: skip
-    (
-        "HANG",
-        (
-            "BUG: soft lockup in",
-            "INFO: rcu detected stall in",
-            "INFO: task can't die in",
-            "INFO: task hung in",
-        ),
-    ),  # fmt: skip
-    (
-        "DoS",
-        (
-            "Alignment trap in",
-            "BUG: Object already free",
-            "Internal error in",
-            "PANIC: double fault",
-            "Unhandled fault in",
-            "VFS: Busy inodes after unmount (use-after-free)",
-            "VFS: Close: file count is zero (use-after-free)",
-            "divide error in",
-            "general protection fault in",
-            "go runtime error",
-            "int3 in",
-            "invalid opcode in",
-            "kernel panic:",
-            "kernel stack overflow",
-            "panic:",
-            "rust_kernel panicked",
-            "stack segment fault in",
-            "trusty:",
-            "unregister_netdevice: waiting for DEV to become free",
-        ),
-    ),  # fmt: skip
-    ("NO_OUTPUT", ("no output from test machine",)),
-    ("REBOOT", ("unexpected kernel reboot",)),
-    ("SYZ_FAILURE", ("SYZFAIL", "SYZFATAL:")),
-    # defaults by family
-    ("WARNING", ("WARNING:",)),
-    ("", ("BUG:", "INFO:")),
-    ("KASAN-UNKNOWN", ("KASAN:",)),
-    ("KFENCE-UNKNOWN", ("KFENCE:",)),
-    ("KMSAN-UNKNOWN", ("KMSAN:",)),
-    ("UBSAN", ("UBSAN:",)),
-    ("KCSAN-UNKNOWN", ("KCSAN:",)),
-]
+def _first(frames: list[StackFrame]) -> StackFrame | None:
+    return next((f for f in frames if not generic(base_name(f.frame.function))), None)
 
 
-def title_type(title: str) -> str | None:
-    """The crash class of a title (syzbot's names: KASAN-READ, LOCKDEP, HANG, ...)."""
-    for crash_type, prefixes in _TYPES:
-        if title.startswith(prefixes):
-            return crash_type or None
+def _first_stack(frames: list[StackFrame]) -> StackFrame | None:
+    """The first non-generic frame of the first stack that has one."""
+    for stack in sorted({f.stack for f in frames}):
+        found = _first([f for f in frames if f.stack == stack])
+        if found:
+            return found
     return None
+
+
+def normalise(title: str) -> str:
+    """One line, run-to-run details replaced (ADDR, IP, NUM), at most MAX_TITLE bytes."""
+    title = _SPACE.sub(" ", title).strip()
+    if any(c.isdigit() for c in title):
+        title = _ADDR.sub("ADDR", title)
+        title = _IPV4.sub("IP", title)
+        title = _NUM.sub("NUM", title)
+    raw = title.encode()
+    if len(raw) > MAX_TITLE:
+        title = raw[:MAX_TITLE].decode("utf-8", "ignore").rstrip()
+    return title

@@ -265,3 +265,144 @@ def test_ubsan_then_panic_on_warn_gives_the_ubsan_title():
     assert report.type == "UBSAN"
     assert not report.corrupted, report.corrupted_reason
     assert report.guilty_file == "net/sched/sch_taprio.c"
+
+
+NULL_DEREF_61 = """\
+[   31.000001] ==================================================================
+[   31.000002] BUG: KASAN: null-ptr-deref in __free_pages+0x1f/0x110
+[   31.000003] Read of size 4 at addr 0000000000000034 by task repro/310
+[   31.000004]
+[   31.000005] CPU: 0 PID: 310 Comm: repro Not tainted 6.1.0 #1
+[   31.000006] Call Trace:
+[   31.000007]  <TASK>
+[   31.000008]  dump_stack_lvl+0x49/0x63
+[   31.000009]  kasan_report+0xb1/0x130
+[   31.000010]  kasan_check_range+0x10e/0x1c0
+[   31.000011]  __free_pages+0x1f/0x110
+[   31.000012]  pipe_buf_release+0x2a/0x40
+[   31.000013]  </TASK>
+[   31.000014] ==================================================================
+"""
+
+
+def test_an_allocator_that_made_the_bad_access_is_named():
+    """An allocator is generic as a caller, not as the function that faulted."""
+    report = parse(NULL_DEREF_61)
+    assert report.title == "KASAN: null-ptr-deref Read in __free_pages"
+    assert report.type == "KASAN-NULL-POINTER-DEREFERENCE-READ"
+    freed = NULL_DEREF_61.replace("null-ptr-deref in __free_pages", "double-free in kfree")
+    freed = freed.replace("__free_pages+", "kfree+")
+    freed = freed.replace("Read of size 4 at addr 0000000000000034 by", "Free of addr x by")
+    assert parse(freed).title == "KASAN: double-free in pipe_buf_release"
+
+
+def _log(lines: str) -> str:
+    return "".join(f"[   40.{i:06d}][  T501] {line}\n" for i, line in enumerate(lines.split("\n")))
+
+
+NULL_PF_61 = _log("""\
+BUG: kernel NULL pointer dereference, address: 0000000000000000
+#PF: supervisor read access in kernel mode
+#PF: error_code(0x0000) - not-present page
+Oops: 0000 [#1] PREEMPT SMP KASAN
+CPU: 0 PID: 501 Comm: repro Not tainted 6.1.0 #1
+RIP: 0010:fifo_set_limit+0x1a/0x80
+RSP: 0018:ffffc90000b2f7c8 EFLAGS: 00010246
+Call Trace:
+ <TASK>
+ red_change+0x2e1/0x6a0
+ qdisc_create+0x4a1/0x1000
+ tc_modify_qdisc+0x4a1/0x1a00
+ </TASK>""")
+
+REFCOUNT_61 = _log("""\
+------------[ cut here ]------------
+refcount_t: underflow; use-after-free.
+WARNING: CPU: 0 PID: 501 at lib/refcount.c:28 refcount_warn_saturate+0x13d/0x1a0
+Modules linked in:
+RIP: 0010:refcount_warn_saturate+0x13d/0x1a0
+Call Trace:
+ <TASK>
+ qdisc_put+0x10f/0x130
+ red_init+0x3b0/0x520
+ qdisc_create+0x4a1/0x1000
+ </TASK>""")
+
+RCU_USAGE_61 = _log("""\
+=============================
+WARNING: suspicious RCU usage
+6.1.0 #1 Not tainted
+-----------------------------
+net/ipv6/addrconf.c:5195 suspicious rcu_dereference_check() usage!
+
+other info that might help us debug this:
+
+1 lock held by repro/501:
+ #0: ffffffff8d2b3c40 (rtnl_mutex){+.+.}-{3:3}, at: netlink_dump+0x5b/0xd50
+
+stack backtrace:
+CPU: 0 PID: 501 Comm: repro Not tainted 6.1.0 #1
+Call Trace:
+ <TASK>
+ dump_stack_lvl+0x49/0x63
+ lockdep_rcu_suspicious+0x1f/0x30
+ in6_dump_addrs+0x121/0x1280
+ inet6_dump_addr+0x8d7/0xa60
+ netlink_dump+0x5b/0xd50
+ </TASK>""")
+
+STALL_61 = _log("""\
+rcu: INFO: rcu_preempt self-detected stall on CPU
+rcu: \t0-....: (10500 ticks this GP) idle=5ec/1/0x4000000000000000
+CPU: 0 PID: 501 Comm: repro Not tainted 6.1.0 #1
+Call Trace:
+ <IRQ>
+ dump_stack_lvl+0x49/0x63
+ rcu_dump_cpu_stacks+0x1cc/0x2a0
+ rcu_sched_clock_irq+0x7d0/0x1190
+ update_process_times+0x11a/0x1a0
+ tick_sched_timer+0x1ac/0x230
+ __hrtimer_run_queues+0x1aa/0x4a0
+ hrtimer_interrupt+0x2c5/0x680
+ __sysvec_apic_timer_interrupt+0x1c7/0x2c0
+ sysvec_apic_timer_interrupt+0x70/0x90
+ </IRQ>
+ <TASK>
+ asm_sysvec_apic_timer_interrupt+0x16/0x20
+RIP: 0010:taprio_dequeue_loop+0x44/0x90
+RSP: 0018:ffffc90000b2f7c8 EFLAGS: 00000246
+ taprio_change+0x1f2a/0x2100
+ qdisc_create+0x4a1/0x1000
+ tc_modify_qdisc+0x4a1/0x1a00
+ rtnetlink_rcv_msg+0x43d/0xd50
+ netlink_rcv_skb+0x165/0x440
+ netlink_unicast+0x547/0x7f0
+ netlink_sendmsg+0x91b/0xe10
+ sock_sendmsg_nosec+0xbf/0xe0
+ ____sys_sendmsg+0x5a8/0x990
+ ___sys_sendmsg+0x115/0x1b0
+ __sys_sendmsg+0xf4/0x1a0
+ __x64_sys_sendmsg+0x4a/0x60
+ do_syscall_64+0x3b/0x90
+ entry_SYSCALL_64_after_hwframe+0x63/0xcd
+ </TASK>""")
+
+
+@pytest.mark.parametrize(
+    "log, title, alts",
+    [
+        (NULL_PF_61, "BUG: unable to handle kernel NULL pointer dereference in fifo_set_limit",
+         ["bad-access in fifo_set_limit"]),
+        (REFCOUNT_61, "WARNING: refcount bug in qdisc_put", []),
+        (RCU_USAGE_61, "WARNING: suspicious RCU usage in in6_dump_addrs", []),
+        # a stall names the unit of work the interrupt stopped, past the netlink and
+        # socket layers and the multiplexed sendmsg syscall
+        (STALL_61, "INFO: rcu detected stall in tc_modify_qdisc",
+         ["stall in tc_modify_qdisc"]),
+    ],
+    ids=["null-deref", "refcount", "rcu-usage", "stall"],
+)  # fmt: skip
+def test_kgym_kernel_reports(log, title, alts):
+    report = parse(log)
+    assert (report.title, report.alt_titles) == (title, alts)
+    assert not report.corrupted, report.corrupted_reason

@@ -3,17 +3,30 @@ deterministic. An internal error would surface as a "parser error" corrupted rea
 
 from __future__ import annotations
 
-from crash_cases import SAMPLE_CASES
+import re
+
+from crash_cases import REPORT_CASES, SAMPLE_CASES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from actors.crash_parser import contains_crash, parse
-from actors.crash_parser.formats import OOPSES
 
 LOGS = [c.log for c in SAMPLE_CASES]
 CRASH_LOGS = [c.log for c in SAMPLE_CASES if c.title]
+DEV_CRASH_LOGS = [c.log for c in REPORT_CASES if c.title]
 
-FRAGMENTS = [o.header for o in OOPSES] + [
+# One header of each family, as the kernel prints it.
+HEADERS = [
+    "BUG: KASAN: use-after-free in f+0x1/0x2", "BUG: KMSAN: uninit-value in f+0x1/0x2",
+    "BUG: KCSAN: data-race in a / b", "UBSAN: shift-out-of-bounds in a.c:1:2",
+    "WARNING: CPU: 0 PID: 1 at a.c:1 f+0x1/0x2", "kernel BUG at a.c:1!",
+    "general protection fault: 0000 [#1]", "BUG: unable to handle page fault for address: 0",
+    "INFO: task a:1 blocked for more than 1 seconds.", "INFO: rcu_sched self-detected stall",
+    "BUG: soft lockup - CPU#0 stuck for 1s!", "WARNING: possible circular locking dependency",
+    "BUG: memory leak", "unreferenced object 0x1 (size 8):", "PANIC: double fault",
+    "Internal error: Oops: 1 [#1]", "SYZFAIL: x", "BUG: Bad page state in process a",
+]  # fmt: skip
+FRAGMENTS = HEADERS + [
     "Call Trace:", " <TASK>", " ? ", "RIP: 0010:", "Allocated by task 1:", "Freed by task 2:",
     " foo+0x12/0x34", " [<ffffffff81000000>] bar+0x1/0x2", "backtrace:", "Read of size 4",
     "Kernel panic - not syncing: ", "[   12.345678][ T123] ", "[    1.000000] ", "[ C1] ",
@@ -80,3 +93,36 @@ def test_noise_inside_crash_logs(log, noise, data):
     for junk in noise:
         lines.insert(data.draw(st.integers(0, len(lines))), junk)
     check("\n".join(lines))
+
+
+# Lines of an ordinary boot: no report in them.
+BENIGN = [
+    "Linux version 6.1.0 (gcc 12)", "Run /init as init process", "random: crng init done",
+    "e1000: eth0 NIC Link is Up 1000 Mbps", "executing program", "syzkaller login: ",
+    "audit: type=1400 audit(1.2:3): avc: denied", "sshd[641]: Accepted publickey",
+]  # fmt: skip
+_STAMP = re.compile(r"\[\s*(\d+)\.(\d+)\]")
+
+
+def shifted(log: str, seconds: int) -> str:
+    """The log with every printk timestamp moved by `seconds`, widths kept."""
+
+    def move(m: re.Match[str]) -> str:
+        whole = f"{int(m.group(1)) + seconds}.{m.group(2)}"
+        return "[" + whole.rjust(len(m.group(0)) - 2) + "]"
+
+    return _STAMP.sub(move, log)
+
+
+@SETTINGS
+@given(
+    st.sampled_from(DEV_CRASH_LOGS),
+    st.lists(st.sampled_from(BENIGN), max_size=30),
+    st.integers(0, 5000),
+    st.booleans(),
+)
+def test_prefix_and_timestamps_keep_the_title(log, prefix, seconds, stamped):
+    stamp = "[    1.000000] " if stamped else ""
+    before = "".join(f"{stamp}{line}\n" for line in prefix)
+    changed = before + shifted(log, seconds)
+    assert parse(changed).title == parse(log).title

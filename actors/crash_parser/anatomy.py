@@ -1,0 +1,210 @@
+"""The anatomy of one report: its lines from the header to its end, and its stacks.
+
+A kernel report (x86 and arm64, as printed by the oops, warning and sanitizer paths)
+is built from these parts, each optional after the header:
+
+  header            what happened ("BUG: KASAN: ...", "WARNING: CPU: 0 PID: 1 at ...")
+  access line       "Read of size 4 at addr ..." (KASAN), "#PF: ..." (x86 faults)
+  task line         "CPU: 1 PID: 640 Comm: repro Not tainted 6.1.0 #1"
+                    (lib/dump_stack.c dump_stack_print_info()), "Hardware name: ..."
+  faulting IP       "RIP: 0010:func+0x5a/0x90" (arch/x86/kernel/process_64.c
+                    __show_regs()), "pc : func+..." (arm64 __show_regs()), then registers
+  call trace        "Call Trace:" then frames (arch/x86/kernel/dumpstack.c
+                    show_trace_log_lvl()), split by "<IRQ>"/"</IRQ>", "<NMI>"/"</NMI>",
+                    "<TASK>"/"</TASK>" (4.x: "<EOI>"); "Call trace:" on arm64
+  more stacks       "Allocated by task N:", "Freed by task N:", "Last potentially
+                    related work creation:" (mm/kasan/report.c), lockdep's "-> #N"
+                    dependencies and "stack backtrace:", kmemleak's "backtrace:"
+  end               "---[ end trace ... ]---" (kernel/panic.c print_oops_end_marker()),
+                    or a "=====" line closing a sanitizer report
+
+Several reports may follow each other; lines of other CPUs or programs interleave.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from actors.crash_parser.console import Line
+from actors.crash_parser.frames import Parsed, RawFrame, parse_frame
+from actors.crash_parser.kinds import Header, match_header
+
+# Limits on what one report may hold: beyond them a flood is cut, not kept.
+MAX_REPORT_LINES = 1500
+MAX_REPORT_BYTES = 256 * 1024
+MAX_FRAMES = 1000
+
+_STACK_START = re.compile(
+    r"\s*(?:Call Trace:|Call trace:|Backtrace:|backtrace:|stack backtrace:|"
+    r"(?:Allocated|Freed) by task|Last potentially related work creation|"
+    r"Second to last potentially related|Last (?:call_rcu|timer|workqueue)|"
+    r"-> #\d+|NMI backtrace for cpu|Task dump for CPU|\S.* state was registered at:|"
+    r"Exception stack\(|Uninit was (?:created|stored)|Local variable .* created at:|"
+    r"(?:read|write)(?:-write)?(?: \(marked\))? to 0x[0-9a-f]+ of \d+ bytes by|"
+    r"\S.*: \d+ locks? held)"
+)
+_IRQ_OPEN = re.compile(r"\s*<(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>")
+_IRQ_CLOSE = re.compile(r"\s*(?:</(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>|<EOI>)")
+# Lines that carry the faulting PC; a user-mode one ("RIP: 0033:0x44e9f9") has no frame.
+_CRASH_IP = re.compile(r"\s*(?:RIP: [0-9a-f]{4}:|RIP  |IP: |EIP: |pc : |PC is at |NIP |epc : )")
+_SEPARATOR = re.compile(r"\s*={20,}\s*$")
+_END = re.compile(r"\s*(?:---\[ end trace|---\[ end Kernel panic|Kernel Offset:|Rebooting in)")
+# lockdep's irq state ("hardirqs last  enabled at (1): [<...>] f+0x1/0x2"): where
+# interrupts were last switched, not a stack.
+_IRQ_STATE = re.compile(r"\s*(?:hard|soft)irqs last ")
+# lockdep_print_held_locks(): " #0: ffff888012345678 (&lock){+.+.}-{3:3}, at: f+0x1/0x2"
+_HELD_LOCK = re.compile(r"\s*#\d+: ")
+
+
+@dataclass(slots=True)
+class StackFrame:
+    """A frame with its place in the report."""
+
+    frame: RawFrame
+    stack: int  # which stack of the report (0: before any stack header)
+    unreliable: bool  # "? name+off/size": found on the stack, not unwound
+    interrupt: bool  # inside an <IRQ>/<NMI> part
+    after_interrupt: bool  # after such a part closed, in the same stack
+    crash_ip: bool  # from a RIP:/pc : line
+    line: int  # index in Report.lines
+    held: bool = False  # where a held lock was taken ("#0: ... at: f+0x1/0x2")
+    place: bool = False  # a place named by the line before ("... at:"), not a stack
+
+
+@dataclass
+class Report:
+    """One report cut out of a console log."""
+
+    header: Header
+    lines: list[Line]
+    frames: list[StackFrame] = field(default_factory=list)
+    stack_lines: list[int] = field(default_factory=list)  # where each stack starts
+    has_trace: bool = False
+    dropped: bool = False  # printk said it dropped messages inside the report
+    end: str = "log ended"
+
+    def text(self) -> str:
+        return "".join(line.text + "\n" for line in self.lines)
+
+
+def cut(lines: Iterable[Line], header: Header) -> Report:
+    """The report whose header is the first of `lines`, up to where it ends (the rest of
+    `lines` is not read)."""
+    kind = header.kind
+    lines = iter(lines)
+    first = next(lines)
+    own = first.caller
+    stall = kind.frame.value == "interrupted"
+    body: list[Line] = [first]
+    size = len(first.text)
+    end = "log ended"
+    traced = False  # a stack began after the header
+    for index, line in enumerate(lines, 1):
+        if len(body) >= MAX_REPORT_LINES or size >= MAX_REPORT_BYTES:
+            end = "report too long"
+            break
+        text = line.text
+        if first.kernel and not line.kernel and "printk messages dropped" not in text:
+            continue  # a program's output between kernel lines
+        if own and line.caller and line.caller != own and not stall:
+            continue  # another task's or CPU's line
+        if text[:1] not in _INDENTED:
+            # not a frame or an indented detail: it may end this report
+            if _END.match(text):
+                body.append(line)
+                end = "end marker"
+                break
+            if kind.ends_with_separator and text.startswith("=====") and _SEPARATOR.match(text):
+                body.append(line)
+                end = "separator"
+                break
+            if not traced and _STACK_START.match(text):
+                traced = True
+            other = match_header(text) if len(text) > 6 else None
+            if other is not None and not _inner(header, other, traced, index):
+                end = "next report"
+                break
+        elif not traced and _STACK_START.match(text):
+            traced = True  # "  backtrace:", " <TASK>"-style indented stack starts
+        body.append(line)
+        size += len(text)
+    report = Report(header, body, end=end)
+    _read_stacks(report)
+    return report
+
+
+# Frames and details are printed indented (or after "[<address>]").
+_INDENTED = (" ", "\t", "[")
+
+
+def _inner(header: Header, other: Header, traced: bool, index: int) -> bool:
+    """Whether a header-like line belongs to the report it appears in."""
+    if index <= 3 and other.kind is header.kind:
+        return True  # "BUG: memory leak" then "unreferenced object ..."
+    if not traced and other.kind.needs_trace:
+        # an oops before this report's stack: one oops with two header lines ("kernel
+        # BUG at ..." then "invalid opcode: 0000"; arm64's "Unable to handle ..." then
+        # "Internal error"), or the report's own printing faulted: its stack follows
+        return True
+    if other.kind is header.kind and header.kind.frame.value == "interrupted":
+        return True  # a stall report repeats its header per CPU
+    # Before 4.x a panic_on_warn panic came between a warning and its stack.
+    return other.kind.closing and not traced
+
+
+def _read_stacks(report: Report) -> None:
+    stack = 0
+    location = False
+    interrupt = False
+    after = False
+    frames = report.frames
+    for i, line in enumerate(report.lines):
+        if i == 0:
+            continue
+        text = line.text
+        if "+0x" not in text and not text.endswith("[inline]"):
+            # not a frame: a stack header, an interrupt mark, a place announcement
+            if "printk messages dropped" in text:
+                report.dropped = True
+            if _STACK_START.match(text):
+                stack += 1
+                report.stack_lines.append(i)
+                interrupt = after = False
+            elif "<" in text[:12]:
+                if _IRQ_OPEN.match(text):
+                    interrupt, after = True, False
+                elif _IRQ_CLOSE.match(text):
+                    interrupt, after = False, True
+            elif text.endswith(" at:") and not text.endswith("registered at:"):
+                location = True  # the next frame is a place, not a stack
+            continue
+        if "<" in text[:12]:  # "<IRQ>  [<ffffffff81000000>] f+0x1/0x2" (4.x)
+            if _IRQ_OPEN.match(text):
+                interrupt, after = True, False
+            elif _IRQ_CLOSE.match(text):
+                interrupt, after = False, True
+        if len(frames) >= MAX_FRAMES or _IRQ_STATE.match(text):
+            continue
+        parsed: Parsed | None = parse_frame(text)
+        if parsed is None:
+            continue
+        crash_ip = bool(_CRASH_IP.match(text))
+        held = bool(_HELD_LOCK.match(text))
+        place, location = location, False
+        frames.append(
+            StackFrame(
+                parsed.frame,
+                stack,
+                parsed.unreliable,
+                interrupt,
+                after,
+                crash_ip,
+                i,
+                held,
+                place,
+            )
+        )
+        if not (crash_ip or held or place):
+            report.has_trace = True

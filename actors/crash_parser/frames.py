@@ -1,0 +1,162 @@
+"""One grammar for a stack frame, whatever the stack's shape.
+
+A frame is what the kernel's `%pS`/`%pB` print (lib/vsprintf.c symbol_string(),
+kernel/kallsyms.c sprint_symbol): `name+0xoff/0xsize`, then ` [module]` for a
+module symbol. Around it, the stack printers add, depending on arch and age:
+
+  x86-64 since 4.x   `  name+0x1a/0x40`, `  ? name+0x1a/0x40` (unreliable: found on
+                     the stack, not by the unwinder; arch/x86/kernel/dumpstack.c
+                     printk_stack_address)
+  x86 before 4.x     `  [<ffffffff81234567>] name+0x1a/0x40`, `[<...>] ? name+...`
+  arm64              `  name+0x1a/0x40`, `[<ffffff8008123456>] name+...` (older),
+                     `pc : name+0x1a/0x40`, `lr : name+...`
+  arm32              `[<c0111234>] (name+0x1a/0x40) from [<...>] (caller+0x...)`
+  registers          `RIP: 0010:name+0x1a/0x40`, `IP: [<...>] name+...`,
+                     `PC is at name+...`, `NIP [c000...] name+...`
+  symbolised         then ` file.c:123` and, for inlined callees, a line of its own:
+                     `name file.c:123 [inline]` (scripts/decode_stacktrace.sh)
+
+Names are C identifiers with optional compiler suffixes (`.isra.0`, `.cold`);
+Rust and C++ symbols arrive mangled and are demangled here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import demangle as _demangle
+
+from kgym.models import Frame
+
+_NAME = r"[A-Za-z_$][\w$.]*"
+_FRAME = re.compile(
+    r"(?P<unreliable>\?\s+)?"
+    r"(?:\[<?(?:0x)?[0-9a-fA-F]{4,16}>?\]\s+)?"  # [<ffffffff81234567>]
+    r"(?P<unreliable2>\?\s+)?"
+    r"\(?(?P<name>" + _NAME + r")\+0x(?P<off>[0-9a-fA-F]+)/0x(?P<size>[0-9a-fA-F]+)"
+    r"(?:\s\[(?P<module>[\w.-]+)[^\]]*\])?\)?"
+    r"(?:\s+(?P<file>[\w.+/-]+\.\w+):(?P<line>\d+)(?::\d+)?)?"
+    r"(?:\s+\((?:discriminator|inlined)[^)]*\))?"
+    r"(?P<inline>\s+\[inline\])?"
+)
+_NAME_ONLY = re.compile(_NAME)
+_TAIL = re.compile(_FRAME.pattern[_FRAME.pattern.index(r"\+0x") :])
+# An inlined callee added by symbolisation: "name file.c:12 [inline]".
+_INLINE = re.compile(
+    r"(?:\[<?(?:0x)?[0-9a-fA-F]{4,16}>?\]\s+)?(?P<name>" + _NAME + r")"
+    r"\s+(?P<file>[\w.+/-]+\.\w+):(?P<line>\d+)(?::\d+)?\s+\[inline\]"
+)
+# Compiler-made copies of a function keep its name before a dot: name.isra.0,
+# name.constprop.3, name.part.1, name.cold, name.llvm.12345.
+_SUFFIX = re.compile(r"\.(?:isra|constprop|part|cold|llvm|lto_priv|clone|\d)[\w.]*$")
+# Memory allocation profiling (6.10+) renames allocators: kmalloc() calls kmalloc_noprof().
+_NOPROF = "_noprof"
+
+
+@dataclass(frozen=True, slots=True)
+class RawFrame:
+    """A frame as read (the fields of kgym.models.Frame, without its validation cost)."""
+
+    function: str
+    offset: str | None = None
+    module: str | None = None
+    file: str | None = None
+    line: int | None = None
+    inline: bool = False
+
+    def model(self) -> Frame:
+        return Frame(function=self.function, offset=self.offset, module=self.module,
+                     file=self.file, line=self.line, inline=self.inline)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A frame read from one line, with where it came from."""
+
+    frame: RawFrame
+    unreliable: bool
+
+
+def parse_frame(text: str) -> Parsed | None:
+    """The frame printed on one (prefix-less) console line, or None."""
+    at = text.find("+0x")
+    if at > 0:
+        # The usual line: the name ends at the first "+0x" and starts after a blank,
+        # "(", ":" or "]"; the rest is read from there on. Anything else: the grammar.
+        start = 1 + max(
+            text.rfind(" ", 0, at), text.rfind("(", 0, at), text.rfind(":", 0, at),
+            text.rfind("]", 0, at), text.rfind("\t", 0, at),
+        )  # fmt: skip
+        name = text[start:at]
+        tail = _TAIL.match(text, at) if _NAME_ONLY.fullmatch(name) else None
+        if tail is not None:
+            line = tail.group("line")
+            frame = RawFrame(
+                function=demangled(name),
+                offset=f"0x{tail.group('off')}/0x{tail.group('size')}",
+                module=tail.group("module"),
+                file=tail.group("file"),
+                line=int(line) if line else None,
+                inline=bool(tail.group("inline")),
+            )
+            return Parsed(frame, text[:start].rstrip(" (").endswith("?"))
+    if at >= 0:
+        m = _FRAME.search(text)
+        if m is None:
+            return None
+        line = m.group("line")
+        frame = RawFrame(
+            function=demangled(m.group("name")),
+            offset=f"0x{m.group('off')}/0x{m.group('size')}",
+            module=m.group("module"),
+            file=m.group("file"),
+            line=int(line) if line else None,
+            inline=bool(m.group("inline")),
+        )
+        return Parsed(frame, bool(m.group("unreliable") or m.group("unreliable2")))
+    if text.endswith("[inline]"):
+        m = _INLINE.search(text)
+        if m:
+            frame = RawFrame(
+                function=demangled(m.group("name")),
+                file=m.group("file"),
+                line=int(m.group("line")),
+                inline=True,
+            )
+            return Parsed(frame, False)
+    return None
+
+
+def base_name(function: str) -> str:
+    """The function a compiler-made copy comes from: `foo.isra.0` -> `foo`."""
+    if "." in function:
+        function = _SUFFIX.sub("", function) or function
+    if function.endswith(_NOPROF):
+        function = function[: -len(_NOPROF)]
+    return function
+
+
+@lru_cache(maxsize=4096)
+def demangled(name: str) -> str:
+    """A Rust or C++ symbol as its source path (`kernel::file::File::get`), without the
+    Rust hash or the C++ parameter list; C names as they are."""
+    if not (name.startswith("_Z") or name.startswith("_R")) or len(name) < 4:
+        return name
+    try:
+        text = str(_demangle.demangle(name))
+    except Exception:  # not mangled after all, or beyond the demangler: keep it as printed
+        return name
+    if text == name:
+        return name
+    text = re.sub(r"::h[0-9a-f]{16}$", "", text)  # Rust legacy mangling's hash
+    text = re.sub(r"(?:\s*(?:const|volatile|noexcept|&&|&))+$", "", text)  # C++ qualifiers
+    if text.endswith(")"):  # C++ parameters: "ns::f(int, char*)" -> "ns::f"
+        depth = 0
+        for i in range(len(text) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(text[i], 0)
+            if depth == 0:
+                text = text[:i]
+                break
+    return text.strip() or name

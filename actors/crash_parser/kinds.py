@@ -1,0 +1,523 @@
+"""The kinds of kernel report: how each one's first line looks, what syzbot calls it,
+and which frame names it.
+
+Each entry names, in its comment, the kernel function that prints its header (Linux
+6.1 paths unless said otherwise; older kernels printed some headers differently, and
+those spellings are entries too). Titles follow syzbot's conventions as seen in the
+labelled logs (see README.md). Template fields: the header's named groups, `frame`
+(the function that names the bug, see `Kind.frame`), `access` ("Read"/"Write" from a
+KASAN access line).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import lru_cache
+
+
+class FrameFrom(Enum):
+    """Where the function that names the bug comes from."""
+
+    NONE = "none"  # the title names no function
+    CRASH = "crash"  # the faulting IP (RIP:/pc :/IP:), then the call trace
+    TRACE = "trace"  # the first call trace of the report
+    HEADER = "header"  # the `func` group of the header, if it is not a generic frame,
+    # else the call trace
+    OUTERMOST = "outermost"  # the unit of work: the outermost frame of the first stack
+    # that is neither generic nor dispatch (a stack overflow names what recursed)
+    INTERRUPTED = "interrupted"  # the code an interrupt stopped: frames after the
+    # <IRQ>...</IRQ> (or <EOI>) part of the stack; the interrupt itself if none
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of report."""
+
+    header: re.Pattern[str]  # matched at the start of a prefix-less console line
+    title: str  # a template, see the module docstring
+    type: str | Callable[[dict[str, str]], str | None] | None
+    frame: FrameFrom = FrameFrom.CRASH
+    alts: tuple[str, ...] = ()  # alternative titles (templates)
+    # The naming stack starts after the first line matching this (e.g. lockdep's
+    # "-> #0" dependency or "stack backtrace:"); the whole report if absent.
+    stack_after: re.Pattern[str] | None = None
+    needs_trace: bool = False  # an oops: its header lines come before its stack
+    has_stack: bool = True  # the kernel prints a stack with it: without one, it was cut
+    held_locks: bool = False  # named by where a held lock was taken
+    # The header names the function that made a bad memory access (KASAN, KMSAN,
+    # KFENCE): it is passed over only if it accessed on its caller's behalf.
+    accessor: bool = False
+    suppressed: bool = False  # syzbot ignores it: the test harness, not the kernel, failed
+    ends_with_separator: bool = False  # the report closes with a "=====" line
+    # A report of this kind only closes another one (a panic after an oops): it starts
+    # a report only when no other report came before it.
+    closing: bool = False
+    after_output: bool = False  # only after kernel output (a boot is not a reboot)
+    refine: Callable[[dict[str, str], str], dict[str, str]] | None = None
+    name: str = field(default="")
+
+
+def _h(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+_FN = r"(?P<func>[A-Za-z_$][\w$.]*)(?:\+0x[0-9a-f]+/0x[0-9a-f]+)?"
+_BAD_ACCESS = ("bad-access in {frame}",)
+
+
+def _kasan_type(f: dict[str, str]) -> str:
+    bug = f.get("bug", "")
+    access = (f.get("access") or "Read").upper()
+    if "use-after-free" in bug:
+        return f"KASAN-USE-AFTER-FREE-{access}"
+    if "null-ptr-deref" in bug:
+        return f"KASAN-NULL-POINTER-DEREFERENCE-{access}"
+    if "double-free" in bug or "invalid-free" in bug:
+        return "KASAN-INVALID-FREE"
+    return f"KASAN-{access}"
+
+
+def _kfence_type(f: dict[str, str]) -> str:
+    bug = f.get("bug", "").upper().replace(" ", "-")
+    return "KFENCE-" + bug.replace("OUT-OF-BOUNDS-", "")
+
+
+# WARN()s whose title names what warned rather than where: the file the WARNING
+# header points at, and syzbot's name for it.
+WARN_SOURCES: dict[str, str] = {
+    "lib/refcount.c": "refcount bug",  # refcount_warn_saturate()
+    "lib/debugobjects.c": "ODEBUG bug",  # debug_print_object()
+    "mm/usercopy.c": "bad usercopy",  # usercopy_warn() (older kernels)
+    "kernel/locking/lockdep.c": "locking bug",  # DEBUG_LOCKS_WARN_ON()
+    "lib/list_debug.c": "corrupted list",  # __list_add_valid() without BUG_ON_DATA_CORRUPTION
+    "mm/slab_common.c": "kmalloc bug",  # kmalloc_slab(): a size beyond the caches
+}
+# BUG()s likewise, from "kernel BUG at FILE:LINE!".
+BUG_SOURCES: dict[str, str] = {
+    "mm/usercopy.c": "BUG: bad usercopy",  # usercopy_abort()
+    "lib/list_debug.c": "BUG: corrupted list",  # __list_add_valid() and friends
+}
+
+
+def _warn_refine(f: dict[str, str], text: str) -> dict[str, str]:
+    what = WARN_SOURCES.get(f.get("file", ""))
+    return {"what": f": {what}" if what else ""}
+
+
+def _bug_refine(f: dict[str, str], text: str) -> dict[str, str]:
+    return {"what": BUG_SOURCES.get(f.get("file", ""), "kernel BUG")}
+
+
+def _warn_type(f: dict[str, str]) -> str | None:
+    what = f.get("what", "")
+    if "refcount" in what:
+        return "REFCOUNT_WARNING"
+    if "locking" in what:
+        return "LOCKDEP"
+    return "WARNING"
+
+
+# Kernel panic messages (the argument of panic(), kernel/panic.c) and the part of
+# them a title keeps: a message with a function names it; the others keep their text
+# up to the first detail that changes from run to run.
+def _panic_refine(f: dict[str, str], text: str) -> dict[str, str]:
+    msg = f.get("msg", "").strip()
+    m = re.match(r"stack-protector: Kernel stack is corrupted in: (\S+?)(?:\+0x|$)", msg)
+    if m:  # __stack_chk_fail(), kernel/panic.c; %pB, or a bare address in old kernels
+        if re.fullmatch(r"(?:0x)?[0-9a-f]{8,16}", m.group(1)):
+            return {"msg": "stack is corrupted", "with_frame": "trace"}
+        return {"msg": "stack is corrupted in " + m.group(1)}
+    if msg.startswith("Attempted to kill init!"):  # do_exit(): init died, the harness broke
+        return {"msg": "Attempted to kill init!", "suppressed": "y"}
+    if msg.startswith("corrupted stack end detected inside scheduler"):
+        # schedule_debug(), kernel/sched/core.c: the stack names the victim
+        return {"msg": "corrupted stack end", "with_frame": "outermost"}
+    if msg.startswith("Fatal exception"):  # oops_end(): the oops it ends is not here
+        return {"msg": "Fatal exception", "cut": "the oops this panic ends is missing"}
+    for cut in (" exitcode=", " in interrupt", " for ", " --- ", ": ", " - ", ", "):
+        i = msg.find(cut)
+        if i > 0:
+            msg = msg[:i]
+            break
+    return {"msg": msg.rstrip(". ")}
+
+
+# fmt: off
+KINDS: tuple[Kind, ...] = (
+    # --- sanitizers --------------------------------------------------------------
+    Kind(  # mm/kasan/report.c print_error_description() (4.x: "... at addr ADDR")
+        _h(r"BUG: KASAN: (?P<bug>[\w-]+) in " + _FN + r" at addr"),
+        "KASAN: {bug} in {frame} at addr ADDR", _kasan_type, FrameFrom.HEADER,
+        ends_with_separator=True, name="kasan-4.x",
+    ),
+    Kind(  # mm/kasan/report.c print_error_description(), kasan_report_invalid_free()
+        _h(r"BUG: KASAN: (?P<bug>[\w-]+(?: or [\w-]+)?) in " + _FN),
+        "KASAN: {bug} {access} in {frame}", _kasan_type, FrameFrom.HEADER, _BAD_ACCESS,
+        ends_with_separator=True, accessor=True, name="kasan",
+    ),
+    Kind(  # mm/kasan/report.c kasan_report_async() (arm64 MTE)
+        _h(r"BUG: KASAN: (?P<bug>invalid-access)\s*$"),
+        "KASAN: {bug} {access} in {frame}", "KASAN-READ", FrameFrom.TRACE, _BAD_ACCESS,
+        ends_with_separator=True, name="kasan-async",
+    ),
+    Kind(  # mm/mempool.c check_element(): a pool element written after its free
+        _h(r"BUG: mempool element poison mismatch"),
+        "BUG: mempool element poison mismatch in {frame}", None, FrameFrom.TRACE,
+        name="mempool-poison",
+    ),
+    Kind(  # mm/kmsan/report.c kmsan_report()
+        _h(r"BUG: KMSAN: (?P<bug>[\w -]+?) in " + _FN),
+        "KMSAN: {bug} in {frame}",
+        lambda f: "KMSAN-" + f["bug"].upper().replace(" ", "-"),
+        FrameFrom.HEADER, _BAD_ACCESS, ends_with_separator=True, accessor=True, name="kmsan",
+    ),
+    Kind(  # mm/kfence/report.c kfence_report_error()
+        _h(r"BUG: KFENCE: (?P<bug>[\w -]+?) in " + _FN),
+        "KFENCE: {bug} in {frame}", _kfence_type, FrameFrom.HEADER, _BAD_ACCESS,
+        ends_with_separator=True, accessor=True,
+        # an access names a bad access; a corrupted canary or a bad free does not
+        refine=lambda f, t: {} if f["bug"].endswith(("read", "write")) else {"no_alts": "y"},
+        name="kfence",
+    ),
+    Kind(  # kernel/kcsan/report.c print_report()
+        _h(r"BUG: KCSAN: (?P<bug>[\w-]+) in (?P<a>[\w.]+)(?:\+0x\S+)? / (?P<b>[\w.]+)"),
+        "KCSAN: {bug} in {a} / {b}", "KCSAN-DATARACE", FrameFrom.NONE,
+        ends_with_separator=True, name="kcsan",
+    ),
+    Kind(  # lib/ubsan.c ubsan_prologue() ("Undefined behaviour in" before 5.x)
+        _h(r"UBSAN: (?P<bug>[\w-]+|Undefined behaviour) in (?P<where>\S+)"),
+        "UBSAN: {bug} in {frame}", "UBSAN", FrameFrom.TRACE, ends_with_separator=True,
+        refine=lambda f, t: {"bug": "undefined-behaviour"}
+        if f["bug"] == "Undefined behaviour" else {},
+        name="ubsan",
+    ),
+    # --- memory leaks ------------------------------------------------------------
+    Kind(  # mm/kmemleak.c print_unreferenced(); syzkaller prints "BUG: memory leak"
+        _h(r"(?:BUG: memory leak|unreferenced object 0x[0-9a-f]+ \(size \d+\):)"),
+        "memory leak in {frame}", "LEAK", FrameFrom.TRACE,
+        stack_after=_h(r"\s*backtrace"), name="leak",
+    ),
+    # --- lockdep (kernel/locking/lockdep.c) ----------------------------------------
+    Kind(  # print_circular_bug_header(): the new dependency (-> #0) names the deadlock
+        _h(r"(?:WARNING|\[ INFO|INFO): possible circular locking dependency detected"),
+        "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"-> #0 "), name="lockdep-circular",
+    ),
+    Kind(  # print_deadlock_bug(): the task's own stack takes the lock twice
+        _h(r"(?:WARNING|\[ INFO|INFO): possible recursive locking detected"),
+        "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="lockdep-recursive",
+    ),
+    Kind(  # print_bad_irq_dependency(), print_irq_inversion_bug(): the first stack shows
+        # where the irq-safe lock is taken in interrupt context
+        _h(r"(?:WARNING|\[ INFO|INFO): (?:\S+-safe -> \S+-unsafe lock order detected|"
+           r"possible irq lock inversion dependency detected)"),
+        "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE, name="lockdep-irq",
+    ),
+    Kind(  # print_usage_bug()
+        _h(r"(?:WARNING|\[ INFO|INFO): inconsistent lock state"),
+        "inconsistent lock state in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="lockdep-inconsistent",
+    ),
+    Kind(  # print_unlock_imbalance_bug(); "[ BUG: ... ]" before 4.13
+        _h(r"(?P<lvl>WARNING|\[ BUG): bad unlock balance detected!"),
+        "{lvl}: bad unlock balance in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="lockdep-unlock",
+    ),
+    Kind(  # print_freed_lock_bug()
+        _h(r"(?P<lvl>WARNING|\[ BUG): held lock freed!"),
+        "{lvl}: held lock freed in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="lockdep-freed",
+    ),
+    Kind(  # lockdep_sys_exit()
+        _h(r"(?P<lvl>WARNING|\[ BUG): lock held when returning to user space!"),
+        "{lvl}: lock held when returning to user space in {frame}",
+        lambda f: "LOCKDEP" if f["lvl"] == "WARNING" else None, FrameFrom.TRACE,
+        stack_after=_h(r".* is leaving the kernel with locks still held|\d+ locks? held by"),
+        held_locks=True, has_stack=False,
+        name="lockdep-return",
+    ),
+    Kind(  # print_lock_nested_lock_not_held()
+        _h(r"WARNING: Nested lock was not taken"),
+        "WARNING: nested lock was not taken in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="lockdep-nested",
+    ),
+    Kind(  # print_held_locks_bug() via debug_check_no_locks_held()
+        _h(r"WARNING: \S+ still has locks held!"),
+        "WARNING: still has locks held in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"\d+ locks? held by"), held_locks=True, name="lockdep-held",
+    ),
+    Kind(  # lockdep_rcu_suspicious(); "INFO: suspicious RCU usage." before 4.x
+        _h(r"(?P<lvl>WARNING|\[ INFO|INFO): suspicious RCU usage"),
+        "{lvl}: suspicious RCU usage in {frame}",
+        lambda f: "LOCKDEP" if f["lvl"] == "WARNING" else None, FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="rcu-suspicious",
+    ),
+    Kind(  # print_lock_invalid_wait_context(): syzbot files it as a locking bug
+        _h(r"\[ BUG: Invalid wait context \]"),
+        "WARNING: locking bug in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        stack_after=_h(r"stack backtrace:"), name="lockdep-wait-context",
+    ),
+    Kind(  # save_trace() via print_lockdep_off()
+        _h(r"BUG: MAX_(?P<what>STACK_TRACE_ENTRIES|LOCKDEP_\w+|LOCK_DEPTH) too low!"),
+        "BUG: MAX_{what} too low!", None, FrameFrom.NONE, has_stack=False, name="lockdep-limit",
+    ),
+    Kind(  # look_up_lock_class(), lockdep_init_map_type(), print_lock_contention_bug()
+        _h(r"(?P<what>BUG: looking up invalid subclass|BUG: key(?= \S+ has not been "
+           r"registered)|WARNING: bad contention detected)"),
+        "{what} in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        refine=lambda f, t: {"what": f["what"].replace("BUG: key", "BUG: key not registered")},
+        name="lockdep-misc",
+    ),
+    Kind(  # register_lock_class() / assign_lock_key()
+        _h(r"INFO: trying to register non-static key"),
+        "INFO: trying to register non-static key in {frame}", None, FrameFrom.TRACE,
+        name="lockdep-static-key",
+    ),
+    # --- hangs and stalls ----------------------------------------------------------
+    Kind(  # kernel/hung_task.c check_hung_task()
+        _h(r"INFO: task (?:\S+:\d+ blocked for more than \d+ seconds|[^:]*$)"),
+        "INFO: task hung in {frame}", "HANG", FrameFrom.TRACE, ("hang in {frame}",),
+        name="hung-task",
+    ),
+    Kind(  # syzkaller's own watchdog: a task that does not exit after SIGKILL
+        _h(r"INFO: task \S+:\d+ can't die for more than \d+ seconds"),
+        "INFO: task can't die in {frame}", "HANG", FrameFrom.TRACE, ("hang in {frame}",),
+        name="task-cant-die",
+    ),
+    Kind(  # kernel/rcu/tree_stall.h print_other_cpu_stall(), print_cpu_stall()
+        _h(r"INFO: rcu_(?:sched|preempt|bh|tasks|tasks_trace)(?: self-)? ?detected "
+           r"(?:expedited )?stalls?"),
+        "INFO: rcu detected stall in {frame}", "HANG", FrameFrom.INTERRUPTED,
+        ("stall in {frame}",), name="rcu-stall",
+    ),
+    Kind(  # kernel/watchdog.c watchdog_timer_fn()
+        _h(r"BUG: soft lockup - CPU#\d+ stuck for"),
+        "BUG: soft lockup in {frame}", "HANG", FrameFrom.INTERRUPTED, ("stall in {frame}",),
+        name="soft-lockup",
+    ),
+    # --- scheduling and preemption checks ----------------------------------------
+    Kind(  # kernel/sched/core.c __schedule_bug()
+        _h(r"BUG: scheduling while atomic"),
+        "BUG: scheduling while atomic in {frame}", "ATOMIC_SLEEP", FrameFrom.TRACE,
+        name="sched-atomic",
+    ),
+    Kind(  # kernel/sched/core.c schedule_debug(): sleeping in a non-blocking section
+        _h(r"BUG: scheduling in a non-blocking section"),
+        "BUG: scheduling in a non-blocking section in {frame}", "ATOMIC_SLEEP",
+        FrameFrom.TRACE, name="sched-nonblock",
+    ),
+    Kind(  # kernel/sched/core.c __might_resched() (___might_sleep() before 5.15)
+        _h(r"BUG: sleeping function called from invalid context"),
+        "BUG: sleeping function called from invalid context in {frame}", "ATOMIC_SLEEP",
+        FrameFrom.TRACE, name="might-sleep",
+    ),
+    Kind(  # lib/smp_processor_id.c check_preemption_disabled()
+        _h(r"BUG: using (?P<what>[\w_]+)\(\) in preemptible"),
+        "BUG: using {what}() in preemptible code in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        name="preemptible",
+    ),
+    Kind(  # kernel/locking/spinlock_debug.c spin_dump(), rwlock_bug()
+        _h(r"BUG: (?P<lock>spinlock|rwlock) (?P<what>[\w ]+?) on CPU#"),
+        "BUG: {lock} {what} in {frame}", "LOCKDEP", FrameFrom.TRACE, name="spinlock-debug",
+    ),
+    Kind(  # kernel/workqueue.c process_one_work(): a work function returned with a lock
+        # held or preemption off; the next line names it ("last function: f")
+        _h(r"BUG: workqueue leaked lock or atomic"),
+        "BUG: workqueue leaked lock or atomic in {frame}", "LOCKDEP", FrameFrom.HEADER,
+        name="workqueue-leak",
+    ),
+    Kind(  # kernel/workqueue.c wq_watchdog_timer_fn()
+        _h(r"BUG: workqueue lockup"),
+        "BUG: workqueue lockup", "HANG", FrameFrom.NONE, has_stack=False, name="workqueue-lockup",
+    ),
+    Kind(  # net/core/dev.c netdev_wait_allrefs_any(): a device nobody lets go of
+        _h(r"unregister_netdevice: waiting for \S+ to become free"),
+        "unregister_netdevice: waiting for DEV to become free", None, FrameFrom.NONE,
+        has_stack=False, name="netdev-refs",
+    ),
+    # --- memory management -------------------------------------------------------
+    Kind(  # kernel/fork.c check_mm()
+        _h(r"BUG: (?P<what>Bad rss-counter state|non-zero pgtables_bytes on freeing mm)"),
+        "BUG: {what}", None, FrameFrom.NONE, has_stack=False, name="check-mm",
+    ),
+    Kind(  # mm/page_alloc.c bad_page()
+        _h(r"BUG: Bad page (?P<what>state|map) in process"),
+        "BUG: Bad page {what} in {frame}", None, FrameFrom.TRACE, name="bad-page",
+    ),
+    Kind(  # mm/slub.c slab_bug(): "BUG cache (Tainted: ...): what"
+        _h(r"BUG \S+ \((?:Not t|T)ainted[^)]*\): (?P<what>[^\n]+?)\s*$"),
+        "BUG: {what}", "DoS", FrameFrom.NONE, name="slub",
+    ),
+    Kind(  # mm/slub.c print_track() (4.x, alone when the object dump was cut)
+        _h(r"INFO: (?P<what>Allocated|Freed) in " + _FN + r" (?P<rest>age=.*)"),
+        "INFO: {what} in {func} {rest}", None, FrameFrom.NONE, has_stack=False, name="slub-track",
+    ),
+    Kind(  # arch/x86/kernel/traps.c handle_stack_overflow()
+        _h(r"BUG: (?:\w+ )?stack guard page was hit at"),
+        "BUG: stack guard page was hit in {frame}", None, FrameFrom.OUTERMOST,
+        ("stack-overflow in {frame}",), needs_trace=True, name="stack-guard",
+    ),
+    # --- faults and traps ----------------------------------------------------------
+    Kind(  # arch/x86/mm/fault.c show_fault_oops() (4.x: "at ADDR")
+        _h(r"BUG: unable to handle kernel (?P<what>paging request|NULL pointer dereference)"),
+        "BUG: unable to handle kernel {what} in {frame}",
+        lambda f: "NULL-POINTER-DEREFERENCE" if "NULL" in f["what"] else "MEMORY_SAFETY_BUG",
+        FrameFrom.CRASH, _BAD_ACCESS, needs_trace=True, name="page-fault-4.x",
+    ),
+    Kind(  # arch/x86/mm/fault.c show_fault_oops()
+        _h(r"BUG: (?:unable to handle page fault for address|kernel NULL pointer "
+           r"dereference, address)"),
+        "BUG: unable to handle kernel {what} in {frame}",
+        lambda f: "NULL-POINTER-DEREFERENCE" if "NULL" in f["what"] else "MEMORY_SAFETY_BUG",
+        FrameFrom.CRASH, _BAD_ACCESS, needs_trace=True,
+        refine=lambda f, t: {"what": "NULL pointer dereference" if "NULL" in t
+                             else "paging request"},
+        name="page-fault",
+    ),
+    Kind(  # arch/x86/mm/fault.c show_fault_oops(): SMAP/SMEP ("access to user memory")
+        _h(r"BUG: unable to handle kernel (?P<what>access to user memory|[\w ]+)$"),
+        "BUG: unable to handle kernel {what} in {frame}", None, FrameFrom.CRASH,
+        _BAD_ACCESS, needs_trace=True, name="page-fault-other",
+    ),
+    Kind(  # the same header cut short by the console
+        _h(r"BUG: unable to handle kernel\s*$"),
+        "BUG: unable to handle kernel", None, FrameFrom.NONE, needs_trace=True,
+        name="page-fault-cut",
+    ),
+    Kind(  # arch/arm64/mm/fault.c die_kernel_fault(), arch/riscv/mm/fault.c no_context()
+        _h(r"Unable to handle kernel (?P<what>paging request|NULL pointer dereference|"
+           r"access to user memory)"),
+        "BUG: unable to handle kernel {what} in {frame}",
+        lambda f: {"paging request": "MEMORY_SAFETY_BUG",
+                   "NULL pointer dereference": "NULL-POINTER-DEREFERENCE"}.get(f["what"]),
+        FrameFrom.CRASH, _BAD_ACCESS, needs_trace=True, name="arm-fault",
+    ),
+    Kind(  # arch/x86/kernel/traps.c exc_general_protection() -> die_addr()
+        _h(r"general protection fault(?:, probably for non-canonical|, maybe for address"
+           r"| for non-canonical|: [0-9a-f]{4}| in |\s*$)"),
+        "general protection fault in {frame}", "DoS", FrameFrom.CRASH, _BAD_ACCESS,
+        needs_trace=True, name="gpf",
+    ),
+    Kind(  # arch/x86/kernel/traps.c exc_double_fault()
+        _h(r"PANIC: double fault"),
+        "PANIC: double fault in {frame}", "DoS", FrameFrom.CRASH, needs_trace=True,
+        name="double-fault",
+    ),
+    Kind(  # arch/x86/kernel/traps.c do_error_trap() for #DE, #UD, #SS
+        _h(r"(?P<what>divide error|invalid opcode|stack segment): [0-9a-f]{4}"),
+        "{what} in {frame}", "DoS", FrameFrom.CRASH, needs_trace=True, name="trap",
+    ),
+    Kind(  # lib/bug.c report_bug()
+        _h(r"kernel BUG at (?P<file>[^\s:]+):\d+!?"),
+        "{what} in {frame}", lambda f: "BUG" if f["what"] == "kernel BUG" else "WARNING",
+        FrameFrom.CRASH, refine=_bug_refine, needs_trace=True, name="bug",
+    ),
+    Kind(  # kernel/panic.c __warn() (with a file:line since 4.x)
+        _h(r"WARNING: CPU: \d+ PID: \d+ at (?P<file>[^\s:]+)(?::\d+)? " + _FN),
+        "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
+        name="warning",
+    ),
+    Kind(  # kernel/panic.c __warn() since 6.16: "WARNING: file:line at func, CPU#N: comm"
+        _h(r"WARNING: (?P<file>[^\s:]+):\d+ at " + _FN + r", CPU#\d+"),
+        "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
+        name="warning-6.16",
+    ),
+    Kind(  # kernel/panic.c warn_slowpath_common() before 3.x: "WARNING: at FILE:LINE f()"
+        _h(r"WARNING: at (?P<file>[^\s:]+):\d+ " + _FN),
+        "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
+        name="warning-3.x",
+    ),
+    Kind(  # kernel/panic.c __warn() (WARN without a file and line)
+        _h(r"WARNING: CPU: \d+ PID: \d+ at " + _FN),
+        "WARNING in {frame}", "WARNING", FrameFrom.HEADER, name="warning-nofile",
+    ),
+    Kind(  # arch/x86/kernel/unwind_frame.c unwind_next_frame()
+        _h(r"WARNING: kernel stack (?P<what>regs|frame pointer) at .*? in \S+ has bad"),
+        "WARNING: kernel stack {what} has bad value", None, FrameFrom.NONE,
+        has_stack=False, name="unwind-bad",
+    ),
+    Kind(  # arch/arm64/kernel/traps.c die(); arch/arm/kernel/traps.c die()
+        _h(r"Internal error: "),
+        "Internal error in {frame}", "DoS", FrameFrom.CRASH, _BAD_ACCESS, needs_trace=True,
+        name="arm-die",
+    ),
+    # --- panics (kernel/panic.c panic()) ----------------------------------------
+    Kind(
+        _h(r"Kernel panic - not syncing: (?P<msg>.*)"),
+        "kernel panic: {msg}", "DoS", FrameFrom.NONE, closing=True, refine=_panic_refine,
+        has_stack=False, name="panic",
+    ),
+    Kind(  # fs/open.c filp_close() before 2.6.x-4.x: a file closed with no reference
+        _h(r"VFS: Close: file count is 0"),
+        "VFS: Close: file count is zero (use-after-free)", "DoS", FrameFrom.NONE,
+        has_stack=False, name="vfs-close",
+    ),
+    Kind(  # the firmware or the decompressor after kernel output: the machine rebooted
+        # (arch/x86/boot/compressed/misc.c extract_kernel() prints "Booting the kernel.")
+        _h(r"(?:SeaBIOS \(version|Booting from Hard Disk|Booting the kernel\.)"),
+        "unexpected kernel reboot", "REBOOT", FrameFrom.NONE, after_output=True,
+        has_stack=False, name="reboot",
+    ),
+    # --- the test harness ----------------------------------------------------------
+    Kind(  # syz-executor's fail(): the harness itself broke
+        _h(r"SYZFAIL: (?P<msg>.+?)\s*$"),
+        "SYZFAIL: {msg}", "SYZ_FAILURE", FrameFrom.NONE, suppressed=True, has_stack=False,
+        name="syzfail",
+    ),
+)
+
+# fmt: on
+
+for _k in KINDS:
+    object.__setattr__(_k, "name", _k.name or _k.title)
+
+# Quick filter: a header line contains one of these words (checked before the regexes).
+TRIGGERS = re.compile(
+    r"BUG|WARNING|INFO:|UBSAN:|general protection|PANIC:|Kernel panic|divide error|"
+    r"invalid opcode|stack segment|Internal error|unreferenced object|SYZFAIL|\[ INFO|"
+    r"Unable to handle|VFS: Close|SeaBIOS|Booting |unregister_netdevice"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """A report header found on a line (shared through the cache: do not change)."""
+
+    kind: Kind
+    fields: dict[str, str]
+
+
+@lru_cache(maxsize=8192)
+def match_header(text: str) -> Header | None:
+    """The kind whose header starts the (prefix-less) line `text`, or None. Cached: a
+    console flood repeats its lines, and a report's lines are looked at more than once."""
+    if not TRIGGERS.search(text):
+        return None
+    stripped = text.lstrip()
+    found = _match(stripped)
+    if found is None:
+        m = _PR_FMT.match(stripped)  # "watchdog: BUG: ...", "rcu: INFO: ..."
+        if m:
+            found = _match(stripped[m.end() :])
+    return found
+
+
+# A pr_fmt() prefix: the subsystem that printed the header ("watchdog: ", "rcu: ").
+_PR_FMT = re.compile(r"(?:[a-z][\w-]{1,20}|Oops): ")
+
+
+def _match(stripped: str) -> Header | None:
+    for kind in KINDS:
+        m = kind.header.match(stripped)
+        if m:
+            fields = {k: v for k, v in m.groupdict().items() if v is not None}
+            if "lvl" in fields:  # lockdep before 4.13 framed it: "[ BUG: ... ]"
+                fields["lvl"] = fields["lvl"].lstrip("[ ")
+            if kind.refine:
+                fields.update(kind.refine(fields, stripped))
+            return Header(kind, fields)
+    return None
