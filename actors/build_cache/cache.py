@@ -25,6 +25,7 @@ from actors.build_cache.proc import CommandFailed, run
 from actors.build_cache.sources import Source, SourceFailed, Sources
 from actors.build_cache.store import ArtifactStore, Locks, SingleFlight, publish
 from actors.build_cache.tree import Tree
+from kgym import sandbox
 from kgym.log import get_logger
 from kgym.models import BuildRequest, BuildResult, BuildStage, Diagnostic, PatchError
 from kgym.settings import Settings
@@ -74,17 +75,14 @@ class BuildCache:
         self.checkouts_dir = home / "checkouts"
         self.flight = SingleFlight()
         self.log = get_logger("build_cache")
-        self.env = {
-            **{
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith(("LC_", "CCACHE_", "KBUILD_"))
-            },
-            **BUILD_ENV,
-            "CCACHE_DIR": str(self.settings.ccache_dir),
-            "CCACHE_BASEDIR": str(home),
-            "CCACHE_MAXSIZE": f"{self.settings.ccache_max_gb}G",
-        }
+        self.env = sandbox.safe_env(  # what make sees of the host's environment
+            {
+                **BUILD_ENV,
+                "CCACHE_DIR": str(self.settings.ccache_dir),
+                "CCACHE_BASEDIR": str(home),
+                "CCACHE_MAXSIZE": f"{self.settings.ccache_max_gb}G",
+            }
+        )
         self._toolchain: str | None = None
         self._tree_locks = Locks()
 
@@ -194,7 +192,10 @@ class BuildCache:
         store = checkout is not None
         root = self.settings.trees_dir / plan.tree_key
         lock = self._tree_locks(root)
-        tree = Tree(root, plan.source, plan.wanted, self.env, self.settings.jobs, lock)
+        tree = Tree(
+            root, plan.source, plan.wanted, self.env, self.settings.jobs, lock,
+            ccache=self.settings.ccache_dir,
+        )  # fmt: skip
         waited = time.monotonic()
         async with tree.locked():
             waited = round(time.monotonic() - waited, 3)
@@ -219,7 +220,10 @@ class BuildCache:
                     ) from None
             incremental = tree.built
             try:
-                tree.apply(plan.changes)
+                try:
+                    tree.apply(plan.changes)
+                except patch.PatchFailed as e:
+                    raise Stop(BuildStage.PATCH, key=plan.key, patch_errors=e.errors) from None
                 with self._stage(
                     "build", key=plan.key, targets=targets, incremental=incremental
                 ) as event:
@@ -311,7 +315,10 @@ def _changes(patches: list[str], root: Path) -> dict[str, str | None]:
             parsed.append(patch.parse(text))
         if errors := [e for files in parsed for e in patch.check_paths(files, root)]:
             raise patch.PatchFailed(errors)
-        return patch.apply(parsed, patch.read_file(root))
+        changes = patch.apply(parsed, patch.read_file(root))
+        if errors := patch.check_changes(changes):
+            raise patch.PatchFailed(errors)
+        return changes
     except patch.PatchFailed as e:
         raise Stop(BuildStage.PATCH, patch_errors=e.errors) from None
 

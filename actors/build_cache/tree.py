@@ -19,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import filecmp
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,10 +31,16 @@ from pathlib import Path
 from actors.build_cache import kconfig, patch
 from actors.build_cache.proc import run
 from actors.build_cache.sources import Source
+from kgym import sandbox as sb
+from kgym.log import get_logger
 
 ARCH = "x86_64"
 BZIMAGE = "arch/x86/boot/bzImage"
 MTIME_TICK_S = 0.02
+_A_DIRECTORY = "path is a directory, not a file"
+_checked: set[Path] = set()  # trees compared with their pristine source by this process
+
+log = get_logger("build_cache.tree")
 
 
 class Tree:
@@ -44,6 +52,7 @@ class Tree:
         env: dict[str, str],
         jobs: int,
         lock: asyncio.Lock,
+        ccache: Path | None = None,
     ):
         self.root = root
         self.source = source
@@ -53,6 +62,7 @@ class Tree:
         self.src = root / "src"
         self.build = root / "build"
         self.lock = lock
+        self.ccache = ccache
 
     @property
     def built(self) -> bool:
@@ -60,7 +70,8 @@ class Tree:
 
     @contextlib.asynccontextmanager
     async def locked(self) -> AsyncIterator[Tree]:
-        """Hold the tree (in this process and across processes), with any earlier patch undone."""
+        """Hold the tree (in this process and across processes), with any earlier patch undone
+        and, on first use by this process, its src checked against the pristine source."""
         async with self.lock:
             self.root.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -71,6 +82,11 @@ class Tree:
             finally:
                 os.close(fd)
 
+    def sandbox(self) -> sb.Sandbox:
+        """Where make runs: the tree readable, only the build dir and ccache writable."""
+        writable = [self.build] + ([self.ccache] if self.ccache else [])
+        return sb.Sandbox(readable=[self.root], writable=writable, env=self.env)
+
     async def prepare(self, log: Path) -> None:
         """Make src and a checked .config; raises kconfig.ConfigFailed naming dropped options."""
         if not self.src.exists():
@@ -78,18 +94,17 @@ class Tree:
             tmp.rmdir()
             await run(["cp", "-al" if self.source.owned else "-a", self.source.root, tmp])
             tmp.rename(self.src)
+            _checked.add(self.root)
+        os.chmod(self.src, 0o755)  # readable by the build user
+        self.build.mkdir(exist_ok=True)
         if (self.root / "config.ok").exists():
             return
-        self.build.mkdir(exist_ok=True)
         fragment = self.root / "fragment.config"
         fragment.write_text(kconfig.canonical(self.wanted))
         await self.make(["tinyconfig"], log)
-        await run(
-            ["src/scripts/kconfig/merge_config.sh", "-m", "-O", "build", "build/.config", fragment],
-            cwd=self.root,
-            env=self.env,
-            log=log,
-        )
+        script = self.src / "scripts/kconfig/merge_config.sh"
+        merge = [script, "-m", "-O", self.build, self.build / ".config", fragment]
+        await self._run(merge, log, check=True)
         await self.make(["olddefconfig"], log)
         config = (self.build / ".config").read_text()
         if errors := kconfig.check(config, self.wanted):
@@ -107,15 +122,21 @@ class Tree:
             f"-j{self.jobs}",
         ]
         try:
-            return await run([*cmd, *targets], env=self.env, log=log, check=check)
+            return await self._run([*cmd, *targets], log, check)
         finally:
             await self._clock_past_outputs()
+
+    async def _run(self, cmd: list, log: Path, check: bool) -> tuple[int, str]:
+        """`cmd` in the sandbox, once the build dir and ccache belong to the build user."""
+        await asyncio.to_thread(sb.give, *self.sandbox().writable)
+        return await run(cmd, cwd=self.build, log=log, check=check, sandbox=self.sandbox())
 
     async def _clock_past_outputs(self) -> None:
         """File times come from a coarse clock (a jiffy, longer under load): wait until a
         file written now is strictly newer than anything make wrote, so that the files a
         patch or a restore writes next are always seen as changed."""
         probe = self.build / ".kgym-clock"
+        probe.unlink(missing_ok=True)
         probe.touch()
         made = probe.stat().st_mtime_ns
         while True:
@@ -125,29 +146,61 @@ class Tree:
                 return
 
     def apply(self, changes: dict[str, str | None]) -> None:
-        """Write a patch's changes into src, journalled for `restore`."""
-        (self.root / "dirty.json").write_text(json.dumps(sorted(changes)))
+        """Write a patch's changes into src, journalled for `restore`; raises
+        patch.PatchFailed (writing nothing) if a target cannot be a file of the tree."""
+        errors = [
+            patch.PatchError(file=p, message=why)
+            for p in sorted(changes)
+            if (why := patch.target_problem(self.src, p))
+        ] + patch.check_changes(changes)
+        if errors:
+            raise patch.PatchFailed(errors)
+        _write_json(self.root / "dirty.json", sorted(changes))
         patch.write(self.src, changes)
 
     def restore(self) -> None:
-        """Put the files of the last patch back as in the pristine tree, with a fresh mtime."""
+        """Put the files of the last patch back as in the pristine tree, with a fresh mtime.
+        A journal or a tree that cannot be trusted is compared with the pristine source
+        file by file and repaired; so is a tree this process has not checked yet."""
         dirty = self.root / "dirty.json"
-        if not dirty.exists():
-            return
-        for path in json.loads(dirty.read_text()):
-            target, original = self.src / path, self.source.root / path
-            if original.is_file():
-                fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".kgym-")
-                os.close(fd)
-                shutil.copyfile(original, tmp)
-                os.chmod(tmp, original.stat().st_mode & 0o7777)
-                os.replace(tmp, target)
-            else:
-                target.unlink(missing_ok=True)
+        trusted = True
+        if dirty.exists():
+            try:
+                paths = json.loads(dirty.read_text())
+                assert isinstance(paths, list) and all(isinstance(p, str) for p in paths)
+            except (ValueError, AssertionError, OSError):
+                log.warning("tree.journal_bad", tree=str(self.root))
+                paths, trusted = [], False
+            for path in paths:
+                try:
+                    self._restore_file(path)
+                except (OSError, ValueError) as e:
+                    log.warning("tree.restore_failed", tree=str(self.root), path=path, error=str(e))
+                    trusted = False
+        if self.src.exists() and (not trusted or self.root not in _checked):
+            fixed = repair(self.src, self.source.root)
+            if fixed:
+                log.warning("tree.repaired", tree=str(self.root), files=len(fixed), some=fixed[:10])
+            _checked.add(self.root)
         ok = self.root / "config.ok"
         if ok.exists() and (self.build / ".config").read_text() != ok.read_text():
             shutil.copyfile(ok, self.build / ".config")  # a patched Kconfig may have changed it
-        dirty.unlink()
+        dirty.unlink(missing_ok=True)
+
+    def _restore_file(self, path: str) -> None:
+        """One journalled path back to pristine; ValueError if the tree around it is not as
+        a patch we validated could have left it."""
+        if patch.target_problem(self.source.root, path) not in (None, _A_DIRECTORY):
+            raise ValueError("not a path a patch could have written")
+        parts = Path(path).parts
+        for i in range(1, len(parts)):
+            st = _lstat(self.src.joinpath(*parts[:i]))
+            if st is None:
+                return  # nothing was written there
+            if not stat.S_ISDIR(st.st_mode):
+                raise ValueError(f"{'/'.join(parts[:i])} is not a directory")
+        _put_back(self.src, self.source.root, path)
+        _prune_dirs(self.src, self.source.root, Path(path).parent)
 
     def artifacts(self) -> dict[str, Path]:
         return {
@@ -155,3 +208,116 @@ class Tree:
             "vmlinux": self.build / "vmlinux",
             "config": self.build / ".config",
         }
+
+
+def repair(src: Path, pristine: Path) -> list[str]:
+    """Make `src` equal to `pristine` (files, links, directories); the paths it changed.
+    Files that differ are rewritten with a fresh mtime so that make rebuilds from them."""
+    fixed: list[str] = []
+    mine, theirs = _entries(src), _entries(pristine)
+    for rel in sorted(set(mine) - set(theirs), key=len):
+        p = src / rel
+        if _lstat(p) is None:
+            continue  # inside a directory removed already
+        if stat.S_ISDIR(mine[rel].st_mode):
+            shutil.rmtree(p)
+        else:
+            p.unlink()
+        fixed.append(rel)
+    for rel in sorted(theirs):
+        want, have = theirs[rel], mine.get(rel)
+        if have is not None and _same(src / rel, pristine / rel, have, want):
+            continue
+        if stat.S_ISDIR(want.st_mode):
+            if have is not None:
+                _remove(src / rel)
+            (src / rel).mkdir(mode=0o755, exist_ok=True)
+        else:
+            _put_back(src, pristine, rel)
+        fixed.append(rel)
+    return fixed
+
+
+def _entries(root: Path) -> dict[str, os.stat_result]:
+    out: dict[str, os.stat_result] = {}
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(root / rel if rel else root) as it:
+            for e in it:
+                r = f"{rel}/{e.name}" if rel else e.name
+                st = e.stat(follow_symlinks=False)
+                out[r] = st
+                if stat.S_ISDIR(st.st_mode):
+                    stack.append(r)
+    return out
+
+
+def _same(a: Path, b: Path, sa: os.stat_result, sb_: os.stat_result) -> bool:
+    if stat.S_IFMT(sa.st_mode) != stat.S_IFMT(sb_.st_mode):
+        return False
+    if stat.S_ISDIR(sa.st_mode):
+        return True
+    if stat.S_ISLNK(sa.st_mode):
+        return os.readlink(a) == os.readlink(b)
+    if (sa.st_ino, sa.st_dev) == (sb_.st_ino, sb_.st_dev):
+        return True
+    if sa.st_size != sb_.st_size:
+        return False
+    if sa.st_mtime_ns == sb_.st_mtime_ns and (sa.st_mode & 0o7777) == (sb_.st_mode & 0o7777):
+        return True  # a `cp -a` copy
+    return filecmp.cmp(a, b, shallow=False)
+
+
+def _put_back(src: Path, pristine: Path, rel: str) -> None:
+    """`src/rel` as in `pristine` (a fresh copy, fresh mtime), or gone if not there."""
+    target, original = src / rel, pristine / rel
+    st = _lstat(original)
+    if st is None:
+        _remove(target)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if stat.S_ISLNK(st.st_mode):
+        _remove(target)
+        os.symlink(os.readlink(original), target)
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"{rel}: not a regular file in the pristine source")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".kgym-")
+    os.close(fd)
+    shutil.copyfile(original, tmp)
+    os.chmod(tmp, st.st_mode & 0o7777)
+    if (t := _lstat(target)) is not None and stat.S_ISDIR(t.st_mode):
+        shutil.rmtree(target)
+    os.replace(tmp, target)
+
+
+def _prune_dirs(src: Path, pristine: Path, rel: Path) -> None:
+    """Remove the empty directories a patch created (those not in the pristine source)."""
+    while rel.parts and not (pristine / rel).is_dir():
+        with contextlib.suppress(FileNotFoundError, OSError):
+            (src / rel).rmdir()
+        rel = rel.parent
+
+
+def _remove(p: Path) -> None:
+    st = _lstat(p)
+    if st is None:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        shutil.rmtree(p)
+    else:
+        p.unlink()
+
+
+def _lstat(p: Path) -> os.stat_result | None:
+    try:
+        return os.lstat(p)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _write_json(path: Path, value: object) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(value))
+    os.replace(tmp, path)
