@@ -28,6 +28,7 @@ from actors.build_cache.tree import Tree
 from kgym import sandbox
 from kgym.log import get_logger
 from kgym.models import BuildRequest, BuildResult, BuildStage, Diagnostic, PatchError
+from kgym.sandbox import SandboxError
 from kgym.settings import Settings
 from kgym.settings import settings as default_settings
 
@@ -105,6 +106,8 @@ class BuildCache:
             result = await self.flight.do(plan.key, lambda: self._build(plan))
         except Stop as s:
             result = s.result()
+        except (OSError, SandboxError) as e:
+            result = _host_failure(e)
         return result.model_copy(update={"duration_s": time.monotonic() - t0})
 
     async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
@@ -116,6 +119,8 @@ class BuildCache:
             result = await self._in_tree(plan, targets)
         except Stop as s:
             result = s.result()
+        except (OSError, SandboxError) as e:
+            result = _host_failure(e)
         return result.model_copy(update={"duration_s": time.monotonic() - t0})
 
     async def checkout(self, request: BuildRequest) -> str:
@@ -321,6 +326,12 @@ def _changes(patches: list[str], root: Path) -> dict[str, str | None]:
         return changes
     except patch.PatchFailed as e:
         raise Stop(BuildStage.PATCH, patch_errors=e.errors) from None
+
+
+def _host_failure(e: Exception) -> BuildResult:
+    """A build the host could not do (disk full, no sandbox): the stage is `host`."""
+    get_logger("build_cache").warning("build.host_failure", error=str(e))
+    return BuildResult(ok=False, key="", failed_stage=BuildStage.HOST, log_tail=f"host: {e}")
 
 
 def _hash(value: object) -> str:

@@ -47,8 +47,12 @@ async def test_missing_file_and_bad_spec_are_clear_errors(tmp_path) -> None:
     with pytest.raises(ReproducerError, match="empty.sh: reproducer file is empty"):
         await prepare(ReproducerSpec(type="sh", file="empty.sh"), str(tmp_path), tmp_path)
     (tmp_path / "r.sh").write_text("true\n")
-    with pytest.raises(ReproducerError, match="repeats"):
-        await prepare(ReproducerSpec(type="sh", file="r.sh", repeats=0), str(tmp_path), tmp_path)
+    with pytest.raises(ReproducerError, match="repeats"):  # a spec built without validation
+        spec = ReproducerSpec.model_construct(type="sh", file="r.sh", repeats=0, timeout_s=1.0)
+        await prepare(spec, str(tmp_path), tmp_path)
+    for bad in ({"repeats": 0}, {"repeats": -3}, {"timeout_s": -1}, {"timeout_s": 0}):
+        with pytest.raises(ValueError, match="repeats|timeout_s"):  # records are refused
+            ReproducerSpec(type="sh", file="r.sh", **bad)
 
 
 async def test_compiling_cannot_read_host_files(tmp_path) -> None:

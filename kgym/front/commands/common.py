@@ -13,6 +13,7 @@ from rich.console import Console
 from actors.platforms.local_platform import LocalPlatform
 from kgym.models import BugSpec
 from kgym.platform import Platform
+from kgym.settings import settings
 
 stderr = Console(stderr=True, soft_wrap=True)  # messages are never wrapped mid-sentence
 
@@ -28,9 +29,27 @@ def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_bug(arg: str) -> BugSpec:
+    """The bug named by `arg`, its files checked; ValueError naming what is wrong."""
     from bench.suites import resolve_bug
 
-    return resolve_bug(arg)
+    return resolve_bug(arg).check()
+
+
+async def preflight(bug: BugSpec) -> None:
+    """Before any build: the reproducer must compile (in the sandbox); ValueError if not."""
+    from vmpool.reproducer import ReproducerError, prepare
+
+    try:
+        await prepare(bug.reproducer, bug.dir, settings().home / "repros")
+    except ReproducerError as e:
+        raise ValueError(str(e)) from None
+
+
+async def checked_bug(arg: str) -> BugSpec:
+    """`load_bug` + `preflight`: a bug that can run; ValueError otherwise."""
+    bug = load_bug(arg)
+    await preflight(bug)
+    return bug
 
 
 @asynccontextmanager

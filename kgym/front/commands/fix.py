@@ -20,9 +20,9 @@ from graph.llm import chat_model
 from graph.state import FixResult
 from kgym.front.commands.common import (
     add_platform_arguments,
+    checked_bug,
     emit,
     fail,
-    load_bug,
     open_platform,
     stderr,
 )
@@ -82,7 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def run(args: argparse.Namespace) -> int:
     try:
-        bug = load_bug(args.bug)
+        bug = await checked_bug(args.bug)
         options = _options(args, settings())
         if args.run_id:
             _check_new_run_id(args, settings())

@@ -8,9 +8,9 @@ from contextlib import nullcontext
 from kgym import judge
 from kgym.front.commands.common import (
     add_platform_arguments,
+    checked_bug,
     emit,
     fail,
-    load_bug,
     open_platform,
     stderr,
 )
@@ -23,8 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
+    if args.runs is not None and args.runs < 1:
+        return fail(f"--runs must be at least 1 (got {args.runs})", args.json, bug=args.bug)
     try:
-        bug = load_bug(args.bug)
+        bug = await checked_bug(args.bug)
     except ValueError as e:
         return fail(str(e), args.json, bug=args.bug)
     status = stderr.status(f"reproducing {bug.id} …") if not args.json else None
