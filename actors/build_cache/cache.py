@@ -216,7 +216,9 @@ class BuildCache:
                     raise Stop(
                         BuildStage.CONFIG, key=plan.key, config_errors=e.errors, log_tail=_tail(log)
                     ) from None
-                except CommandFailed:
+                except CommandFailed as e:
+                    if _host_trouble(e.output):
+                        raise OSError(f"configuring: {_host_trouble(e.output)}") from None
                     raise Stop(
                         BuildStage.CONFIG,
                         key=plan.key,
@@ -235,6 +237,8 @@ class BuildCache:
                     code, out = await tree.make(targets, log, check=False)
                     event["ok"] = code == 0
                 diags = diagnostics.parse(out, tree.src, tree.build)
+                if code and (trouble := _host_trouble(out)):
+                    raise OSError(f"make: {trouble}")
                 if code:
                     return BuildResult(
                         ok=False,
@@ -326,6 +330,14 @@ def _changes(patches: list[str], root: Path) -> dict[str, str | None]:
         return changes
     except patch.PatchFailed as e:
         raise Stop(BuildStage.PATCH, patch_errors=e.errors) from None
+
+
+HOST_TROUBLE = ("No space left on device", "Disk quota exceeded")
+
+
+def _host_trouble(output: str) -> str | None:
+    """The host's problem a failed command reports (not the patch's), if any."""
+    return next((t for t in HOST_TROUBLE if t in output), None)
 
 
 def _host_failure(e: Exception) -> BuildResult:
