@@ -99,8 +99,10 @@ async def test_a_guest_that_resets_is_a_lost_connection(pool, test_kernel) -> No
 
 
 async def test_qemu_killed_on_the_host_is_an_infra_error(pool, test_kernel) -> None:
+    before = {vm.id: vm.runs for vm in pool._vms}  # idle VMs of earlier tests
+
     async def kill_when_running() -> None:
-        while not (vms := [vm for vm in pool._vms if vm.runs and not vm.exited]):
+        while not (vms := [v for v in pool._vms if v.runs > before.get(v.id, 0) and not v.exited]):
             await asyncio.sleep(0.2)
         await asyncio.sleep(2.0)
         os.kill(vms[0].proc.pid, 9)
