@@ -6,12 +6,14 @@
     trees/<key>/config.ok        the checked .config (present once configuring succeeded)
     trees/<key>/built            present once a full build succeeded
     trees/<key>/dirty.json       the files a patch touched, until they are restored
+    trees/<key>/clean            present while src is known equal to the pristine source
     trees/<key>/lock             flock: one user of the tree at a time, across processes
 
 Patched builds reuse the tree: apply the patch to src, build, then put the
 touched files back from the pristine tree with a fresh mtime, so the next
 build recompiles exactly them. `dirty.json` is written before the patch, so a
-crash mid-build is repaired by the next user.
+crash mid-build is repaired by the next user, who then also compares src with the pristine
+tree file by file (a dead user's journal may not name everything it wrote).
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from actors.build_cache import kconfig, patch
@@ -38,7 +42,6 @@ ARCH = "x86_64"
 BZIMAGE = "arch/x86/boot/bzImage"
 MTIME_TICK_S = 0.02
 _A_DIRECTORY = "path is a directory, not a file"
-_checked: set[Path] = set()  # trees compared with their pristine source by this process
 
 log = get_logger("build_cache.tree")
 
@@ -70,14 +73,14 @@ class Tree:
 
     @contextlib.asynccontextmanager
     async def locked(self) -> AsyncIterator[Tree]:
-        """Hold the tree (in this process and across processes), with any earlier patch undone
-        and, on first use by this process, its src checked against the pristine source."""
+        """Hold the tree (in this process and across processes), with any earlier patch undone;
+        after an unclean exit, src is checked against the pristine source file by file."""
         async with self.lock:
             self.root.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
             try:
                 await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
-                await asyncio.to_thread(self.restore)
+                await asyncio.to_thread(self.restore, True)
                 yield self
             finally:
                 os.close(fd)
@@ -94,7 +97,7 @@ class Tree:
             tmp.rmdir()
             await run(["cp", "-al" if self.source.owned else "-a", self.source.root, tmp])
             tmp.rename(self.src)
-            _checked.add(self.root)
+            (self.root / "clean").touch()
         os.chmod(self.src, 0o755)  # readable by the build user
         self.build.mkdir(exist_ok=True)
         if (self.root / "config.ok").exists():
@@ -155,15 +158,17 @@ class Tree:
         ] + patch.check_changes(changes)
         if errors:
             raise patch.PatchFailed(errors)
+        (self.root / "clean").unlink(missing_ok=True)
         _write_json(self.root / "dirty.json", sorted(changes))
         patch.write(self.src, changes)
 
-    def restore(self) -> None:
+    def restore(self, recovering: bool = False) -> None:
         """Put the files of the last patch back as in the pristine tree, with a fresh mtime.
-        A journal or a tree that cannot be trusted is compared with the pristine source
-        file by file and repaired; so is a tree this process has not checked yet."""
-        dirty = self.root / "dirty.json"
-        trusted = True
+        A journal that cannot be trusted (unreadable, naming impossible paths), or one left
+        by a user that died (`recovering`: found when taking the lock), or a tree not known
+        clean, is checked against the pristine source file by file and repaired, logged."""
+        dirty, clean = self.root / "dirty.json", self.root / "clean"
+        trusted = not recovering or (clean.exists() and not dirty.exists())
         if dirty.exists():
             try:
                 paths = json.loads(dirty.read_text())
@@ -177,15 +182,15 @@ class Tree:
                 except (OSError, ValueError) as e:
                     log.warning("tree.restore_failed", tree=str(self.root), path=path, error=str(e))
                     trusted = False
-        if self.src.exists() and (not trusted or self.root not in _checked):
+        if self.src.exists() and not trusted:
             fixed = repair(self.src, self.source.root)
-            if fixed:
-                log.warning("tree.repaired", tree=str(self.root), files=len(fixed), some=fixed[:10])
-            _checked.add(self.root)
+            log.warning("tree.checked", tree=str(self.root), repaired=len(fixed), some=fixed[:10])
         ok = self.root / "config.ok"
         if ok.exists() and (self.build / ".config").read_text() != ok.read_text():
             shutil.copyfile(ok, self.build / ".config")  # a patched Kconfig may have changed it
         dirty.unlink(missing_ok=True)
+        if self.src.exists():
+            clean.touch()
 
     def _restore_file(self, path: str) -> None:
         """One journalled path back to pristine; ValueError if the tree around it is not as
@@ -210,61 +215,69 @@ class Tree:
         }
 
 
+@dataclass(frozen=True)
+class Entry:
+    """What `find` says of one path: type (f, d, l, ...), inode, size, mtime, mode."""
+
+    kind: str
+    inode: int
+    size: int
+    mtime: str
+    mode: str
+
+
 def repair(src: Path, pristine: Path) -> list[str]:
     """Make `src` equal to `pristine` (files, links, directories); the paths it changed.
     Files that differ are rewritten with a fresh mtime so that make rebuilds from them."""
     fixed: list[str] = []
     mine, theirs = _entries(src), _entries(pristine)
+    same_fs = os.stat(src).st_dev == os.stat(pristine).st_dev
     for rel in sorted(set(mine) - set(theirs), key=len):
-        p = src / rel
-        if _lstat(p) is None:
-            continue  # inside a directory removed already
-        if stat.S_ISDIR(mine[rel].st_mode):
-            shutil.rmtree(p)
-        else:
-            p.unlink()
-        fixed.append(rel)
+        if _lstat(src / rel) is not None:  # not inside a directory removed already
+            _remove(src / rel)
+            fixed.append(rel)
     for rel in sorted(theirs):
         want, have = theirs[rel], mine.get(rel)
-        if have is not None and _same(src / rel, pristine / rel, have, want):
+        if have is not None and _same(src / rel, pristine / rel, have, want, same_fs):
             continue
-        if stat.S_ISDIR(want.st_mode):
-            if have is not None:
-                _remove(src / rel)
-            (src / rel).mkdir(mode=0o755, exist_ok=True)
+        if want.kind == "d":
+            _remove(src / rel)
+            (src / rel).mkdir(mode=0o755)
         else:
             _put_back(src, pristine, rel)
         fixed.append(rel)
     return fixed
 
 
-def _entries(root: Path) -> dict[str, os.stat_result]:
-    out: dict[str, os.stat_result] = {}
-    stack = [""]
-    while stack:
-        rel = stack.pop()
-        with os.scandir(root / rel if rel else root) as it:
-            for e in it:
-                r = f"{rel}/{e.name}" if rel else e.name
-                st = e.stat(follow_symlinks=False)
-                out[r] = st
-                if stat.S_ISDIR(st.st_mode):
-                    stack.append(r)
-    return out
+def _entries(root: Path) -> dict[str, Entry]:
+    """Every path under `root` (relative), from one `find` (a Python walk is 10x slower)."""
+    out = subprocess.run(
+        ["find", root, "-mindepth", "1", "-printf", r"%y %i %s %T@ %m %P\0"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    entries = {}
+    for record in out.split(b"\0"):
+        if record:
+            kind, inode, size, mtime, mode, rel = record.split(b" ", 5)
+            entries[os.fsdecode(rel)] = Entry(
+                kind.decode(), int(inode), int(size), mtime.decode(), mode.decode()
+            )
+    return entries
 
 
-def _same(a: Path, b: Path, sa: os.stat_result, sb_: os.stat_result) -> bool:
-    if stat.S_IFMT(sa.st_mode) != stat.S_IFMT(sb_.st_mode):
+def _same(a: Path, b: Path, ea: Entry, eb: Entry, same_fs: bool) -> bool:
+    if ea.kind != eb.kind:
         return False
-    if stat.S_ISDIR(sa.st_mode):
+    if ea.kind == "d":
         return True
-    if stat.S_ISLNK(sa.st_mode):
+    if ea.kind == "l":
         return os.readlink(a) == os.readlink(b)
-    if (sa.st_ino, sa.st_dev) == (sb_.st_ino, sb_.st_dev):
-        return True
-    if sa.st_size != sb_.st_size:
+    if same_fs and ea.inode == eb.inode:
+        return True  # a hard link of the pristine file
+    if ea.size != eb.size:
         return False
-    if sa.st_mtime_ns == sb_.st_mtime_ns and (sa.st_mode & 0o7777) == (sb_.st_mode & 0o7777):
+    if ea.mtime == eb.mtime and ea.mode == eb.mode:
         return True  # a `cp -a` copy
     return filecmp.cmp(a, b, shallow=False)
 

@@ -89,7 +89,7 @@ async def test_restore_survives_any_journal(cache, kernel):
 
 
 async def test_a_tree_that_disagrees_with_its_source_is_repaired_and_logged(tmp_path, kernel):
-    """Edits the journal does not name (another tool, a crash) are found on first use."""
+    """A user that died left a journal that does not name all it changed: found and fixed."""
     import structlog
 
     home = tmp_path / "home"
@@ -101,15 +101,13 @@ async def test_a_tree_that_disagrees_with_its_source_is_repaired_and_logged(tmp_
     (src / "extra.c").write_text("int extra;\n")
     (src / "newdir").mkdir()
     (src / "main.c").unlink()
-    from actors.build_cache import tree as tree_mod
-
-    tree_mod._checked.clear()  # a new kgym process
+    (src.parent / "dirty.json").write_text(json.dumps(["value.c"]))  # names one of four
     with structlog.testing.capture_logs() as logs:
         second = BuildCache(Settings(home=home, jobs=2))
         result = await second.build(request(kernel, value_patch(5)))
     assert result.ok and run_kernel(result) == "value=5\n"
-    [repaired] = [e for e in logs if e["event"] == "tree.repaired"]
-    assert repaired["files"] == 4
+    [checked] = [e for e in logs if e["event"] == "tree.checked"]
+    assert checked["repaired"] == 3  # value.c was put back from the journal
     assert sorted(p.name for p in src.iterdir()) == sorted(p.name for p in kernel.iterdir())
     assert (src / "value.c").read_text() == VALUE_C
 
