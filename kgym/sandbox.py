@@ -72,6 +72,7 @@ class Sandbox:
     writable: Sequence[Path] = ()
     env: dict[str, str] = field(default_factory=dict)
     limits: Limits = Limits()
+    binds: dict[Path, Path] = field(default_factory=dict)  # inside path -> host dir, read-write
 
     def argv(self, cmd: Sequence[str | os.PathLike], cwd: Path | None) -> list[str]:
         """The bwrap command line that runs `cmd` in this sandbox."""
@@ -92,7 +93,9 @@ class Sandbox:
             args += ["--ro-bind", str(p), str(p)]
         for p in self.writable:
             args += ["--bind", str(p), str(p)]
-        for d in _skeleton([*self.readable, *self.writable]):
+        for inside, host in self.binds.items():
+            args += ["--bind", str(host), str(inside)]
+        for d in _skeleton([*self.readable, *self.writable, *self.binds]):
             args += ["--chmod", "0755", d]  # bwrap copies the host's modes (/root: 0700)
         if cwd is not None:
             args += ["--chdir", str(cwd)]

@@ -24,7 +24,7 @@ from actors.build_cache import diagnostics, kconfig, patch
 from actors.build_cache.proc import CommandFailed, run
 from actors.build_cache.sources import Source, SourceFailed, Sources
 from actors.build_cache.store import ArtifactStore, Locks, SingleFlight, publish
-from actors.build_cache.tree import Tree
+from actors.build_cache.tree import Tree, changes_the_build
 from kgym import sandbox
 from kgym.log import get_logger
 from kgym.models import BuildRequest, BuildResult, BuildStage, Diagnostic, PatchError
@@ -231,40 +231,49 @@ class BuildCache:
                     tree.apply(plan.changes)
                 except patch.PatchFailed as e:
                     raise Stop(BuildStage.PATCH, key=plan.key, patch_errors=e.errors) from None
-                with self._stage(
-                    "build", key=plan.key, targets=targets, incremental=incremental
-                ) as event:
-                    code, out = await tree.make(targets, log, check=False)
-                    event["ok"] = code == 0
-                diags = diagnostics.parse(out, tree.src, tree.build)
-                if code and (trouble := _host_trouble(out)):
-                    raise OSError(f"make: {trouble}")
-                if code:
-                    return BuildResult(
-                        ok=False,
-                        key=plan.key,
-                        failed_stage=BuildStage.BUILD,
-                        incremental=incremental,
-                        diagnostics=diags,
-                        log_tail=out[-LOG_TAIL:],
-                    )
-                result = BuildResult(
-                    ok=True,
-                    key=plan.key,
-                    incremental=incremental,
-                    diagnostics=diags,
-                    log_tail=out[-LOG_TAIL:],
-                )
-                if store:
-                    with self._stage("store", key=plan.key):
-                        files = {**tree.artifacts(), "build_log": log}
-                        result.artifacts = await asyncio.to_thread(
-                            self.store.put, plan.key, files, await checkout
-                        )
-                    (tree.root / "built").touch()
+                scratch = changes_the_build(list(plan.changes))
+                async with tree.scratch_build(scratch):
+                    result = await self._make(plan, tree, targets, log, incremental, checkout)
+                if store and result.ok and not scratch:
+                    (tree.root / "built").touch()  # build/ itself holds a full build now
                 return result
             finally:
                 await asyncio.to_thread(tree.restore)
+
+    async def _make(
+        self,
+        plan: Plan,
+        tree: Tree,
+        targets: list[str],
+        log: Path,
+        incremental: bool,
+        checkout: asyncio.Future | None,
+    ) -> BuildResult:
+        """make `targets` in the patched tree; the result, stored if `checkout` is given."""
+        with self._stage(
+            "build", key=plan.key, targets=targets, incremental=incremental,
+            scratch=tree.scratch is not None,
+        ) as event:  # fmt: skip
+            code, out = await tree.make(targets, log, check=False)
+            event["ok"] = code == 0
+        diags = diagnostics.parse(out, tree.src, tree.build)
+        if code and (trouble := _host_trouble(out)):
+            raise OSError(f"make: {trouble}")
+        result = BuildResult(
+            ok=code == 0,
+            key=plan.key,
+            failed_stage=BuildStage.BUILD if code else None,
+            incremental=incremental,
+            diagnostics=diags,
+            log_tail=out[-LOG_TAIL:],
+        )
+        if checkout is not None and result.ok:
+            with self._stage("store", key=plan.key):
+                files = {**tree.artifacts(), "build_log": log}
+                result.artifacts = await asyncio.to_thread(
+                    self.store.put, plan.key, files, await checkout
+                )
+        return result
 
     async def _checkout(self, plan: Plan) -> str:
         if not plan.changes:

@@ -7,6 +7,8 @@
     trees/<key>/built            present once a full build succeeded
     trees/<key>/dirty.json       the files a patch touched, until they are restored
     trees/<key>/clean            present while src is known equal to the pristine source
+    trees/<key>/scratch/         a throwaway copy of build/ for a patch that changes how the
+                                 tree builds (Makefiles, Kconfig, scripts)
     trees/<key>/lock             flock: one user of the tree at a time, across processes
 
 Patched builds reuse the tree: apply the patch to src, build, then put the
@@ -66,6 +68,7 @@ class Tree:
         self.build = root / "build"
         self.lock = lock
         self.ccache = ccache
+        self.scratch: Path | None = None  # set: make writes a throwaway copy of build/
 
     @property
     def built(self) -> bool:
@@ -81,14 +84,43 @@ class Tree:
             try:
                 await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
                 await asyncio.to_thread(self.restore, True)
+                await asyncio.to_thread(shutil.rmtree, self.root / "scratch", True)  # a dead user's
                 yield self
             finally:
                 os.close(fd)
 
     def sandbox(self) -> sb.Sandbox:
-        """Where make runs: the tree readable, only the build dir and ccache writable."""
-        writable = [self.build] + ([self.ccache] if self.ccache else [])
-        return sb.Sandbox(readable=[self.root], writable=writable, env=self.env)
+        """Where make runs: the tree readable, only the build dir and ccache writable.
+        In scratch mode make sees the scratch copy at build/'s path and a read-only ccache."""
+        ccache = [self.ccache] if self.ccache else []
+        if self.scratch is None:
+            return sb.Sandbox(readable=[self.root], writable=[self.build, *ccache], env=self.env)
+        env = {**self.env, "CCACHE_READONLY": "1", "CCACHE_TEMPDIR": "/tmp"}
+        return sb.Sandbox(readable=[self.root, *ccache], binds={self.build: self.scratch}, env=env)
+
+    @property
+    def out(self) -> Path:
+        """Where this build's outputs are on the host: build/, or its scratch copy."""
+        return self.scratch or self.build
+
+    @contextlib.asynccontextmanager
+    async def scratch_build(self, wanted: bool) -> AsyncIterator[None]:
+        """If `wanted`, make works on a copy of build/ (and cannot write the ccache), thrown
+        away afterwards: for patches that change how the tree builds (Makefiles, Kconfig,
+        scripts), whose commands could otherwise leave files in the shared build dir or
+        entries in the ccache that later builds would trust."""
+        if not wanted:
+            yield
+            return
+        scratch = self.root / "scratch"
+        await asyncio.to_thread(shutil.rmtree, scratch, True)
+        await run(["cp", "-a", self.build, scratch])
+        self.scratch = scratch
+        try:
+            yield
+        finally:
+            self.scratch = None
+            await asyncio.to_thread(shutil.rmtree, scratch, True)
 
     async def prepare(self, log: Path) -> None:
         """Make src and a checked .config; raises kconfig.ConfigFailed naming dropped options."""
@@ -130,15 +162,16 @@ class Tree:
             await self._clock_past_outputs()
 
     async def _run(self, cmd: list, log: Path, check: bool) -> tuple[int, str]:
-        """`cmd` in the sandbox, once the build dir and ccache belong to the build user."""
-        await asyncio.to_thread(sb.give, *self.sandbox().writable)
-        return await run(cmd, cwd=self.build, log=log, check=check, sandbox=self.sandbox())
+        """`cmd` in the sandbox, once what it may write belongs to the build user."""
+        box = self.sandbox()
+        await asyncio.to_thread(sb.give, *box.writable, *box.binds.values())
+        return await run(cmd, cwd=self.build, log=log, check=check, sandbox=box)
 
     async def _clock_past_outputs(self) -> None:
         """File times come from a coarse clock (a jiffy, longer under load): wait until a
         file written now is strictly newer than anything make wrote, so that the files a
         patch or a restore writes next are always seen as changed."""
-        probe = self.build / ".kgym-clock"
+        probe = self.out / ".kgym-clock"
         probe.unlink(missing_ok=True)
         probe.touch()
         made = probe.stat().st_mtime_ns
@@ -209,9 +242,9 @@ class Tree:
 
     def artifacts(self) -> dict[str, Path]:
         return {
-            "bzimage": self.build / BZIMAGE,
-            "vmlinux": self.build / "vmlinux",
-            "config": self.build / ".config",
+            "bzimage": self.out / BZIMAGE,
+            "vmlinux": self.out / "vmlinux",
+            "config": self.out / ".config",
         }
 
 
@@ -224,6 +257,12 @@ class Entry:
     size: int
     mtime: str
     mode: str
+
+
+def changes_the_build(paths: list[str]) -> bool:
+    """Does a patch touch more than C and assembly sources and headers (a Makefile, Kconfig,
+    a script: something make or kconfig would run)?"""
+    return any(not p.endswith((".c", ".h", ".S")) for p in paths)
 
 
 def repair(src: Path, pristine: Path) -> list[str]:

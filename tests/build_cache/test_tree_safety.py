@@ -116,22 +116,34 @@ async def test_makefile_probe_writes_nothing_outside_the_build_and_is_not_root(
     cache, kernel, tmp_path
 ):
     """issue 10's probe: a patched Makefile runs `id` through $(shell)."""
+    assert (await cache.build(request(kernel))).ok
+    build = next(cache.settings.trees_dir.glob("*/build"))
+    before = sorted(p.name for p in build.iterdir())
+    ccache_before = sorted(str(p) for p in cache.settings.ccache_dir.rglob("*"))
     outside = tmp_path / "pwned"
     store_probe = cache.settings.store_dir / "pwned"
     evil = MAKEFILE.replace(
         "SRCS :=",
-        f"PROBE := $(shell id -u > $(O)/probe-uid; id > {outside}; id > /tmp/kgym-pwned; "
+        "$(info probe-uid=$(shell id -u))\n"
+        f"PROBE := $(shell id > $(O)/left-behind; id > {outside}; id > /tmp/kgym-pwned; "
         f"mkdir -p {store_probe.parent} && id > {store_probe}; "
-        f"cat /etc/shadow > $(O)/shadow; ls /root > $(O)/root-listing)\nSRCS :=",
+        f"touch {cache.settings.ccache_dir}/planted; "
+        "cat /etc/shadow > $(O)/shadow; ls /root > $(O)/root-listing)\nSRCS :=",
         1,
     )
     result = await cache.build(request(kernel, udiff("Makefile", MAKEFILE, evil)))
     assert result.ok, result.error_messages()
-    build = next(cache.settings.trees_dir.glob("*/build"))
-    assert int((build / "probe-uid").read_text()) != 0
-    assert (build / "shadow").read_text() == "" and (build / "root-listing").read_text() == ""
+    [uid] = [line.split("=")[1] for line in result.log_tail.splitlines() if "probe-uid=" in line]
+    assert int(uid) != 0
     assert not outside.exists() and not Path("/tmp/kgym-pwned").exists()
     assert not store_probe.exists()
+    # the patch changed how the tree builds: make worked on a throwaway copy of build/
+    # and could not write the ccache, so nothing it left is trusted by later builds
+    assert sorted(p.name for p in build.iterdir()) == before
+    assert sorted(str(p) for p in cache.settings.ccache_dir.rglob("*")) == ccache_before
+    assert run_kernel(result) == "value=1\n"
+    again = await cache.build(request(kernel, value_patch(4)))
+    assert again.ok and again.incremental and run_kernel(again) == "value=4\n"
 
 
 KILL_SCRIPT = """

@@ -161,21 +161,23 @@ async def test_makefile_probe_is_contained(demo_bug, demo_kernel, tmp_path, reco
     makefile = (source.root / "mm/Makefile").read_text().splitlines(keepends=True)
     outside = [Path("/tmp/kgym-chaos-probe"), Path.home() / "kgym-chaos-probe", tmp_path / "p"]
     probe = (
-        "KGYM_PROBE := $(shell id -u > $(objtree)/kgym-probe-uid; "
+        "$(info kgym-probe-uid=$(shell id -u))\nKGYM_PROBE := $(shell "
         + "; ".join(f"id > {p}" for p in outside)
         + f"; id > $(srctree)/kgym-probe; id > {cache.settings.store_dir}/kgym-probe)\n"
     )
-    patch = "--- a/mm/Makefile\n+++ b/mm/Makefile\n@@ -1,2 +1,3 @@\n"
-    patch += "".join(" " + line for line in makefile[:2]) + "+" + probe
+    patch = "--- a/mm/Makefile\n+++ b/mm/Makefile\n@@ -1,2 +1,4 @@\n"
+    patch += "".join(" " + line for line in makefile[:2])
+    patch += "".join("+" + line for line in probe.splitlines(keepends=True))
     result = await cache.build(judge.bug_build_request(demo_bug, patch))
     assert result.ok, result.error_messages()
     tree = await tree_of(cache, demo_bug)
-    uid = int((tree / "build/kgym-probe-uid").read_text())
-    assert uid != 0
+    uids = {line.split("=")[1] for line in result.log_tail.splitlines() if "kgym-probe-uid=" in line}
+    assert uids and "0" not in uids, result.log_tail[-2000:]
+    uid = uids.pop()
     assert not any(p.exists() for p in outside)
     assert not (tree / "src/kgym-probe").exists()
     assert not (cache.settings.store_dir / "kgym-probe").exists()
-    (tree / "build/kgym-probe-uid").unlink()
+    assert not (tree / "scratch").exists()  # make worked on a throwaway copy of build/
     ok = await builds_again(cache, demo_bug)
     assert ok
     record("Makefile $(shell id) probe", f"built; ran as uid {uid}, wrote only its build dir", ok)
