@@ -171,8 +171,9 @@ async def test_makefile_probe_is_contained(demo_bug, demo_kernel, tmp_path, reco
     result = await cache.build(judge.bug_build_request(demo_bug, patch))
     assert result.ok, result.error_messages()
     tree = await tree_of(cache, demo_bug)
-    uids = {line.split("=")[1] for line in result.log_tail.splitlines() if "kgym-probe-uid=" in line}
-    assert uids and "0" not in uids, result.log_tail[-2000:]
+    output = (tree / "build.log").read_text(errors="replace")  # all of make's output
+    uids = {line.split("=")[1] for line in output.splitlines() if "kgym-probe-uid=" in line}
+    assert uids and "0" not in uids, output[-2000:]
     uid = uids.pop()
     assert not any(p.exists() for p in outside)
     assert not (tree / "src/kgym-probe").exists()
