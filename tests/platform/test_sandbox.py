@@ -94,3 +94,11 @@ def _sleepers() -> list[str]:
         except OSError:
             continue
     return found
+
+
+async def test_a_daemon_does_not_outlive_the_command():
+    """What make leaves running (even in its own session) is gone when run() returns, so the
+    build lock is only released once every child of the build has exited."""
+    done = await sh("setsid sleep 300 < /dev/null > /dev/null 2>&1 & nohup sleep 300 & echo ok")
+    assert done.code == 0 and "ok" in done.output
+    assert not _sleepers()
