@@ -43,6 +43,7 @@ from kgym.log import get_logger
 ARCH = "x86_64"
 BZIMAGE = "arch/x86/boot/bzImage"
 MTIME_TICK_S = 0.02
+HOST_PROGRAM_DIRS = ("scripts", "tools", "usr")  # sources of programs the build runs on the host
 _A_DIRECTORY = "path is a directory, not a file"
 
 log = get_logger("build_cache.tree")
@@ -260,9 +261,14 @@ class Entry:
 
 
 def changes_the_build(paths: list[str]) -> bool:
-    """Does a patch touch more than C and assembly sources and headers (a Makefile, Kconfig,
-    a script: something make or kconfig would run)?"""
-    return any(not p.endswith((".c", ".h", ".S")) for p in paths)
+    """Does a patch touch more than kernel C/assembly sources and headers: a Makefile, Kconfig,
+    a script, or a source under scripts/, tools/ or usr/ (host programs that the build runs)?
+    A heuristic: other host programs (lib/gen_*.c, ...) also run, but only in the sandbox."""
+    for p in paths:
+        parts = Path(p).parts
+        if not p.endswith((".c", ".h", ".S")) or parts[0] in HOST_PROGRAM_DIRS or "tools" in parts:
+            return True
+    return False
 
 
 def repair(src: Path, pristine: Path) -> list[str]:

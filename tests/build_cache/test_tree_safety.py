@@ -203,3 +203,19 @@ async def test_kill_9_of_kgym_mid_build_leaves_no_make(cache, kernel, tmp_path):
     after = await cache.build(request(kernel, value_patch(6)))  # lock free, tree restored
     assert after.ok and run_kernel(after) == "value=6\n"
     assert (tree_src(cache) / "Makefile").read_text() == MAKEFILE
+
+
+def test_which_patches_build_in_a_scratch_copy():
+    from actors.build_cache.tree import changes_the_build
+
+    assert not changes_the_build(["mm/mempolicy.c", "include/linux/mm.h", "arch/x86/entry/a.S"])
+    for machinery in (
+        "mm/Makefile",
+        "mm/Kconfig",
+        "Kbuild",
+        "scripts/basic/fixdep.c",
+        "arch/x86/tools/relocs.c",
+        "usr/gen_init_cpio.c",
+        "scripts/ld-version.sh",
+    ):
+        assert changes_the_build(["mm/mempolicy.c", machinery]), machinery
