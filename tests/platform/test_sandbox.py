@@ -76,7 +76,7 @@ async def test_cpu_and_memory_limits():
 
 
 async def test_cancel_kills_every_process_of_the_command(tmp_path):
-    task = asyncio.create_task(sh("sleep 300 & sleep 300 & echo started; wait"))
+    task = asyncio.create_task(sh("sleep 313.57 & sleep 313.57 & echo started; wait"))
     await asyncio.sleep(1.0)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -89,7 +89,7 @@ def _sleepers() -> list[str]:
     for p in os.listdir("/proc"):
         try:
             with open(f"/proc/{p}/cmdline", "rb") as f:
-                if f.read() == b"sleep\x00300\x00":
+                if f.read() == b"sleep\x00313.57\x00":
                     found.append(p)
         except OSError:
             continue
@@ -99,6 +99,37 @@ def _sleepers() -> list[str]:
 async def test_a_daemon_does_not_outlive_the_command():
     """What make leaves running (even in its own session) is gone when run() returns, so the
     build lock is only released once every child of the build has exited."""
-    done = await sh("setsid sleep 300 < /dev/null > /dev/null 2>&1 & nohup sleep 300 & echo ok")
+    done = await sh("setsid sleep 313.57 </dev/null >/dev/null 2>&1 & nohup sleep 313.57 & echo ok")
     assert done.code == 0 and "ok" in done.output
     assert not _sleepers()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to start a process as the build user")
+def test_started_by_an_unprivileged_user_it_sandboxes_as_that_user():
+    """Not root: bwrap in a user namespace as the invoking user (here: the build user)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    uid, gid = sb.build_ids()
+    work = Path(tempfile.mkdtemp(prefix="kgym-sbtest-"))
+    try:
+        work.chmod(0o755)
+        shutil.copy(sb.__file__, work / "sandbox_copy.py")  # stdlib only: no venv needed
+        (work / "probe.py").write_text(
+            "import asyncio, sys\nsys.path.insert(0, sys.argv[1])\nimport sandbox_copy as sb\n"
+            "box = sb.Sandbox(env=sb.safe_env({}))\n"
+            "cmd = ['sh', '-c', 'id -u; cat /etc/shadow || echo no-shadow;"
+            " ls /root || echo no-root']\n"
+            "print(asyncio.run(sb.run(cmd, box)).output)\n"
+        )
+        done = subprocess.run(
+            ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+             "/usr/bin/python3", work / "probe.py", work],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(work)
+    lines = done.stdout.split()
+    assert lines[0] == str(uid), (done.stdout, done.stderr)
+    assert "no-shadow" in lines and "no-root" in lines and "root:" not in done.stdout
