@@ -129,6 +129,7 @@ class Tree:
             tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=".src-"))
             tmp.rmdir()
             await run(["cp", "-al" if self.source.owned else "-a", self.source.root, tmp])
+            await run(["chmod", "-R", "a+rX", tmp])  # readable by the build user
             tmp.rename(self.src)
             (self.root / "clean").touch()
         os.chmod(self.src, 0o755)  # readable by the build user

@@ -219,3 +219,11 @@ def test_which_patches_build_in_a_scratch_copy():
         "scripts/ld-version.sh",
     ):
         assert changes_the_build(["mm/mempolicy.c", machinery]), machinery
+
+
+async def test_a_private_source_directory_still_builds_as_the_build_user(cache, kernel):
+    (kernel / "value.h").chmod(0o600)
+    (kernel / "scripts").chmod(0o700)
+    kernel.chmod(0o700)
+    result = await cache.build(request(kernel, value_patch(8)))
+    assert result.ok and run_kernel(result) == "value=8\n", result.error_messages()
