@@ -14,6 +14,7 @@ installed in `bench/suites/` (embedded, shipped with kgym) and in
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from kgym.models import BugSpec
@@ -21,6 +22,7 @@ from kgym.resources import package_path
 from kgym.settings import settings
 
 SUITES_DIR = package_path("bench", "suites")
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a bare id is never a glob
 
 Roots = Path | list[Path] | None
 
@@ -76,7 +78,15 @@ def resolve_bug(arg: str | Path, roots: Roots = None) -> BugSpec:
             if (root / suite / bug_id / "bug.json").is_file():
                 return BugSpec.load(root / suite / bug_id)
         raise ValueError(f"no bug {bug_id!r} in suite {suite!r} (installed: {_known(roots)})")
-    matches = [m for root in dirs if text for m in sorted(root.glob(f"*/{text}/bug.json"))]
+    if not _PLAIN_ID.fullmatch(text):
+        raise ValueError(f"no bug {text!r}: not a bug directory, and not a plain bug id")
+    matches = [
+        suite / text / "bug.json"
+        for root in dirs
+        if root.is_dir()
+        for suite in sorted(root.iterdir())
+        if (suite / text / "bug.json").is_file()
+    ]
     if len(matches) == 1:
         return BugSpec.load(matches[0].parent)
     if len(matches) > 1:

@@ -14,6 +14,7 @@ from kgym.models import (
     BugSpec,
     BuildRequest,
     BuildResult,
+    BuildStage,
     CrashReport,
     RunOutcome,
     RunRequest,
@@ -24,6 +25,7 @@ from kgym.platform import Platform
 
 # Outcomes that say nothing about the patch: the platform failed, not the kernel.
 INFRA_OUTCOMES = {RunOutcome.INFRA_ERROR, RunOutcome.NO_OUTPUT}
+EMPTY_PATCH = "patch: the patch is empty (it would judge the unpatched kernel)"
 
 
 def bug_build_request(bug: BugSpec, patch: str | None = None) -> BuildRequest:
@@ -55,7 +57,11 @@ async def reproduce(platform: Platform, bug: BugSpec, runs: int = 1, run_id: str
 async def verify(
     platform: Platform, bug: BugSpec, patch: str, runs: int = 3, run_id: str = ""
 ) -> Verdict:
-    """Judge `patch` (relative to the buggy tree): resolved iff no crash of any kind in `runs`."""
+    """Judge `patch` (relative to the buggy tree): resolved iff no crash of any kind in `runs`.
+    An empty patch is an error (it would judge the unpatched kernel)."""
+    if not patch.strip():
+        return Verdict(bug=bug.id, applied=False, built=False, booted=False, runs=0,
+                       crashed_runs=0, resolved=False, errors=[EMPTY_PATCH])  # fmt: skip
     return await _judge(platform, bug, patch, runs, run_id)
 
 
@@ -84,12 +90,13 @@ async def _judge_in_run(platform: Platform, bug: BugSpec, patch: str | None, run
         build=build,
     )
     if not build.ok:
+        verdict.infra_error = build.failed_stage == BuildStage.HOST  # not the patch's fault
         verdict.duration_s = time.monotonic() - started
         return verdict
     for i in range(runs):
         log.info("vm.run.start", index=i)
         run_id = events.current_context().get("run_id", "")
-        result = await platform.run(run_request(bug, build, run_id))
+        result = await _run_once_more_on_host_fault(platform, run_request(bug, build, run_id), log)
         log.info("vm.run.end", index=i, outcome=result.outcome, title=_title(result))
         _record(verdict, bug, result)
         if result.outcome == RunOutcome.BOOT_FAILURE or verdict.infra_error:
@@ -104,6 +111,18 @@ async def _judge_in_run(platform: Platform, bug: BugSpec, patch: str | None, run
     verdict.duration_s = time.monotonic() - started
     log.info("verdict", resolved=verdict.resolved, crashed_runs=verdict.crashed_runs)
     return verdict
+
+
+async def _run_once_more_on_host_fault(platform: Platform, request: RunRequest, log) -> RunResult:
+    """A run that failed on the host (QEMU killed or failing) says nothing about the kernel:
+    retry it once; the retry's result counts, naming the first failure."""
+    result = await platform.run(request)
+    if result.outcome != RunOutcome.INFRA_ERROR:
+        return result
+    log.warning("run.retry", outcome=result.outcome, message=result.message)
+    retry = await platform.run(request)
+    retry.retried_after = result.message
+    return retry
 
 
 def _title(result: RunResult) -> str | None:

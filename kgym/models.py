@@ -75,6 +75,7 @@ class BuildStage(StrEnum):
     PATCH = "patch"
     CONFIG = "config"
     BUILD = "build"
+    HOST = "host"  # the host failed (disk full, sandbox missing): says nothing about the patch
 
 
 class BuildResult(Model):
@@ -94,7 +95,7 @@ class BuildResult(Model):
 
     @property
     def applied(self) -> bool:
-        return self.failed_stage not in (BuildStage.SOURCE, BuildStage.PATCH)
+        return self.failed_stage not in (BuildStage.SOURCE, BuildStage.PATCH, BuildStage.HOST)
 
     def error_messages(self) -> list[str]:
         """One line per problem, for people and for the agent."""
@@ -168,8 +169,8 @@ class ReproducerSpec(Model):
 
     type: Literal["c", "sh"]
     file: str
-    repeats: int = 1  # how many times the guest runs it per VM run
-    timeout_s: float = 60.0
+    repeats: int = Field(default=1, ge=1, le=10_000)  # times the guest runs it per VM run
+    timeout_s: float = Field(default=60.0, gt=0, le=24 * 3600)
     leak_check: bool = False  # scan kmemleak after the runs (slow: for memory-leak bugs)
 
 
@@ -193,6 +194,8 @@ class RunResult(Model):
     run_s: float | None = None
     message: str = ""  # what went wrong, for infra errors and boot failures
     report: CrashReport | None = None
+    exit_code: int | None = None  # the reproducer's exit status (last repeat that completed)
+    retried_after: str = ""  # this run is the retry of one that failed on the host: why
 
 
 # --- bugs ----------------------------------------------------------------------
@@ -239,10 +242,44 @@ class BugSpec(Model):
         return spec
 
     def path(self, name: str) -> Path:
-        return Path(self.dir) / name
+        """`name` in the bug directory; ValueError if it leads out of it (`/etc/passwd`)."""
+        base = Path(self.dir).resolve()
+        path = (base / name).resolve()
+        if base not in path.parents:
+            raise ValueError(f"{self.dir}: {name!r} is outside the bug directory")
+        return path
 
     def read(self, name: str | None) -> str:
-        return self.path(name).read_text() if name else ""
+        """The text of file `name` of the bug ("" for None); ValueError naming what is wrong."""
+        if not name:
+            return ""
+        path = self.path(name)
+        try:
+            return path.read_text()
+        except FileNotFoundError:
+            raise ValueError(f"{path}: no such file (named in bug.json)") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise ValueError(f"{path}: cannot read it: {e}") from None
+
+    def problems(self) -> list[str]:
+        """What keeps this record from running: files missing, unreadable, empty or outside
+        the bug directory (inject, config, reproducer)."""
+        out = []
+        for name in (self.inject, self.config, self.reproducer.file):
+            if not name:
+                continue
+            try:
+                if not self.read(name).strip() and name != self.config:
+                    out.append(f"{self.path(name)}: file is empty")
+            except ValueError as e:
+                out.append(str(e))
+        return out
+
+    def check(self) -> BugSpec:
+        """Self, or ValueError listing every problem (see `problems`)."""
+        if problems := self.problems():
+            raise ValueError("; ".join(problems))
+        return self
 
     def config_fragment(self) -> str:
         return self.read(self.config)

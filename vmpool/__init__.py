@@ -172,7 +172,7 @@ class Pool:
                     vm, prepared, request.reproducer, run_dir / "reproducer.out"
                 )
                 result.outcome, result.run_s = outcome.outcome, outcome.run_s
-                result.message = outcome.message
+                result.message, result.exit_code = outcome.message, outcome.exit_code
                 result.console_log = str(vm.console.save(run_dir / "console.log", outcome.note))
         except BootError as e:
             result.outcome, result.message = e.outcome, e.message

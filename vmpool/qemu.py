@@ -145,6 +145,18 @@ class Vm:
     def exited(self) -> bool:
         return self.proc is None or self.proc.returncode is not None
 
+    async def host_fault(self) -> str | None:
+        """Why QEMU itself ended, if the host ended it (a signal) or it failed (non-zero exit);
+        None while it runs or after a guest-initiated exit (panic -> reboot -> exit 0)."""
+        if self.proc is None or not await self.wait_exit(2.0):
+            return None
+        code = self.proc.returncode
+        if code is None or code == 0:
+            return None
+        if code < 0:
+            return f"QEMU was killed on the host (signal {-code})"
+        return f"QEMU failed on the host (exit {code}): {self.qemu_stderr()[-500:]}"
+
     def qemu_stderr(self) -> str:
         path = self.dir / "qemu.err"
         return path.read_text(errors="replace").strip() if path.is_file() else ""
@@ -181,6 +193,10 @@ class Vm:
 
     def _exit_error(self) -> BootError:
         err = self.qemu_stderr()
+        code = self.proc.returncode if self.proc is not None else None
+        if code is not None and code < 0:
+            msg = f"QEMU was killed on the host (signal {-code}) during boot"
+            return BootError(RunOutcome.INFRA_ERROR, msg, self.console)
         if "host forwarding" in err or not self.console.data and "kernel" not in err:
             return BootError(RunOutcome.INFRA_ERROR, f"QEMU failed: {err[-1000:]}", self.console)
         if not self.console.data:

@@ -42,6 +42,7 @@ class Result:
     run_s: float
     message: str = ""
     note: bytes = b""  # appended to the saved console log (a kmemleak report)
+    exit_code: int | None = None  # the reproducer's, in its last completed repeat
 
 
 class _Watch:
@@ -121,9 +122,10 @@ class _Run:
         self.vm, self.prepared, self.spec, self.output = vm, prepared, spec, output
         self.watch = _Watch(vm)
         self.start = time.monotonic()
+        self.exit_code: int | None = None
 
     def result(self, outcome: RunOutcome, message: str = "", note: bytes = b"") -> Result:
-        return Result(outcome, time.monotonic() - self.start, message, note)
+        return Result(outcome, time.monotonic() - self.start, message, note, self.exit_code)
 
     async def crashed(self) -> Result:
         await self.watch.crash_complete()
@@ -132,6 +134,8 @@ class _Run:
     async def lost(self, what: str) -> Result:
         if await self.watch.crash_after_loss():
             return self.result(RunOutcome.CRASHED)
+        if fault := await self.vm.host_fault():  # QEMU killed or failing: not the kernel's doing
+            return self.result(RunOutcome.INFRA_ERROR, f"{fault} ({what})")
         return self.result(RunOutcome.LOST_CONNECTION, what)
 
     async def command(
@@ -167,7 +171,8 @@ class _Run:
                 task, event = await self.command(f"cd /tmp && {self.prepared.command}",
                                                  self.spec.timeout_s)  # fmt: skip
                 if event is Event.DONE:
-                    out.write(b"=== run %d: exit %r\n" % (i, task.result().exit_status))
+                    self.exit_code = task.result().exit_status
+                    out.write(b"=== run %d: exit %r\n" % (i, self.exit_code))
                     out.write(_output(task.result()))
                 elif event is Event.CRASH:
                     return await self.crashed()

@@ -24,9 +24,11 @@ from actors.build_cache import diagnostics, kconfig, patch
 from actors.build_cache.proc import CommandFailed, run
 from actors.build_cache.sources import Source, SourceFailed, Sources
 from actors.build_cache.store import ArtifactStore, Locks, SingleFlight, publish
-from actors.build_cache.tree import Tree
+from actors.build_cache.tree import Tree, changes_the_build
+from kgym import sandbox
 from kgym.log import get_logger
 from kgym.models import BuildRequest, BuildResult, BuildStage, Diagnostic, PatchError
+from kgym.sandbox import SandboxError
 from kgym.settings import Settings
 from kgym.settings import settings as default_settings
 
@@ -74,17 +76,14 @@ class BuildCache:
         self.checkouts_dir = home / "checkouts"
         self.flight = SingleFlight()
         self.log = get_logger("build_cache")
-        self.env = {
-            **{
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith(("LC_", "CCACHE_", "KBUILD_"))
-            },
-            **BUILD_ENV,
-            "CCACHE_DIR": str(self.settings.ccache_dir),
-            "CCACHE_BASEDIR": str(home),
-            "CCACHE_MAXSIZE": f"{self.settings.ccache_max_gb}G",
-        }
+        self.env = sandbox.safe_env(  # what make sees of the host's environment
+            {
+                **BUILD_ENV,
+                "CCACHE_DIR": str(self.settings.ccache_dir),
+                "CCACHE_BASEDIR": str(home),
+                "CCACHE_MAXSIZE": f"{self.settings.ccache_max_gb}G",
+            }
+        )
         self._toolchain: str | None = None
         self._tree_locks = Locks()
 
@@ -107,6 +106,8 @@ class BuildCache:
             result = await self.flight.do(plan.key, lambda: self._build(plan))
         except Stop as s:
             result = s.result()
+        except (OSError, SandboxError) as e:
+            result = _host_failure(e)
         return result.model_copy(update={"duration_s": time.monotonic() - t0})
 
     async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
@@ -118,6 +119,8 @@ class BuildCache:
             result = await self._in_tree(plan, targets)
         except Stop as s:
             result = s.result()
+        except (OSError, SandboxError) as e:
+            result = _host_failure(e)
         return result.model_copy(update={"duration_s": time.monotonic() - t0})
 
     async def checkout(self, request: BuildRequest) -> str:
@@ -194,7 +197,10 @@ class BuildCache:
         store = checkout is not None
         root = self.settings.trees_dir / plan.tree_key
         lock = self._tree_locks(root)
-        tree = Tree(root, plan.source, plan.wanted, self.env, self.settings.jobs, lock)
+        tree = Tree(
+            root, plan.source, plan.wanted, self.env, self.settings.jobs, lock,
+            ccache=self.settings.ccache_dir,
+        )  # fmt: skip
         waited = time.monotonic()
         async with tree.locked():
             waited = round(time.monotonic() - waited, 3)
@@ -210,7 +216,9 @@ class BuildCache:
                     raise Stop(
                         BuildStage.CONFIG, key=plan.key, config_errors=e.errors, log_tail=_tail(log)
                     ) from None
-                except CommandFailed:
+                except CommandFailed as e:
+                    if _host_trouble(e.output):
+                        raise OSError(f"configuring: {_host_trouble(e.output)}") from None
                     raise Stop(
                         BuildStage.CONFIG,
                         key=plan.key,
@@ -219,39 +227,53 @@ class BuildCache:
                     ) from None
             incremental = tree.built
             try:
-                tree.apply(plan.changes)
-                with self._stage(
-                    "build", key=plan.key, targets=targets, incremental=incremental
-                ) as event:
-                    code, out = await tree.make(targets, log, check=False)
-                    event["ok"] = code == 0
-                diags = diagnostics.parse(out, tree.src, tree.build)
-                if code:
-                    return BuildResult(
-                        ok=False,
-                        key=plan.key,
-                        failed_stage=BuildStage.BUILD,
-                        incremental=incremental,
-                        diagnostics=diags,
-                        log_tail=out[-LOG_TAIL:],
-                    )
-                result = BuildResult(
-                    ok=True,
-                    key=plan.key,
-                    incremental=incremental,
-                    diagnostics=diags,
-                    log_tail=out[-LOG_TAIL:],
-                )
-                if store:
-                    with self._stage("store", key=plan.key):
-                        files = {**tree.artifacts(), "build_log": log}
-                        result.artifacts = await asyncio.to_thread(
-                            self.store.put, plan.key, files, await checkout
-                        )
-                    (tree.root / "built").touch()
+                try:
+                    tree.apply(plan.changes)
+                except patch.PatchFailed as e:
+                    raise Stop(BuildStage.PATCH, key=plan.key, patch_errors=e.errors) from None
+                scratch = changes_the_build(list(plan.changes))
+                async with tree.scratch_build(scratch):
+                    result = await self._make(plan, tree, targets, log, incremental, checkout)
+                if store and result.ok and not scratch:
+                    (tree.root / "built").touch()  # build/ itself holds a full build now
                 return result
             finally:
                 await asyncio.to_thread(tree.restore)
+
+    async def _make(
+        self,
+        plan: Plan,
+        tree: Tree,
+        targets: list[str],
+        log: Path,
+        incremental: bool,
+        checkout: asyncio.Future | None,
+    ) -> BuildResult:
+        """make `targets` in the patched tree; the result, stored if `checkout` is given."""
+        with self._stage(
+            "build", key=plan.key, targets=targets, incremental=incremental,
+            scratch=tree.scratch is not None,
+        ) as event:  # fmt: skip
+            code, out = await tree.make(targets, log, check=False)
+            event["ok"] = code == 0
+        diags = diagnostics.parse(out, tree.src, tree.build)
+        if code and (trouble := _host_trouble(out)):
+            raise OSError(f"make: {trouble}")
+        result = BuildResult(
+            ok=code == 0,
+            key=plan.key,
+            failed_stage=BuildStage.BUILD if code else None,
+            incremental=incremental,
+            diagnostics=diags,
+            log_tail=out[-LOG_TAIL:],
+        )
+        if checkout is not None and result.ok:
+            with self._stage("store", key=plan.key):
+                files = {**tree.artifacts(), "build_log": log}
+                result.artifacts = await asyncio.to_thread(
+                    self.store.put, plan.key, files, await checkout
+                )
+        return result
 
     async def _checkout(self, plan: Plan) -> str:
         if not plan.changes:
@@ -311,9 +333,26 @@ def _changes(patches: list[str], root: Path) -> dict[str, str | None]:
             parsed.append(patch.parse(text))
         if errors := [e for files in parsed for e in patch.check_paths(files, root)]:
             raise patch.PatchFailed(errors)
-        return patch.apply(parsed, patch.read_file(root))
+        changes = patch.apply(parsed, patch.read_file(root))
+        if errors := patch.check_changes(changes):
+            raise patch.PatchFailed(errors)
+        return changes
     except patch.PatchFailed as e:
         raise Stop(BuildStage.PATCH, patch_errors=e.errors) from None
+
+
+HOST_TROUBLE = ("No space left on device", "Disk quota exceeded")
+
+
+def _host_trouble(output: str) -> str | None:
+    """The host's problem a failed command reports (not the patch's), if any."""
+    return next((t for t in HOST_TROUBLE if t in output), None)
+
+
+def _host_failure(e: Exception) -> BuildResult:
+    """A build the host could not do (disk full, no sandbox): the stage is `host`."""
+    get_logger("build_cache").warning("build.host_failure", error=str(e))
+    return BuildResult(ok=False, key="", failed_stage=BuildStage.HOST, log_tail=f"host: {e}")
 
 
 def _hash(value: object) -> str:

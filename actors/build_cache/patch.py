@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -199,22 +200,57 @@ def _drop_newline(hunk: Hunk) -> None:
 
 
 def check_paths(files: list[FilePatch], root: Path) -> list[PatchError]:
-    """Refuse paths that leave `root`: absolute, `..`, or through a symlink leading out."""
+    """Refuse paths that leave `root` (absolute, `..`, a symlink leading out) or that cannot
+    be a file of the tree: under a file, through a symlink, a directory, a symlink."""
     errors = []
-    real_root = root.resolve()
     for fp in files:
-        for path in {p for p in (fp.old_path, fp.new_path) if p is not None}:
-            parts = Path(path).parts
-            if not path or path.startswith("/") or ".." in parts or "\0" in path:
-                errors.append(PatchError(file=path, message="path leaves the source tree"))
-                continue
-            target = (root / path).resolve()
-            if target != real_root and real_root not in target.parents:
-                errors.append(
-                    PatchError(
-                        file=path, message="path leads out of the source tree through a symlink"
-                    )
-                )
+        for path in sorted({p for p in (fp.old_path, fp.new_path) if p is not None}):
+            if why := target_problem(root, path):
+                errors.append(PatchError(file=path, message=why))
+    return errors
+
+
+def target_problem(root: Path, path: str) -> str | None:
+    """Why `path` cannot be written as a regular file of the tree `root` (None: it can)."""
+    parts = Path(path).parts
+    if not path or path.startswith("/") or ".." in parts or "\0" in path or "." in parts:
+        return "path leaves the source tree"
+    target = (root / path).resolve()
+    real_root = root.resolve()
+    if target != real_root and real_root not in target.parents:
+        return "path leads out of the source tree through a symlink"
+    here = root
+    for i, part in enumerate(parts):
+        here = here / part
+        try:
+            st = os.lstat(here)
+        except FileNotFoundError:
+            return None  # the rest would be created
+        except NotADirectoryError:
+            return f"path goes under {'/'.join(parts[:i])}, which is a file"
+        last = i == len(parts) - 1
+        if stat.S_ISLNK(st.st_mode):
+            where = "is" if last else f"goes through {'/'.join(parts[: i + 1])},"
+            return f"path {where} a symbolic link"
+        if last and stat.S_ISDIR(st.st_mode):
+            return "path is a directory, not a file"
+        if last and not stat.S_ISREG(st.st_mode):
+            return "path is not a regular file"
+        if not last and not stat.S_ISDIR(st.st_mode):
+            return f"path goes under {'/'.join(parts[: i + 1])}, which is a file"
+    return None
+
+
+def check_changes(changes: dict[str, str | None]) -> list[PatchError]:
+    """Refuse a change set whose files nest: a file written under another written file."""
+    written = {p for p, text in changes.items() if text is not None}
+    errors = []
+    for path in sorted(written):
+        parents = ["/".join(Path(path).parts[:i]) for i in range(1, len(Path(path).parts))]
+        if nested := next((p for p in parents if p in written), None):
+            errors.append(
+                PatchError(file=path, message=f"path goes under {nested}, a file the patch writes")
+            )
     return errors
 
 
@@ -230,7 +266,7 @@ def read_file(root: Path) -> Reader:
     def read(path: str) -> str | None:
         try:
             return (root / path).read_text(encoding="utf-8", errors="surrogateescape")
-        except (FileNotFoundError, NotADirectoryError):
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
     return read

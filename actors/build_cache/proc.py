@@ -1,17 +1,20 @@
-"""Running build commands: output to a log, the whole process group killed on cancel."""
+"""Running build commands: output to a log, the whole process group killed on cancel.
+
+Commands that run what a patch or a source tree contains (make, its scripts) go
+through a `kgym.sandbox.Sandbox`; trusted tools (cp, tar, git) run as they are.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import signal
 from collections.abc import Sequence
 from pathlib import Path
 
+from kgym import sandbox as sb
+
 
 class CommandFailed(Exception):
-    def __init__(self, cmd: Sequence[str], code: int, output: str):
+    def __init__(self, cmd: Sequence[str | os.PathLike], code: int, output: str):
         super().__init__(f"{' '.join(map(str, cmd))} exited with {code}: {output[-2000:]}")
         self.code = code
         self.output = output
@@ -23,28 +26,10 @@ async def run(
     env: dict[str, str] | None = None,
     log: Path | None = None,
     check: bool = True,
+    sandbox: sb.Sandbox | None = None,
 ) -> tuple[int, str]:
     """Run `cmd`; its output is appended to `log` (if given) and returned as text."""
-    proc = await asyncio.create_subprocess_exec(
-        *map(str, cmd),
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        out, _ = await proc.communicate()
-    except asyncio.CancelledError:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        await proc.wait()
-        raise
-    text = out.decode(errors="replace")
-    if log is not None:
-        with log.open("a") as f:
-            f.write(text)
-    if check and proc.returncode:
-        raise CommandFailed(cmd, proc.returncode, text)
-    return proc.returncode, text
+    done = await sb.run(cmd, sandbox, cwd=cwd, env=env, log=log)
+    if check and done.code:
+        raise CommandFailed(cmd, done.code, done.output)
+    return done.code, done.output

@@ -42,15 +42,19 @@ class ArtifactStore:
         """Copy `files` (KernelArtifacts field -> path) in as the entry of `key`; then evict."""
         entry = self.root / key
         tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=".tmp-"))
-        for name, path in files.items():
-            shutil.copy(path, tmp / FILES[name])
         art = KernelArtifacts(
             key=key,
             dir=str(entry),
             source_dir=source_dir,
             **{name: str(entry / FILES[name]) for name in FILES},
         )
-        (tmp / "meta.json").write_text(art.model_dump_json(indent=2))
+        try:
+            for name, path in files.items():
+                shutil.copy(path, tmp / FILES[name])
+            (tmp / "meta.json").write_text(art.model_dump_json(indent=2))
+        except BaseException:  # a full disk: no half entry is left behind
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         publish(tmp, entry)
         self.evict(keep={key})
         return art

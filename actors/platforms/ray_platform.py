@@ -32,9 +32,17 @@ def init_ray() -> None:
 
 
 def _named(actor_class, name: str, *args, **options):
-    """The cluster's actor called `name`, created with `args` if there is none yet."""
+    """The cluster's actor called `name`, created with `args` if there is none yet.
+    An actor whose process dies is restarted and the call it was serving is retried
+    once: builds, runs and parses are idempotent."""
     return actor_class.options(
-        name=name, namespace=NAMESPACE, get_if_exists=True, lifetime="detached", **options
+        name=name,
+        namespace=NAMESPACE,
+        get_if_exists=True,
+        lifetime="detached",
+        max_restarts=-1,
+        max_task_retries=1,
+        **options,
     ).remote(*args)
 
 

@@ -51,9 +51,13 @@ def _command_module(name: str):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     log.configure(json=getattr(args, "json", False) or None)
-    result = args._module.run(args)
-    if inspect.iscoroutine(result):
-        result = asyncio.run(result)
+    try:
+        result = args._module.run(args)
+        if inspect.iscoroutine(result):
+            result = asyncio.run(result)  # Ctrl-C cancels it: builds and VMs are reaped
+    except KeyboardInterrupt:
+        sys.stderr.write("\nkgym: interrupted\n")
+        return 130
     return int(result or 0)
 
 

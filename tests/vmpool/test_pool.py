@@ -70,9 +70,15 @@ async def test_noop_runs_without_crash_and_the_vm_is_reused(pool, test_kernel) -
     assert b"kgym-guest: network up" in console.read_bytes()
     out = (console.parent / "reproducer.out").read_text()
     assert "=== run 1: exit 0" in out and "=== run 2: exit 0" in out
+    assert first.exit_code == 0
     again = await pool.run(request(test_kernel, "noop.c"))
     assert again.outcome is RunOutcome.NO_CRASH, explain(again)
     assert again.boot_s == 0.0  # the idle VM of the same kernel was reused
+
+
+async def test_the_reproducers_exit_code_is_in_the_result(pool, test_kernel) -> None:
+    result = await pool.run(request(test_kernel, "exit3.sh"))
+    assert result.outcome is RunOutcome.NO_CRASH and result.exit_code == 3, explain(result)
 
 
 async def test_killing_init_is_a_crash_and_qemu_exits(pool, test_kernel) -> None:
@@ -89,7 +95,23 @@ async def test_a_reproducer_that_never_ends_times_out(pool, test_kernel) -> None
 
 async def test_a_guest_that_resets_is_a_lost_connection(pool, test_kernel) -> None:
     result = await pool.run(request(test_kernel, "reboot.sh"))
-    assert result.outcome is RunOutcome.LOST_CONNECTION, explain(result)
+    assert result.outcome is RunOutcome.LOST_CONNECTION, explain(result)  # QEMU exit 0: the guest
+
+
+async def test_qemu_killed_on_the_host_is_an_infra_error(pool, test_kernel) -> None:
+    before = {vm.id: vm.runs for vm in pool._vms}  # idle VMs of earlier tests
+
+    async def kill_when_running() -> None:
+        while not (vms := [v for v in pool._vms if v.runs > before.get(v.id, 0) and not v.exited]):
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(2.0)
+        os.kill(vms[0].proc.pid, 9)
+
+    killer = asyncio.create_task(kill_when_running())
+    result = await pool.run(request(test_kernel, "sleep.sh", timeout_s=60))
+    await killer
+    assert result.outcome is RunOutcome.INFRA_ERROR, explain(result)
+    assert "QEMU was killed on the host (signal 9)" in result.message
 
 
 async def test_garbage_kernel_is_a_boot_failure(pool, tmp_path) -> None:

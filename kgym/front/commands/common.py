@@ -50,9 +50,27 @@ def end_run(run_id: str, kind: str, **fields: object) -> None:
 
 
 def load_bug(arg: str) -> BugSpec:
+    """The bug named by `arg`, its files checked; ValueError naming what is wrong."""
     from bench.suites import resolve_bug
 
-    return resolve_bug(arg)
+    return resolve_bug(arg).check()
+
+
+async def preflight(bug: BugSpec) -> None:
+    """Before any build: the reproducer must compile (in the sandbox); ValueError if not."""
+    from vmpool.reproducer import ReproducerError, prepare
+
+    try:
+        await prepare(bug.reproducer, bug.dir, settings().home / "repros")
+    except ReproducerError as e:
+        raise ValueError(str(e)) from None
+
+
+async def checked_bug(arg: str) -> BugSpec:
+    """`load_bug` + `preflight`: a bug that can run; ValueError otherwise."""
+    bug = load_bug(arg)
+    await preflight(bug)
+    return bug
 
 
 @asynccontextmanager

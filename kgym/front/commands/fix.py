@@ -22,9 +22,9 @@ from graph.state import FixResult
 from kgym import log
 from kgym.front.commands.common import (
     add_platform_arguments,
+    checked_bug,
     emit,
     fail,
-    load_bug,
     open_platform,
     stderr,
 )
@@ -85,7 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def run(args: argparse.Namespace) -> int:
     try:
-        bug = load_bug(args.bug)
+        bug = await checked_bug(args.bug)
         options = _options(args, settings())
         if args.run_id:
             _check_new_run_id(args, settings())

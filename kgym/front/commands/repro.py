@@ -7,10 +7,10 @@ import argparse
 from kgym import judge
 from kgym.front.commands.common import (
     add_platform_arguments,
+    checked_bug,
     emit,
     end_run,
     fail,
-    load_bug,
     open_platform,
     start_run,
     stderr,
@@ -25,8 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
+    if args.runs is not None and args.runs < 1:
+        return fail(f"--runs must be at least 1 (got {args.runs})", args.json, bug=args.bug)
     try:
-        bug = load_bug(args.bug)
+        bug = await checked_bug(args.bug)
     except ValueError as e:
         return fail(str(e), args.json, bug=args.bug)
     run_id = start_run("repro", bug, args)

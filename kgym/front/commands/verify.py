@@ -8,10 +8,10 @@ from pathlib import Path
 from kgym import judge
 from kgym.front.commands.common import (
     add_platform_arguments,
+    checked_bug,
     emit,
     end_run,
     fail,
-    load_bug,
     open_platform,
     start_run,
     stderr,
@@ -28,14 +28,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
+    if args.runs is not None and args.runs < 1:
+        return fail(f"--runs must be at least 1 (got {args.runs})", args.json, bug=args.bug)
     try:
-        bug = load_bug(args.bug)
+        bug = await checked_bug(args.bug)
     except ValueError as e:
         return fail(str(e), args.json, bug=args.bug)
     try:
         patch = args.patch.read_text()
     except (OSError, UnicodeDecodeError) as e:
         return fail(f"{args.patch}: cannot read the patch: {e}", args.json, bug=bug.id)
+    if not patch.strip():
+        return fail(f"{args.patch}: the patch is empty", args.json, bug=bug.id)
     runs = args.runs or settings().verify_runs
     run_id = start_run("verify", bug, args)
     with progress(run_id, stderr, enabled=not args.json):

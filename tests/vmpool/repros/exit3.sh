@@ -1,0 +1,2 @@
+echo three
+exit 3
