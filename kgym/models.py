@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -193,6 +193,9 @@ class RunResult(Model):
     run_s: float | None = None
     message: str = ""  # what went wrong, for infra errors and boot failures
     report: CrashReport | None = None
+    booted: bool = False  # the guest came up and the reproducer was started
+    boot_warnings: list[str] | None = None  # a fresh boot's warning lines (kgym.quality)
+    node: str | None = None  # the Ray node that ran it (None in one process)
 
 
 # --- bugs ----------------------------------------------------------------------
@@ -254,6 +257,66 @@ class BugSpec(Model):
 # --- verdicts ------------------------------------------------------------------
 
 
+class Quality(Model):
+    """Patch-quality checks beside a verdict (DESIGN.md, 'Verdicts'). A count is None
+    when it could not be measured (the reason is in `notes`)."""
+
+    hunks: int
+    files: int
+    checkpatch_errors: int | None = None
+    checkpatch_warnings: int | None = None
+    new_compiler_warnings: int | None = None
+    new_boot_warnings: int | None = None
+    silences_symptom: bool = False
+    silencing_reason: str | None = None  # "<rule>: <what>", see kgym.quality
+    checkpatch_messages: list[str] = Field(default_factory=list)
+    compiler_warning_lines: list[str] = Field(default_factory=list)  # the new ones
+    boot_warning_lines: list[str] = Field(default_factory=list)  # the new ones
+    notes: list[str] = Field(default_factory=list)
+
+    CONTRACT: ClassVar[tuple[str, ...]] = (
+        "hunks",
+        "files",
+        "checkpatch_errors",
+        "checkpatch_warnings",
+        "new_compiler_warnings",
+        "new_boot_warnings",
+        "silences_symptom",
+        "silencing_reason",
+    )
+
+    def contract(self) -> dict:
+        """The keys of the `quality` object of `kgym verify --json` and results.jsonl."""
+        return {k: getattr(self, k) for k in self.CONTRACT}
+
+
+class CheckpatchResult(Model):
+    """scripts/checkpatch.pl of the tree, run on a patch."""
+
+    ok: bool  # the script ran and printed its summary
+    errors: int = 0
+    warnings: int = 0
+    checks: int = 0
+    messages: list[str] = Field(default_factory=list)  # "ERROR: ..." / "WARNING: ..." lines
+    failure: str | None = None  # why it did not run
+
+
+class ReproductionRecord(Model):
+    """The measured reproduction of one bug on one buggy build (kgym.rates)."""
+
+    bug: str
+    build_key: str
+    runs: int = 0  # runs that booted and ran the reproducer
+    same_crash_runs: int = 0  # of which crashed with the bug's title
+    boot_warnings: list[str] = Field(default_factory=list)  # seen on the buggy kernel's boots
+    boots_seen: int = 0  # fresh boots whose warnings are in `boot_warnings`
+    stack_functions: list[str] = Field(default_factory=list)  # of a report naming the bug
+
+    @property
+    def rate(self) -> float | None:
+        return self.same_crash_runs / self.runs if self.runs else None
+
+
 class Verdict(Model):
     """The platform's judgement of a patch (DESIGN.md, 'Verdicts')."""
 
@@ -271,6 +334,12 @@ class Verdict(Model):
     build: BuildResult | None = None
     run_results: list[RunResult] = Field(default_factory=list)
     duration_s: float = 0.0
+    boot_failure: bool = False  # the patched kernel did not boot (`title` says how)
+    reproduction_rate: float | None = None  # of the buggy kernel, measured
+    reproduction_runs: int = 0  # the runs that rate was measured on
+    confidence: float | None = None  # that the patched kernel is fixed (kgym.confidence)
+    node: str | None = None  # the Ray node that ran the kernel (None in one process)
+    quality: Quality | None = None
 
     @property
     def accelerator(self) -> str | None:

@@ -21,12 +21,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from actors.build_cache import diagnostics, kconfig, patch
+from actors.build_cache.checkpatch import checkpatch
 from actors.build_cache.proc import CommandFailed, run
 from actors.build_cache.sources import Source, SourceFailed, Sources
 from actors.build_cache.store import ArtifactStore, Locks, SingleFlight, publish
 from actors.build_cache.tree import Tree
 from kgym.log import get_logger
-from kgym.models import BuildRequest, BuildResult, BuildStage, Diagnostic, PatchError
+from kgym.models import (
+    BuildRequest,
+    BuildResult,
+    BuildStage,
+    CheckpatchResult,
+    Diagnostic,
+    PatchError,
+)
 from kgym.settings import Settings
 from kgym.settings import settings as default_settings
 
@@ -120,6 +128,27 @@ class BuildCache:
             result = s.result()
         return result.model_copy(update={"duration_s": time.monotonic() - t0})
 
+    async def compile_warnings(self, request: BuildRequest, files: list[str]) -> BuildResult:
+        """Compile the objects of `files` afresh (removed first, so the compiler really
+        speaks) with the patches applied: the diagnostics of exactly these files."""
+        t0 = time.monotonic()
+        try:
+            plan = await self._plan(request)
+            result = await self._in_tree(plan, self._objects(plan, files), fresh=True)
+        except Stop as s:
+            result = s.result()
+        return result.model_copy(update={"duration_s": time.monotonic() - t0})
+
+    async def checkpatch(
+        self, request: BuildRequest, patch_text: str, timeout_s: float = 120.0
+    ) -> CheckpatchResult:
+        """The tree's scripts/checkpatch.pl on `patch_text`, in the checkout of `request`."""
+        try:
+            tree = await self.checkout(request)
+        except ValueError as e:
+            return CheckpatchResult(ok=False, failure=f"no tree to check against: {e}")
+        return await checkpatch(Path(tree), patch_text, timeout_s)
+
     async def checkout(self, request: BuildRequest) -> str:
         """A tree of the source with the patches applied (for reading); raises ValueError if bad."""
         try:
@@ -188,7 +217,11 @@ class BuildCache:
             await asyncio.gather(checkout, return_exceptions=True)
 
     async def _in_tree(
-        self, plan: Plan, targets: list[str], checkout: asyncio.Future | None = None
+        self,
+        plan: Plan,
+        targets: list[str],
+        checkout: asyncio.Future | None = None,
+        fresh: bool = False,
     ) -> BuildResult:
         """Build `targets` in the warm tree with the patch applied; store if `checkout` is given."""
         store = checkout is not None
@@ -220,6 +253,8 @@ class BuildCache:
             incremental = tree.built
             try:
                 tree.apply(plan.changes)
+                for target in targets if fresh else []:
+                    (tree.build / target).unlink(missing_ok=True)
                 with self._stage(
                     "build", key=plan.key, targets=targets, incremental=incremental
                 ) as event:
