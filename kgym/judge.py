@@ -190,7 +190,7 @@ async def _judge(
         log.info("run.start", index=i)
         result = await platform.run(run_request(bug, build, run_id))
         log.info("run.end", index=i, outcome=result.outcome, title=_title(result))
-        _record(verdict, bug, result, patched=patch is not None)
+        record_run(verdict, bug, result, patched=patch is not None)
         if verdict.boot_failure or verdict.infra_error:
             break
     verdict.resolved = (
@@ -224,7 +224,7 @@ def boot_failure_title(result: RunResult) -> str:
     return BOOT_FAILURE_TITLE
 
 
-def _record(verdict: Verdict, bug: BugSpec, result: RunResult, patched: bool) -> None:
+def record_run(verdict: Verdict, bug: BugSpec, result: RunResult, patched: bool) -> None:
     """Fold one run into the verdict."""
     verdict.run_results.append(result)
     verdict.node = verdict.node or result.node

@@ -76,7 +76,7 @@ def silencing(
         removed = Counter(c for h in f.hunks for _, t in h.removed for c in report_calls(t))
         added = Counter(c for h in f.hunks for _, t in h.added for c in report_calls(t))
         gone = removed - added
-        if gone:
+        if sum(removed.values()) > sum(added.values()):
             what = ", ".join(f"{n} x{k}" if k > 1 else n for n, k in sorted(gone.items()))
             return f"deletes-report-call: removes {what} from {f.path}"
     for f in files:
