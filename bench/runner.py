@@ -21,10 +21,12 @@ from pathlib import Path
 
 from actors.platforms.ray_platform import RayPlatform
 from bench.agents import AgentInput, get_agent
+from bench.metrics import fix_overlap
 from bench.results import AttemptResult, BadLine, VerdictSummary, append_result, load_results
 from bench.suites import load_suite
 from kgym import judge
-from kgym.models import BugSpec, CrashReport
+from kgym.models import BugSpec, CrashReport, Verdict
+from kgym.patchinfo import tree_reader
 from kgym.platform import Platform
 from kgym.settings import Settings, settings
 
@@ -49,7 +51,9 @@ async def run_attempt(
         async with platform_for_task(config) as platform:
             report: CrashReport | None = None
             if repro_runs > 0:
-                repro = await judge.reproduce(platform, bug, runs=repro_runs, run_id=run_id)
+                repro = await judge.reproduce(
+                    platform, bug, runs=repro_runs, run_id=run_id, config=config
+                )
                 result.reproduced = repro.same_crash_runs > 0
                 report = next(
                     (r.report for r in repro.run_results if r.report and r.report.crashed), None
@@ -57,14 +61,27 @@ async def run_attempt(
             out = await solve(AgentInput(bug, platform, report, attempt, run_id))
             result.patch, result.tokens, result.cost_usd = out.patch, out.tokens, out.cost_usd
             verdict = await judge.verify(
-                platform, bug, out.patch, runs=config.verify_runs, run_id=run_id
+                platform, bug, out.patch, runs=config.verify_runs, run_id=run_id, config=config
             )
-            result.verdict = VerdictSummary.of(verdict)
-            result.resolved = verdict.resolved
+            _take_verdict(result, verdict)
+            if bug.fix is not None:  # after the agent is done: it never sees this
+                tree = await platform.checkout(judge.bug_build_request(bug))
+                fix = bug.read(bug.fix.file)
+                result.fix_overlap = fix_overlap(out.patch, fix, tree_reader(tree))
     except Exception as e:  # an attempt that fails is a result, not the end of the run
         result.error = _describe(e)
     result.wall_s = round(time.monotonic() - started, 3)
     return result
+
+
+def _take_verdict(result: AttemptResult, verdict: Verdict) -> None:
+    """The verdict's part of the result: the same fields as `kgym verify --json`."""
+    result.verdict = VerdictSummary.of(verdict)
+    result.resolved = verdict.resolved
+    result.reproduction_rate = verdict.reproduction_rate
+    result.confidence = verdict.confidence
+    result.node = verdict.node
+    result.quality = verdict.quality.contract() if verdict.quality else None
 
 
 def _describe(e: BaseException) -> str:

@@ -29,8 +29,10 @@ class HunkInfo:
     added: list[tuple[int, str]] = field(default_factory=list)  # (old line it goes before, text)
 
     def touched_old_lines(self) -> set[int]:
-        """Old-side line numbers the hunk changes (an insertion counts at its position)."""
-        return {n for n, _ in self.removed} | {n for n, _ in self.added}
+        """Old-side line numbers the hunk changes: the removed lines, and the position of
+        each insertion that does not directly replace removed lines."""
+        removed = {n for n, _ in self.removed}
+        return removed | {n for n, _ in self.added if n - 1 not in removed}
 
 
 @dataclass
