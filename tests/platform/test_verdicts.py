@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ import pytest
 from actors.platforms.local_platform import LocalPlatform
 from bench.suites import resolve_bug
 from kgym import judge
+from kgym.confidence import runs_for
 from kgym.front.commands.verify import verify_json
 from kgym.models import BugSpec, Quality
 from kgym.settings import settings
@@ -123,3 +126,21 @@ async def test_the_upstream_fix_is_not_flagged_and_has_full_confidence(platform)
     p = verdict.reproduction_rate
     assert p is not None and p > 0
     assert verdict.confidence == pytest.approx(1 - (1 - p) ** 3)
+
+
+def test_cli_verify_runs_auto_picks_r_for_the_target_confidence() -> None:
+    """`kgym verify --runs auto --json`: R from the recorded rate, and the JSON contract."""
+    bug = resolve_bug("kbench-6.1/signal-join-group-stop-warn")
+    out = subprocess.run(
+        [sys.executable, "-m", "kgym.front.cli", "verify", "kbench-6.1/" + bug.id,
+         "--patch", str(bug.path("fix.patch")), "--runs", "auto", "--json"],
+        capture_output=True, text=True, timeout=3000,
+    )  # fmt: skip
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["resolved"], (result, out.stderr[-3000:])
+    p = result["reproduction_rate"]
+    assert p and result["reproduction_runs"] >= settings().rate_runs
+    assert result["runs"] == runs_for(p, settings().target_confidence, settings().max_verify_runs)
+    assert result["confidence"] >= settings().target_confidence or result["runs"] == 30
+    assert set(result["quality"]) == set(Quality.CONTRACT)
+    assert result["node"] is None  # one process: no Ray node
