@@ -110,7 +110,7 @@ async def verify(
         except ValueError as e:
             notes.append(f"--runs auto: {e}; using {chosen} runs")
     verdict = await _judge(platform, bug, patch, chosen, run_id)
-    verdict.errors += notes
+    verdict.notes += notes
     verdict.reproduction_rate = p
     verdict.reproduction_runs = record.runs if record else 0
     if p is not None and verdict.built and not verdict.infra_error:
@@ -131,9 +131,15 @@ async def _base_rate(
     when there is none, or fewer runs than `--runs auto` needs."""
     base = await platform.build(bug_build_request(bug))
     if not base.ok:
-        return None, ["the buggy kernel does not build: no reproduction rate"]
+        return None, ["no reproduction rate: the buggy kernel does not build"]
     store = RateStore(config.home)
     record = store.get(bug.id, base.key)
+    if record is None and bug.reproduction is not None and not auto:
+        figures = bug.reproduction  # the suite's own measurement, until we have ours
+        prior = ReproductionRecord(bug=bug.id, build_key=base.key, runs=figures.runs,
+                                   same_crash_runs=figures.reproduced)  # fmt: skip
+        return prior, [f"reproduction rate from the suite's figures ({figures.reproduced}/"
+                       f"{figures.runs}); not measured here"]  # fmt: skip
     have = record.runs if record else 0
     want = config.rate_runs if (auto or record is None) else 0
     if want > have:

@@ -213,6 +213,14 @@ class OriginSpec(Model):
     fix_commit: str | None = None
 
 
+class ReproductionFigures(Model):
+    """A suite's measured reproduction of a bug (`kgym bench validate`): the prior of
+    its rate until this machine has recorded runs of its own (kgym.rates)."""
+
+    runs: int = Field(ge=1)
+    reproduced: int = Field(ge=0)
+
+
 class BugSpec(Model):
     """A runnable bug: `bug.json` of DESIGN.md's bug-record format."""
 
@@ -226,6 +234,7 @@ class BugSpec(Model):
     config: str | None = None
     fix: FixSpec | None = None
     origin: OriginSpec | None = None
+    reproduction: ReproductionFigures | None = None
     dir: str = Field(default="", exclude=True)  # where it was loaded from
 
     @classmethod
@@ -340,6 +349,7 @@ class Verdict(Model):
     confidence: float | None = None  # that the patched kernel is fixed (kgym.confidence)
     node: str | None = None  # the Ray node that ran the kernel (None in one process)
     quality: Quality | None = None
+    notes: list[str] = Field(default_factory=list)  # how figures were had (not problems)
 
     @property
     def accelerator(self) -> str | None:

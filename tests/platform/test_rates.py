@@ -28,3 +28,18 @@ def test_bad_keys_and_bad_records_are_named(tmp_path) -> None:
     (tmp_path / "rates" / "bug-abc.json").write_text("{")
     with pytest.raises(ValueError, match="bug-abc.json: malformed reproduction record"):
         store.get("bug", "abc")
+
+
+def test_a_suites_figures_are_the_prior_until_runs_are_recorded() -> None:
+    from kgym.models import BugSpec
+
+    record = {
+        "id": "b",
+        "title": "t",
+        "source": {"kind": "debian-linux-source", "version": "6.1"},
+        "reproducer": {"type": "c", "file": "repro.c"},
+        "reproduction": {"runs": 10, "reproduced": 9},
+    }
+    assert BugSpec.model_validate(record).reproduction.reproduced == 9
+    with pytest.raises(ValueError, match="greater than or equal to 1"):
+        BugSpec.model_validate({**record, "reproduction": {"runs": 0, "reproduced": 0}})

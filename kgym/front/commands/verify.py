@@ -87,6 +87,7 @@ def verify_json(verdict: Verdict) -> dict:
         "confidence": verdict.confidence,
         "node": verdict.node,
         "quality": verdict.quality.contract() if verdict.quality else None,
+        "notes": verdict.notes + (verdict.quality.notes if verdict.quality else []),
     }
 
 
