@@ -9,29 +9,25 @@ silencing rules of kgym.quality. What cannot be measured is None, with a note.
 from __future__ import annotations
 
 from kgym import quality
-from kgym.models import BugSpec, BuildRequest, Quality, ReproductionRecord, Verdict
+from kgym.models import BuildRequest, Quality, ReproductionRecord, Verdict
 from kgym.patchinfo import FileInfo, hunk_count, hunk_functions, parse_diff, tree_reader
 from kgym.platform import Platform
-from kgym.settings import Settings
 
 
 async def assess(
     platform: Platform,
-    bug: BugSpec,
     patch: str,
+    base: BuildRequest,
     verdict: Verdict,
     record: ReproductionRecord | None,
-    config: Settings,
 ) -> Quality:
-    """Every quality check of `patch` (the verdict gives its runs' boot warnings)."""
-    from kgym.judge import bug_build_request
-
+    """Every quality check of `patch` on the buggy tree `base` (the verdict gives its
+    build and its runs' boot warnings; the record the buggy kernel's)."""
     try:
         files = parse_diff(patch)
     except ValueError as e:
         return Quality(hunks=0, files=0, notes=[str(e)])
     q = Quality(hunks=hunk_count(files), files=len(files))
-    base = bug_build_request(bug)
     checked = await platform.checkpatch(base, patch)
     if checked.ok:
         q.checkpatch_errors, q.checkpatch_warnings = checked.errors, checked.warnings
@@ -47,7 +43,8 @@ async def assess(
     if reason := quality.silencing(files, stack, functions):
         q.silences_symptom, q.silencing_reason = True, reason
     if verdict.built:
-        await _compiler(platform, base, bug_build_request(bug, patch), files, q)
+        patched = base.model_copy(update={"patches": [*base.patches, patch]})
+        await _compiler(platform, base, patched, files, q)
     _boot(verdict, record, q)
     return q
 

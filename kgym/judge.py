@@ -17,6 +17,7 @@ import time
 from typing import Literal
 
 from kgym import confidence as conf
+from kgym.assess import assess
 from kgym.log import get_logger
 from kgym.models import (
     BugSpec,
@@ -117,9 +118,8 @@ async def verify(
         # a patch that is not resolved (crashes, boot failure) is surely not a fix
         verdict.confidence = conf.confidence(p, verdict.runs) if verdict.resolved else 0.0
     if config.quality_checks and verdict.applied:
-        from kgym.assess import assess
-
-        verdict.quality = await assess(platform, bug, patch, verdict, record, config)
+        base = bug_build_request(bug)
+        verdict.quality = await assess(platform, patch, base, verdict, record)
     verdict.duration_s = time.monotonic() - started
     return verdict
 
