@@ -89,12 +89,14 @@ def _agent_section(m: Metrics, run_dir: Path) -> list[str]:
     lines += [
         "### Per bug",
         "",
-        "| bug | crash class | attempts | reproduced | resolved | wall s |",
+        "| bug | crash class | attempts | reproduced | resolved | close | silences symptom "
+        "| function IoU | wall s |",
     ]
-    lines += ["|---|---|---|---|---|---|"]
+    lines += ["|---|---|---|---|---|---|---|---|---|"]
     lines += [
         f"| {b.bug} | {b.crash_class} | {b.attempts} | {b.reproduced}/{b.repro_tried} "
-        f"| {b.resolved}/{b.attempts} | {b.wall_s:.0f} |"
+        f"| {b.resolved}/{b.attempts} | {b.close}/{b.attempts} | {b.silencing}/{b.attempts} "
+        f"| {_num(b.function_iou)} | {b.wall_s:.0f} |"
         for b in m.bugs
     ]
     lines.append("")
