@@ -22,7 +22,14 @@ from pathlib import Path
 from actors.platforms.ray_platform import RayPlatform
 from bench.agents import AgentInput, get_agent
 from bench.metrics import fix_overlap
-from bench.results import AttemptResult, BadLine, VerdictSummary, append_result, load_results
+from bench.results import (
+    AttemptResult,
+    BadLine,
+    FixOverlap,
+    VerdictSummary,
+    append_result,
+    load_results,
+)
 from bench.suites import load_suite
 from kgym import judge
 from kgym.models import BugSpec, CrashReport, Verdict
@@ -65,13 +72,21 @@ async def run_attempt(
             )
             _take_verdict(result, verdict)
             if bug.fix is not None:  # after the agent is done: it never sees this
-                tree = await platform.checkout(judge.bug_build_request(bug))
-                fix = bug.read(bug.fix.file)
-                result.fix_overlap = fix_overlap(out.patch, fix, tree_reader(tree))
+                result.fix_overlap = await _overlap(platform, bug, out.patch)
     except Exception as e:  # an attempt that fails is a result, not the end of the run
         result.error = _describe(e)
     result.wall_s = round(time.monotonic() - started, 3)
     return result
+
+
+async def _overlap(platform: Platform, bug: BugSpec, patch: str) -> FixOverlap | None:
+    """The patch against the upstream fix, on the buggy tree (None if there is no tree)."""
+    assert bug.fix is not None
+    try:
+        tree = await platform.checkout(judge.bug_build_request(bug))
+        return fix_overlap(patch, bug.read(bug.fix.file), tree_reader(tree))
+    except ValueError:  # the buggy tree cannot be made; the verdict already says why
+        return None
 
 
 def _take_verdict(result: AttemptResult, verdict: Verdict) -> None:
