@@ -1,4 +1,10 @@
-"""Benchmark metrics from results: rates, pass@k, wall time, tokens and cost, by crash class."""
+"""Benchmark metrics from results: rates, pass@k, wall time, tokens and cost, by crash class;
+patch quality; and closeness to the upstream fix (for the report only: never the agent's).
+
+"Plausible" is resolved (the platform's verdict). "Close to the developer's fix" is
+plausible, changing exactly the functions the upstream fix changes, with a line IoU
+of at least CLOSE_LINE_IOU (X = 50%) over the old-side lines both change.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,44 @@ from dataclasses import dataclass, field
 from math import prod
 from statistics import mean, median
 
-from bench.results import AttemptResult
+from bench.results import AttemptResult, FixOverlap
+from kgym.patchinfo import FileInfo, Reader, hunk_functions, parse_diff
 
 ALL = "all"
+CLOSE_LINE_IOU = 0.5  # X of "close to the developer's fix"
+
+
+def _iou(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def _touched(files: list[FileInfo], read: Reader) -> tuple[set, set, set]:
+    """(files, (file, function) pairs, (file, old line) pairs) a diff changes."""
+    functions = hunk_functions(files, read)
+    return (
+        {f.path for f in files},
+        {(path, fn) for (path, _), fn in functions.items() if fn},
+        {(f.path, n) for f in files for h in f.hunks for n in h.touched_old_lines()},
+    )
+
+
+def fix_overlap(patch: str, fix: str, read: Reader) -> FixOverlap:
+    """How `patch` overlaps the upstream `fix` (both relative to the buggy tree `read`)."""
+    try:
+        mine = _touched(parse_diff(patch), read)
+    except ValueError:  # an empty or unreadable patch overlaps nothing
+        mine = (set(), set(), set())
+    theirs = _touched(parse_diff(fix), read)
+    same_functions = bool(theirs[1]) and mine[1] == theirs[1]
+    line_iou = _iou(mine[2], theirs[2])
+    return FixOverlap(
+        file_iou=_iou(mine[0], theirs[0]),
+        function_iou=_iou(mine[1], theirs[1]),
+        line_iou=line_iou,
+        same_function=bool(mine[1] & theirs[1]),
+        same_functions=same_functions,
+        close=same_functions and line_iou >= CLOSE_LINE_IOU,
+    )
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -33,6 +74,16 @@ class BugStats:
     wall_s: float  # mean per attempt
     tokens: int
     cost_usd: float
+    close: int = 0  # resolved attempts close to the developer's fix
+    same_function: int = 0  # attempts changing a function the fix changes
+    overlaps: int = 0  # attempts with a fix overlap measured
+    file_iou: float | None = None  # mean over those attempts
+    function_iou: float | None = None
+    silencing: int = 0  # attempts flagged as silencing the symptom
+    hunks: float | None = None  # mean over attempts with quality checks
+    files: float | None = None
+    checkpatch_errors: int = 0
+    confidence: float | None = None  # mean over resolved attempts with one
 
 
 @dataclass
@@ -50,6 +101,16 @@ class GroupStats:
     tokens: int
     cost_usd: float
     errors: int
+    close_rate: float = 0.0  # close-to-the-developer's-fix attempts / attempts
+    close_pass_at: dict[int, float] = field(default_factory=dict)
+    same_function_rate: float | None = None  # over attempts with an overlap measured
+    file_iou: float | None = None  # mean over bugs that have one
+    function_iou: float | None = None
+    silencing_rate: float = 0.0
+    hunks: float | None = None
+    files: float | None = None
+    checkpatch_errors: int = 0
+    confidence: float | None = None
 
 
 @dataclass
@@ -76,9 +137,31 @@ def bug_stats(results: list[AttemptResult]) -> list[BugStats]:
             wall_s=mean(r.wall_s for r in rs),
             tokens=sum(r.tokens for r in rs),
             cost_usd=sum(r.cost_usd for r in rs),
+            **_quality_stats(rs),
         )
         for bug, rs in sorted(by_bug.items())
     ]
+
+
+def _mean(values: list[float]) -> float | None:
+    return mean(values) if values else None
+
+
+def _quality_stats(rs: list[AttemptResult]) -> dict:
+    overlaps = [r.fix_overlap for r in rs if r.fix_overlap is not None]
+    quality = [r.quality for r in rs if r.quality]
+    return dict(
+        close=sum(r.resolved and r.fix_overlap is not None and r.fix_overlap.close for r in rs),
+        same_function=sum(o.same_function for o in overlaps),
+        overlaps=len(overlaps),
+        file_iou=_mean([o.file_iou for o in overlaps]),
+        function_iou=_mean([o.function_iou for o in overlaps]),
+        silencing=sum(bool(q.get("silences_symptom")) for q in quality),
+        hunks=_mean([q["hunks"] for q in quality if "hunks" in q]),
+        files=_mean([q["files"] for q in quality if "files" in q]),
+        checkpatch_errors=sum(q.get("checkpatch_errors") or 0 for q in quality),
+        confidence=_mean([r.confidence for r in rs if r.resolved and r.confidence is not None]),
+    )
 
 
 def group_stats(name: str, bugs: list[BugStats]) -> GroupStats:
@@ -99,6 +182,22 @@ def group_stats(name: str, bugs: list[BugStats]) -> GroupStats:
         tokens=sum(b.tokens for b in bugs),
         cost_usd=sum(b.cost_usd for b in bugs),
         errors=sum(b.errors for b in bugs),
+        close_rate=sum(b.close for b in bugs) / attempts,
+        close_pass_at={
+            k: mean(pass_at_k(b.attempts, b.close, k) for b in bugs) for k in range(1, k_max + 1)
+        },
+        same_function_rate=(
+            sum(b.same_function for b in bugs) / measured
+            if (measured := sum(b.overlaps for b in bugs))
+            else None
+        ),
+        file_iou=_mean([b.file_iou for b in bugs if b.file_iou is not None]),
+        function_iou=_mean([b.function_iou for b in bugs if b.function_iou is not None]),
+        silencing_rate=sum(b.silencing for b in bugs) / attempts,
+        hunks=_mean([b.hunks for b in bugs if b.hunks is not None]),
+        files=_mean([b.files for b in bugs if b.files is not None]),
+        checkpatch_errors=sum(b.checkpatch_errors for b in bugs),
+        confidence=_mean([b.confidence for b in bugs if b.confidence is not None]),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.metrics import GroupStats, Metrics, compute
+from bench.metrics import CLOSE_LINE_IOU, GroupStats, Metrics, compute
 from bench.results import AttemptResult, BadLine, load_results
 from bench.runner import RESULTS
 from bench.timing import CATEGORIES, breakdowns
@@ -112,18 +112,59 @@ def _agent_section(m: Metrics, run_dir: Path) -> list[str]:
     lines += [
         "### Per bug",
         "",
-        "| bug | crash class | attempts | reproduced | resolved | wall s |",
+        "| bug | crash class | attempts | reproduced | resolved | close | silences symptom "
+        "| function IoU | wall s |",
     ]
-    lines += ["|---|---|---|---|---|---|"]
+    lines += ["|---|---|---|---|---|---|---|---|---|"]
     lines += [
         f"| {b.bug} | {b.crash_class} | {b.attempts} | {b.reproduced}/{b.repro_tried} "
-        f"| {b.resolved}/{b.attempts} | {b.wall_s:.0f} |"
+        f"| {b.resolved}/{b.attempts} | {b.close}/{b.attempts} | {b.silencing}/{b.attempts} "
+        f"| {_num(b.function_iou)} | {b.wall_s:.0f} |"
         for b in m.bugs
     ]
     lines.append("")
+    lines += _closeness_section(m)
     for title, name in _plots(m, run_dir):
         lines += [f"![{title}]({name})", ""]
     return lines
+
+
+def _num(x: float | None, digits: int = 2) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def _closeness_section(m: Metrics) -> list[str]:
+    """Plausible vs close to the developer's fix, overlap with it, and patch quality."""
+    ks = sorted(m.overall.close_pass_at)
+    head = ["crash class", "plausible", "close", *(f"close pass@{k}" for k in ks),
+            "same function", "file IoU", "function IoU", "silences symptom", "hunks", "files",
+            "checkpatch errors", "confidence"]  # fmt: skip
+
+    def row(g: GroupStats, name: str) -> str:
+        cells = [name, _pct(g.resolution_rate), _pct(g.close_rate),
+                 *(_pct(g.close_pass_at.get(k)) for k in ks), _pct(g.same_function_rate),
+                 _num(g.file_iou), _num(g.function_iou), _pct(g.silencing_rate),
+                 _num(g.hunks, 1), _num(g.files, 1), str(g.checkpatch_errors),
+                 _num(g.confidence, 3)]  # fmt: skip
+        return "| " + " | ".join(cells) + " |"
+
+    return [
+        "### Against the upstream fix, and patch quality",
+        "",
+        "Plausible: resolved by the platform's verdict. Close to the developer's fix: "
+        "plausible, changing exactly the functions the upstream fix changes, with a line "
+        f"IoU of at least {CLOSE_LINE_IOU:.0%} (old-side lines both change). Same function: "
+        "the patch changes at least one function the fix changes. IoU: intersection over "
+        "union of the files / (file, function) pairs changed. Silences symptom: the named "
+        "rules of kgym.quality. Confidence: mean over resolved attempts of "
+        "1 - (1 - p)^R, p the buggy kernel's reproduction rate.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+        *(row(g, g.name) for g in m.by_class),
+        row(m.overall, "**all**"),
+        "",
+    ]
 
 
 def _plots(m: Metrics, run_dir: Path) -> list[tuple[str, str]]:
@@ -158,6 +199,25 @@ def _plots(m: Metrics, run_dir: Path) -> list[tuple[str, str]]:
     ax.set_title(f"{m.agent}: reproduction and resolution by crash class")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
     save(fig, "Rates by crash class", "rates")
+
+    fig, ax = plt.subplots(figsize=(8, 0.7 * len(classes) + 1.8))
+    series = [
+        ("plausible", [g.resolution_rate for g in classes]),
+        ("close to the fix", [g.close_rate for g in classes]),
+        ("same function", [g.same_function_rate or 0 for g in classes]),
+        ("function IoU", [g.function_iou or 0 for g in classes]),
+        ("file IoU", [g.file_iou or 0 for g in classes]),
+    ]
+    height = 0.8 / len(series)
+    for n, (label, values) in enumerate(series):
+        offset = 0.4 - height * (n + 0.5)
+        ax.barh([i + offset for i in y], [v * 100 for v in values], height, label=label)
+    ax.set_yticks(list(y), [g.name for g in classes])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of attempts (IoU: mean x 100)")
+    ax.set_title(f"{m.agent}: against the upstream fix, by crash class")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    save(fig, "Against the upstream fix, by crash class", "fix-overlap")
 
     ks = sorted(m.overall.pass_at)
     fig, ax = plt.subplots(figsize=(8, 3.5))

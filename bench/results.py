@@ -28,6 +28,7 @@ class VerdictSummary(BaseModel):
     same_crash_runs: int = 0
     title: str | None = None
     infra_error: bool = False
+    boot_failure: bool = False
     errors: list[str] = Field(default_factory=list)
     duration_s: float = 0.0
 
@@ -36,6 +37,17 @@ class VerdictSummary(BaseModel):
         data = verdict.model_dump(include=set(cls.model_fields))
         data["errors"] = [e[:500] for e in verdict.errors[:5]]
         return cls.model_validate(data)
+
+
+class FixOverlap(BaseModel):
+    """How close a patch is to the upstream fix (bench.metrics.fix_overlap); report only."""
+
+    file_iou: float
+    function_iou: float
+    line_iou: float
+    same_function: bool  # changes at least one function the fix changes
+    same_functions: bool  # changes exactly the functions the fix changes
+    close: bool  # same functions and line IoU >= bench.metrics.CLOSE_LINE_IOU
 
 
 class AttemptResult(BaseModel):
@@ -49,8 +61,13 @@ class AttemptResult(BaseModel):
     run_id: str | None = None  # its events: <out>/runs/<run_id>/events.jsonl
     crash_class: str | None = None
     reproduced: bool | None = None  # None: reproduction not attempted
-    resolved: bool = False
+    resolved: bool = False  # "plausible": the platform's verdict
     verdict: VerdictSummary | None = None
+    reproduction_rate: float | None = None  # of the buggy kernel (kgym verify's contract)
+    confidence: float | None = None
+    node: str | None = None
+    quality: dict | None = None  # kgym.models.Quality.contract()
+    fix_overlap: FixOverlap | None = None  # never shown to the agent
     patch: str = ""
     wall_s: float = 0.0
     tokens: int = 0

@@ -22,12 +22,21 @@ from pathlib import Path
 
 from actors.platforms.ray_platform import RayPlatform
 from bench.agents import AgentInput, get_agent
-from bench.results import AttemptResult, BadLine, VerdictSummary, append_result, load_results
+from bench.metrics import fix_overlap
+from bench.results import (
+    AttemptResult,
+    BadLine,
+    FixOverlap,
+    VerdictSummary,
+    append_result,
+    load_results,
+)
 from bench.suites import load_suite
 from bench.timing import RUNS, attempt_dir
 from kgym import events, judge
-from kgym.models import BugSpec, CrashReport
+from kgym.models import BugSpec, CrashReport, Verdict
 from kgym.narrate import describe
+from kgym.patchinfo import tree_reader
 from kgym.platform import Platform
 from kgym.rundir import Tail
 from kgym.settings import Settings, settings
@@ -65,7 +74,9 @@ async def run_attempt(
         async with platform_for_task(config) as platform:
             report: CrashReport | None = None
             if repro_runs > 0:
-                repro = await judge.reproduce(platform, bug, runs=repro_runs, run_id=run_id)
+                repro = await judge.reproduce(
+                    platform, bug, runs=repro_runs, run_id=run_id, config=config
+                )
                 result.reproduced = repro.same_crash_runs > 0
                 report = next(
                     (r.report for r in repro.run_results if r.report and r.report.crashed), None
@@ -73,10 +84,11 @@ async def run_attempt(
             out = await solve(AgentInput(bug, platform, report, attempt, run_id))
             result.patch, result.tokens, result.cost_usd = out.patch, out.tokens, out.cost_usd
             verdict = await judge.verify(
-                platform, bug, out.patch, runs=config.verify_runs, run_id=run_id
+                platform, bug, out.patch, runs=config.verify_runs, run_id=run_id, config=config
             )
-            result.verdict = VerdictSummary.of(verdict)
-            result.resolved = verdict.resolved
+            _take_verdict(result, verdict)
+            if bug.fix is not None:  # after the agent is done: it never sees this
+                result.fix_overlap = await _overlap(platform, bug, out.patch)
     except Exception as e:  # an attempt that fails is a result, not the end of the run
         result.error = _describe(e)
     result.wall_s = round(time.monotonic() - started, 3)
@@ -84,6 +96,26 @@ async def run_attempt(
         events.emit(run_id, "bench", "run.end", resolved=result.resolved, error=result.error,
                     duration_s=result.wall_s)  # fmt: skip
     return result
+
+
+async def _overlap(platform: Platform, bug: BugSpec, patch: str) -> FixOverlap | None:
+    """The patch against the upstream fix, on the buggy tree (None if there is no tree)."""
+    assert bug.fix is not None
+    try:
+        tree = await platform.checkout(judge.bug_build_request(bug))
+        return fix_overlap(patch, bug.read(bug.fix.file), tree_reader(tree))
+    except ValueError:  # the buggy tree cannot be made; the verdict already says why
+        return None
+
+
+def _take_verdict(result: AttemptResult, verdict: Verdict) -> None:
+    """The verdict's part of the result: the same fields as `kgym verify --json`."""
+    result.verdict = VerdictSummary.of(verdict)
+    result.resolved = verdict.resolved
+    result.reproduction_rate = verdict.reproduction_rate
+    result.confidence = verdict.confidence
+    result.node = verdict.node
+    result.quality = verdict.quality.contract() if verdict.quality else None
 
 
 def _describe(e: BaseException) -> str:

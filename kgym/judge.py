@@ -1,14 +1,24 @@
 """The platform's verdicts (DESIGN.md, 'Verdicts'), on top of the Platform interface.
 
 `reproduce`: does the buggy kernel crash under the reproducer with the bug's title?
-`verify`: does a patch apply, build, boot, and stop every crash in R runs?
+Its runs are added to the bug's measured reproduction rate (kgym.rates).
+`verify`: does a patch apply, build, boot, and stop every crash in R runs? With the
+rate, the confidence that it is fixed (kgym.confidence); beside it, its quality.
+
+A guest that goes silent or stops answering after the reproducer started has
+crashed (syzkaller's "no output from test machine", "lost connection to test
+machine"). A kernel that does not come up is an infrastructure error when it is
+the unpatched one, and a boot failure of the patch otherwise.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Literal
 
+from kgym import confidence as conf
 from kgym import events
+from kgym.assess import assess
 from kgym.log import get_logger
 from kgym.models import (
     BugSpec,
@@ -16,16 +26,32 @@ from kgym.models import (
     BuildResult,
     BuildStage,
     CrashReport,
+    ReproductionRecord,
     RunOutcome,
     RunRequest,
     RunResult,
     Verdict,
 )
 from kgym.platform import Platform
+from kgym.rates import RateStore
+from kgym.settings import Settings
+from kgym.settings import settings as default_settings
 
-# Outcomes that say nothing about the patch: the platform failed, not the kernel.
-INFRA_OUTCOMES = {RunOutcome.INFRA_ERROR, RunOutcome.NO_OUTPUT}
+NO_OUTPUT_TITLE = "no output from test machine"
+LOST_CONNECTION_TITLE = "lost connection to test machine"
+NO_SSH_TITLE = "can't ssh into the instance"
+BOOT_FAILURE_TITLE = "boot failure"
+
+# Outcomes that say nothing about the kernel: the platform failed.
+INFRA_OUTCOMES = {RunOutcome.INFRA_ERROR}
 EMPTY_PATCH = "patch: the patch is empty (it would judge the unpatched kernel)"
+# Outcomes of a run whose reproducer had started: the guest died, hung or went silent.
+GUEST_DOWN_TITLES = {
+    RunOutcome.NO_OUTPUT: NO_OUTPUT_TITLE,
+    RunOutcome.LOST_CONNECTION: LOST_CONNECTION_TITLE,
+}
+
+Runs = int | Literal["auto"]
 
 
 def bug_build_request(bug: BugSpec, patch: str | None = None) -> BuildRequest:
@@ -45,24 +71,110 @@ def run_request(bug: BugSpec, build: BuildResult, run_id: str) -> RunRequest:
     )
 
 
-async def reproduce(platform: Platform, bug: BugSpec, runs: int = 1, run_id: str = "") -> Verdict:
-    """Build the buggy kernel and run the reproducer `runs` times.
+async def reproduce(
+    platform: Platform,
+    bug: BugSpec,
+    runs: int = 1,
+    run_id: str = "",
+    config: Settings | None = None,
+) -> Verdict:
+    """Build the buggy kernel and run the reproducer `runs` times; record the rate.
 
     `same_crash_runs` counts runs whose report names the bug (title sets intersect);
-    `resolved` is always False here.
-    """
-    return await _judge(platform, bug, None, runs, run_id)
+    `reproduction_rate` is over every run recorded for this bug and build so far;
+    `resolved` is always False here."""
+    config = config or default_settings()
+    verdict = await _judge(platform, bug, None, runs, run_id)
+    if verdict.build is not None and verdict.build.ok:
+        record = _record_rate(config, bug, verdict)
+        verdict.reproduction_rate, verdict.reproduction_runs = record.rate, record.runs
+    return verdict
 
 
 async def verify(
-    platform: Platform, bug: BugSpec, patch: str, runs: int = 3, run_id: str = ""
+    platform: Platform,
+    bug: BugSpec,
+    patch: str,
+    runs: Runs = 3,
+    run_id: str = "",
+    config: Settings | None = None,
 ) -> Verdict:
-    """Judge `patch` (relative to the buggy tree): resolved iff no crash of any kind in `runs`.
+    """Judge `patch` (relative to the buggy tree): resolved iff no crash of any kind in R
+    runs. `runs="auto"` picks R for `config.target_confidence` from the bug's rate.
     An empty patch is an error (it would judge the unpatched kernel)."""
     if not patch.strip():
         return Verdict(bug=bug.id, applied=False, built=False, booted=False, runs=0,
                        crashed_runs=0, resolved=False, errors=[EMPTY_PATCH])  # fmt: skip
-    return await _judge(platform, bug, patch, runs, run_id)
+    config = config or default_settings()
+    started = time.monotonic()
+    record, notes = await _base_rate(platform, bug, runs == "auto", run_id, config)
+    p = record.rate if record else None
+    chosen = config.verify_runs if runs == "auto" else runs
+    if runs == "auto":
+        try:
+            if p is None:
+                raise ValueError("the buggy kernel's reproduction rate is unknown")
+            chosen = conf.runs_for(p, config.target_confidence, config.max_verify_runs)
+        except ValueError as e:
+            notes.append(f"--runs auto: {e}; using {chosen} runs")
+    verdict = await _judge(platform, bug, patch, chosen, run_id)
+    verdict.notes += notes
+    verdict.reproduction_rate = p
+    verdict.reproduction_runs = record.runs if record else 0
+    if p is not None and verdict.built and not verdict.infra_error:
+        # a patch that is not resolved (crashes, boot failure) is surely not a fix
+        verdict.confidence = conf.confidence(p, verdict.runs) if verdict.resolved else 0.0
+    if config.quality_checks and verdict.applied:
+        base = bug_build_request(bug)
+        verdict.quality = await assess(platform, patch, base, verdict, record)
+    verdict.duration_s = time.monotonic() - started
+    return verdict
+
+
+async def _base_rate(
+    platform: Platform, bug: BugSpec, auto: bool, run_id: str, config: Settings
+) -> tuple[ReproductionRecord | None, list[str]]:
+    """The buggy kernel's recorded reproduction, measured now (config.rate_runs runs)
+    when there is none, or fewer runs than `--runs auto` needs."""
+    base = await platform.build(bug_build_request(bug))
+    if not base.ok:
+        return None, ["no reproduction rate: the buggy kernel does not build"]
+    store = RateStore(config.home)
+    record = store.get(bug.id, base.key)
+    if record is None and bug.reproduction is not None and not auto:
+        figures = bug.reproduction  # the suite's own measurement, until we have ours
+        prior = ReproductionRecord(bug=bug.id, build_key=base.key, runs=figures.runs,
+                                   same_crash_runs=figures.reproduced)  # fmt: skip
+        return prior, [f"reproduction rate from the suite's figures ({figures.reproduced}/"
+                       f"{figures.runs}); not measured here"]  # fmt: skip
+    have = record.runs if record else 0
+    want = config.rate_runs if (auto or record is None) else 0
+    if want > have:
+        get_logger("judge", run_id=run_id, bug=bug.id).info("rate.measure", runs=want - have)
+        await reproduce(platform, bug, runs=want - have, run_id=run_id, config=config)
+        record = store.get(bug.id, base.key)
+    return record, []
+
+
+def _record_rate(config: Settings, bug: BugSpec, verdict: Verdict) -> ReproductionRecord:
+    assert verdict.build is not None
+    boots = [r.boot_warnings for r in verdict.run_results if r.boot_warnings is not None]
+    return RateStore(config.home).add(
+        bug.id,
+        verdict.build.key,
+        verdict.runs,
+        verdict.same_crash_runs,
+        boots,
+        stack_functions=_stack_functions(verdict, bug),
+    )
+
+
+def _stack_functions(verdict: Verdict, bug: BugSpec) -> list[str]:
+    """The functions of the first report that names the bug (for the silencing rule)."""
+    for r in verdict.run_results:
+        if r.report and r.report.crashed and r.report.same_bug(bug.title):
+            return list(dict.fromkeys(f.function for f in r.report.frames))
+    return []
 
 
 async def _judge(
@@ -98,8 +210,8 @@ async def _judge_in_run(platform: Platform, bug: BugSpec, patch: str | None, run
         run_id = events.current_context().get("run_id", "")
         result = await _run_once_more_on_host_fault(platform, run_request(bug, build, run_id), log)
         log.info("vm.run.end", index=i, outcome=result.outcome, title=_title(result))
-        _record(verdict, bug, result)
-        if result.outcome == RunOutcome.BOOT_FAILURE or verdict.infra_error:
+        record_run(verdict, bug, result, patched=patch is not None)
+        if verdict.boot_failure or verdict.infra_error:
             break
     verdict.resolved = (
         patch is not None
@@ -129,29 +241,54 @@ def _title(result: RunResult) -> str | None:
     return result.report.title if result.report else None
 
 
-def _record(verdict: Verdict, bug: BugSpec, result: RunResult) -> None:
+def _crash_report(result: RunResult) -> CrashReport | None:
+    return result.report if result.report and result.report.crashed else None
+
+
+def boot_failure_title(result: RunResult) -> str:
+    """The title of a kernel that did not come up: its crash, else how it failed."""
+    if report := _crash_report(result):
+        return report.title or BOOT_FAILURE_TITLE
+    if result.outcome == RunOutcome.NO_OUTPUT:
+        return NO_OUTPUT_TITLE
+    if "SSH" in result.message:
+        return NO_SSH_TITLE
+    return BOOT_FAILURE_TITLE
+
+
+def record_run(verdict: Verdict, bug: BugSpec, result: RunResult, patched: bool) -> None:
     """Fold one run into the verdict."""
     verdict.run_results.append(result)
+    verdict.node = verdict.node or result.node
     if result.outcome in INFRA_OUTCOMES:
         verdict.infra_error = True
         verdict.errors.append(f"infrastructure: {result.outcome}: {result.message}")
         return
-    if result.outcome == RunOutcome.BOOT_FAILURE:
-        verdict.errors.append(f"boot failure: {result.message}")
-        if result.report and result.report.crashed:
-            verdict.title = verdict.title or result.report.title
+    if not result.booted:  # the kernel did not come up
+        if not patched:
+            verdict.infra_error = True
+            verdict.errors.append(
+                f"infrastructure: the unpatched kernel did not boot: {result.outcome}: "
+                f"{result.message}"
+            )
+            return
+        verdict.boot_failure = True
+        verdict.title = verdict.title or boot_failure_title(result)
+        verdict.errors.append(f"boot failure: {boot_failure_title(result)}: {result.message}")
         return
     verdict.booted = True
     verdict.runs += 1
-    crashed = result.outcome in (RunOutcome.CRASHED, RunOutcome.LOST_CONNECTION)
-    crashed = crashed or (result.report is not None and result.report.crashed)
+    report = _crash_report(result)
+    crashed = report is not None or result.outcome == RunOutcome.CRASHED
+    crashed = crashed or result.outcome in GUEST_DOWN_TITLES
     if result.outcome == RunOutcome.TIMEOUT and not crashed:
         verdict.errors.append("reproducer timed out without a crash")
     if not crashed:
         return
-    title = _title(result) or ("lost connection to test machine")
+    title = (report.title if report else None) or GUEST_DOWN_TITLES.get(
+        result.outcome, LOST_CONNECTION_TITLE
+    )
     verdict.title = verdict.title or title
-    report = result.report or CrashReport(crashed=True, title=title)
-    if report.same_bug(bug.title):
+    if (report or CrashReport(crashed=True, title=title)).same_bug(bug.title):
         verdict.same_crash_runs += 1
     verdict.crashed_runs += 1

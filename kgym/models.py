@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -196,6 +196,9 @@ class RunResult(Model):
     report: CrashReport | None = None
     exit_code: int | None = None  # the reproducer's exit status (last repeat that completed)
     retried_after: str = ""  # this run is the retry of one that failed on the host: why
+    booted: bool = False  # the guest came up and the reproducer was started
+    boot_warnings: list[str] | None = None  # a fresh boot's warning lines (kgym.quality)
+    node: str | None = None  # the Ray node that ran it (None in one process)
 
 
 # --- bugs ----------------------------------------------------------------------
@@ -213,6 +216,14 @@ class OriginSpec(Model):
     fix_commit: str | None = None
 
 
+class ReproductionFigures(Model):
+    """A suite's measured reproduction of a bug (`kgym bench validate`): the prior of
+    its rate until this machine has recorded runs of its own (kgym.rates)."""
+
+    runs: int = Field(ge=1)
+    reproduced: int = Field(ge=0)
+
+
 class BugSpec(Model):
     """A runnable bug: `bug.json` of DESIGN.md's bug-record format."""
 
@@ -226,6 +237,7 @@ class BugSpec(Model):
     config: str | None = None
     fix: FixSpec | None = None
     origin: OriginSpec | None = None
+    reproduction: ReproductionFigures | None = None
     dir: str = Field(default="", exclude=True)  # where it was loaded from
 
     @classmethod
@@ -291,6 +303,66 @@ class BugSpec(Model):
 # --- verdicts ------------------------------------------------------------------
 
 
+class Quality(Model):
+    """Patch-quality checks beside a verdict (DESIGN.md, 'Verdicts'). A count is None
+    when it could not be measured (the reason is in `notes`)."""
+
+    hunks: int
+    files: int
+    checkpatch_errors: int | None = None
+    checkpatch_warnings: int | None = None
+    new_compiler_warnings: int | None = None
+    new_boot_warnings: int | None = None
+    silences_symptom: bool = False
+    silencing_reason: str | None = None  # "<rule>: <what>", see kgym.quality
+    checkpatch_messages: list[str] = Field(default_factory=list)
+    compiler_warning_lines: list[str] = Field(default_factory=list)  # the new ones
+    boot_warning_lines: list[str] = Field(default_factory=list)  # the new ones
+    notes: list[str] = Field(default_factory=list)
+
+    CONTRACT: ClassVar[tuple[str, ...]] = (
+        "hunks",
+        "files",
+        "checkpatch_errors",
+        "checkpatch_warnings",
+        "new_compiler_warnings",
+        "new_boot_warnings",
+        "silences_symptom",
+        "silencing_reason",
+    )
+
+    def contract(self) -> dict:
+        """The keys of the `quality` object of `kgym verify --json` and results.jsonl."""
+        return {k: getattr(self, k) for k in self.CONTRACT}
+
+
+class CheckpatchResult(Model):
+    """scripts/checkpatch.pl of the tree, run on a patch."""
+
+    ok: bool  # the script ran and printed its summary
+    errors: int = 0
+    warnings: int = 0
+    checks: int = 0
+    messages: list[str] = Field(default_factory=list)  # "ERROR: ..." / "WARNING: ..." lines
+    failure: str | None = None  # why it did not run
+
+
+class ReproductionRecord(Model):
+    """The measured reproduction of one bug on one buggy build (kgym.rates)."""
+
+    bug: str
+    build_key: str
+    runs: int = 0  # runs that booted and ran the reproducer
+    same_crash_runs: int = 0  # of which crashed with the bug's title
+    boot_warnings: list[str] = Field(default_factory=list)  # seen on the buggy kernel's boots
+    boots_seen: int = 0  # fresh boots whose warnings are in `boot_warnings`
+    stack_functions: list[str] = Field(default_factory=list)  # of a report naming the bug
+
+    @property
+    def rate(self) -> float | None:
+        return self.same_crash_runs / self.runs if self.runs else None
+
+
 class Verdict(Model):
     """The platform's judgement of a patch (DESIGN.md, 'Verdicts')."""
 
@@ -308,6 +380,13 @@ class Verdict(Model):
     build: BuildResult | None = None
     run_results: list[RunResult] = Field(default_factory=list)
     duration_s: float = 0.0
+    boot_failure: bool = False  # the patched kernel did not boot (`title` says how)
+    reproduction_rate: float | None = None  # of the buggy kernel, measured
+    reproduction_runs: int = 0  # the runs that rate was measured on
+    confidence: float | None = None  # that the patched kernel is fixed (kgym.confidence)
+    node: str | None = None  # the Ray node that ran the kernel (None in one process)
+    quality: Quality | None = None
+    notes: list[str] = Field(default_factory=list)  # how figures were had (not problems)
 
     @property
     def accelerator(self) -> str | None:

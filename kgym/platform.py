@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from kgym.models import BuildRequest, BuildResult, CrashReport, RunRequest, RunResult
+from kgym.models import (
+    BuildRequest,
+    BuildResult,
+    CheckpatchResult,
+    CrashReport,
+    RunRequest,
+    RunResult,
+)
 
 
 class Platform(Protocol):
@@ -25,6 +32,14 @@ class Platform(Protocol):
 
     async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
         """Apply the patches and compile only `files` (fast): do they build?"""
+        ...
+
+    async def compile_warnings(self, request: BuildRequest, files: list[str]) -> BuildResult:
+        """Compile `files` afresh with the patches applied: their diagnostics (warnings too)."""
+        ...
+
+    async def checkpatch(self, request: BuildRequest, patch: str) -> CheckpatchResult:
+        """The tree's own scripts/checkpatch.pl on `patch`, against the checkout of `request`."""
         ...
 
     async def run(self, request: RunRequest) -> RunResult:

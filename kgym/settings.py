@@ -43,6 +43,11 @@ class Settings(BaseModel):
     boot_timeout_s: float = 180.0
     # judging
     verify_runs: int = 3
+    target_confidence: float = 0.99  # `kgym verify --runs auto` picks R for this
+    max_verify_runs: int = 30  # the most runs `--runs auto` may choose
+    rate_runs: int = 3  # buggy-kernel runs to measure the reproduction rate when none is known
+    quality_checks: bool = True  # checkpatch, compiler and boot warnings beside verdicts
+    checkpatch_timeout_s: float = 120.0
     # LLM
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"

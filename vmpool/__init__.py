@@ -167,6 +167,9 @@ class Pool:
             async with self.lease(request.bzimage) as vm:
                 vm.runs += 1
                 result.boot_s = vm.boot_s if vm.runs == 1 else 0.0
+                result.booted = True
+                if vm.runs == 1:
+                    result.boot_warnings = await runner.boot_warnings(vm, run_dir / "boot.dmesg")
                 rlog.info("repro.start", vm=vm.id, reused=vm.runs > 1, accel=accel)
                 outcome = await runner.run(
                     vm, prepared, request.reproducer, run_dir / "reproducer.out"

@@ -27,6 +27,7 @@ GUEST_UP = b"kgym-guest: network up"
 _SSH_RETRY_S = 10.0  # try SSH this often even before the guest says its network is up
 _CONNECT_TIMEOUT_S = 20.0
 _PORT_RETRIES = 3
+BOOT_SILENCE_S = 30.0  # a boot that times out after this much console silence has hung
 
 log = get_logger("vmpool.qemu")
 
@@ -209,6 +210,10 @@ class Vm:
     def _timeout_error(self, timeout_s: float) -> BootError:
         if not self.console.data:
             msg = f"no console output within {timeout_s:.0f} s of boot"
+            return BootError(RunOutcome.NO_OUTPUT, msg, self.console)
+        silent = self.console.silent_for()
+        if silent >= BOOT_SILENCE_S:
+            msg = f"the console fell silent during boot ({silent:.0f} s) and SSH never answered"
             return BootError(RunOutcome.NO_OUTPUT, msg, self.console)
         msg = f"SSH did not answer within {timeout_s:.0f} s of boot"
         return BootError(RunOutcome.BOOT_FAILURE, msg, self.console)

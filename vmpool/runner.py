@@ -10,6 +10,7 @@ from pathlib import Path
 
 import asyncssh
 
+from kgym import quality
 from kgym.log import get_logger
 from kgym.models import ReproducerSpec, RunOutcome
 from vmpool.qemu import Vm
@@ -24,6 +25,7 @@ COPY_TIMEOUT_S = 120.0
 KMEMLEAK = "/sys/kernel/debug/kmemleak"
 KMEMLEAK_TIMEOUT_S = 600.0
 OUTPUT_CAP = 1 << 20
+DMESG_TIMEOUT_S = 30.0
 _POLL_S = 0.25
 
 log = get_logger("vmpool.runner")
@@ -223,6 +225,24 @@ class _Run:
             note = b"BUG: memory leak\n" + report + b"\n"
             return self.result(RunOutcome.CRASHED, "kmemleak found a leak", note)
         return self.result(RunOutcome.NO_CRASH)
+
+
+async def boot_warnings(vm: Vm, save: Path) -> list[str] | None:
+    """The warning-or-worse kernel messages of a fresh boot (`dmesg -r`, saved to
+    `save`), normalised; None if the guest would not say."""
+    try:
+        conn = await vm.ssh()
+        done = await asyncio.wait_for(
+            conn.run("dmesg -r", check=False, encoding=None), DMESG_TIMEOUT_S
+        )
+    except (OSError, asyncssh.Error, TimeoutError):
+        return None
+    if done.exit_status != 0:
+        return None
+    raw = (done.stdout or b"").decode(errors="replace")
+    save.parent.mkdir(parents=True, exist_ok=True)
+    save.write_text(raw)
+    return quality.boot_warnings(raw)
 
 
 async def run(vm: Vm, prepared: Prepared, spec: ReproducerSpec, output: Path) -> Result:

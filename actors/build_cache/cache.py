@@ -21,13 +21,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from actors.build_cache import diagnostics, kconfig, patch
+from actors.build_cache.checkpatch import checkpatch
 from actors.build_cache.proc import CommandFailed, run
 from actors.build_cache.sources import Source, SourceFailed, Sources
 from actors.build_cache.store import ArtifactStore, Locks, SingleFlight, publish
 from actors.build_cache.tree import Tree, changes_the_build
 from kgym import sandbox
 from kgym.log import get_logger
-from kgym.models import BuildRequest, BuildResult, BuildStage, Diagnostic, PatchError
+from kgym.models import (
+    BuildRequest,
+    BuildResult,
+    BuildStage,
+    CheckpatchResult,
+    Diagnostic,
+    PatchError,
+)
 from kgym.sandbox import SandboxError
 from kgym.settings import Settings
 from kgym.settings import settings as default_settings
@@ -123,6 +131,27 @@ class BuildCache:
             result = _host_failure(e)
         return result.model_copy(update={"duration_s": time.monotonic() - t0})
 
+    async def compile_warnings(self, request: BuildRequest, files: list[str]) -> BuildResult:
+        """Compile the objects of `files` afresh (removed first, so the compiler really
+        speaks) with the patches applied: the diagnostics of exactly these files."""
+        t0 = time.monotonic()
+        try:
+            plan = await self._plan(request)
+            result = await self._in_tree(plan, self._objects(plan, files), fresh=True)
+        except Stop as s:
+            result = s.result()
+        return result.model_copy(update={"duration_s": time.monotonic() - t0})
+
+    async def checkpatch(
+        self, request: BuildRequest, patch_text: str, timeout_s: float = 120.0
+    ) -> CheckpatchResult:
+        """The tree's scripts/checkpatch.pl on `patch_text`, in the checkout of `request`."""
+        try:
+            tree = await self.checkout(request)
+        except ValueError as e:
+            return CheckpatchResult(ok=False, failure=f"no tree to check against: {e}")
+        return await checkpatch(Path(tree), patch_text, timeout_s)
+
     async def checkout(self, request: BuildRequest) -> str:
         """A tree of the source with the patches applied (for reading); raises ValueError if bad."""
         try:
@@ -191,7 +220,11 @@ class BuildCache:
             await asyncio.gather(checkout, return_exceptions=True)
 
     async def _in_tree(
-        self, plan: Plan, targets: list[str], checkout: asyncio.Future | None = None
+        self,
+        plan: Plan,
+        targets: list[str],
+        checkout: asyncio.Future | None = None,
+        fresh: bool = False,
     ) -> BuildResult:
         """Build `targets` in the warm tree with the patch applied; store if `checkout` is given."""
         store = checkout is not None
@@ -231,6 +264,8 @@ class BuildCache:
                     tree.apply(plan.changes)
                 except patch.PatchFailed as e:
                     raise Stop(BuildStage.PATCH, key=plan.key, patch_errors=e.errors) from None
+                for target in targets if fresh else []:
+                    (tree.build / target).unlink(missing_ok=True)
                 scratch = changes_the_build(list(plan.changes))
                 async with tree.scratch_build(scratch):
                     result = await self._make(plan, tree, targets, log, incremental, checkout)

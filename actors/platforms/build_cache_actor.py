@@ -10,7 +10,7 @@ import ray
 
 from actors.build_cache import BuildCache
 from kgym.events import remote_call
-from kgym.models import BuildRequest, BuildResult
+from kgym.models import BuildRequest, BuildResult, CheckpatchResult
 from kgym.settings import Settings
 
 Records = list[dict]
@@ -35,6 +35,22 @@ class BuildCacheActor:
     ) -> tuple[BuildResult, Records]:
         with remote_call(context) as records:
             result = await self.cache.compile_check(request, files)
+        return result, records
+
+    async def compile_warnings(
+        self, request: BuildRequest, files: list[str], context: dict | None = None
+    ) -> tuple[BuildResult, Records]:
+        with remote_call(context) as records:
+            result = await self.cache.compile_warnings(request, files)
+        return result, records
+
+    async def checkpatch(
+        self, request: BuildRequest, patch: str, context: dict | None = None
+    ) -> tuple[CheckpatchResult, Records]:
+        with remote_call(context) as records:
+            result = await self.cache.checkpatch(
+                request, patch, self.cache.settings.checkpatch_timeout_s
+            )
         return result, records
 
     async def checkout(

@@ -10,7 +10,14 @@ import kgym.settings
 from actors.build_cache import BuildCache
 from actors.crash_parser import CrashParser, contains_crash
 from actors.platforms.events import log_parsed
-from kgym.models import BuildRequest, BuildResult, CrashReport, RunRequest, RunResult
+from kgym.models import (
+    BuildRequest,
+    BuildResult,
+    CheckpatchResult,
+    CrashReport,
+    RunRequest,
+    RunResult,
+)
 from kgym.settings import Settings
 from vmpool import Pool
 
@@ -32,6 +39,12 @@ class LocalPlatform:
 
     async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
         return await self.builds.compile_check(request, files)
+
+    async def compile_warnings(self, request: BuildRequest, files: list[str]) -> BuildResult:
+        return await self.builds.compile_warnings(request, files)
+
+    async def checkpatch(self, request: BuildRequest, patch: str) -> CheckpatchResult:
+        return await self.builds.checkpatch(request, patch, self.settings.checkpatch_timeout_s)
 
     async def run(self, request: RunRequest) -> RunResult:
         result = await self.vms.run(request)

@@ -19,7 +19,14 @@ from actors.platforms.crash_parser_actor import CrashParserActor
 from actors.platforms.events import log_parsed
 from actors.platforms.vm_pool_actor import VmPoolActor
 from kgym import events
-from kgym.models import BuildRequest, BuildResult, CrashReport, RunRequest, RunResult
+from kgym.models import (
+    BuildRequest,
+    BuildResult,
+    CheckpatchResult,
+    CrashReport,
+    RunRequest,
+    RunResult,
+)
 from kgym.settings import Settings
 
 NAMESPACE = "kgym"
@@ -71,6 +78,12 @@ class RayPlatform:
 
     async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
         return await _call(self.builds.compile_check, request, files)
+
+    async def compile_warnings(self, request: BuildRequest, files: list[str]) -> BuildResult:
+        return await _call(self.builds.compile_warnings, request, files)
+
+    async def checkpatch(self, request: BuildRequest, patch: str) -> CheckpatchResult:
+        return await _call(self.builds.checkpatch, request, patch)
 
     async def run(self, request: RunRequest) -> RunResult:
         result: RunResult = await _call(self.vms.run, request)

@@ -81,6 +81,31 @@ async def test_the_reproducers_exit_code_is_in_the_result(pool, test_kernel) -> 
     assert result.outcome is RunOutcome.NO_CRASH and result.exit_code == 3, explain(result)
 
 
+@pytest.mark.parametrize("repro", ["silent_spin.c", "halt.c"])
+async def test_a_guest_silenced_or_halted_by_the_reproducer_is_no_output(
+    pool, test_kernel, repro
+) -> None:
+    """The console goes off and every CPU spins at SCHED_FIFO 99, or the kernel halts
+    (QEMU keeps running): SSH stops answering, nothing is printed. The guest had booted
+    and started the reproducer, so the judge makes this a crash, not an infra error."""
+    result = await pool.run(request(test_kernel, repro, timeout_s=15))
+    assert result.outcome is RunOutcome.NO_OUTPUT, explain(result)
+    assert result.booted, explain(result)
+    assert result.message == "the guest stopped answering, silently"
+
+
+async def test_a_fresh_boot_reports_its_warnings_and_a_reused_vm_does_not(
+    pool, test_kernel
+) -> None:
+    first = await pool.run(request(test_kernel, "noop.c"))
+    assert first.outcome is RunOutcome.NO_CRASH and first.booted, explain(first)
+    assert first.boot_warnings is not None, explain(first)
+    dmesg = (Path(first.console_log).parent / "boot.dmesg").read_text()
+    assert "<6>" in dmesg and "Linux version" in dmesg  # the raw ring buffer, with levels
+    again = await pool.run(request(test_kernel, "noop.c"))
+    assert again.boot_s == 0.0 and again.boot_warnings is None, explain(again)
+
+
 async def test_killing_init_is_a_crash_and_qemu_exits(pool, test_kernel) -> None:
     result = await pool.run(request(test_kernel, "kill_init.c"))
     assert result.outcome is RunOutcome.CRASHED, explain(result)

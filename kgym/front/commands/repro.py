@@ -79,6 +79,10 @@ def repro_json(verdict: Verdict, run_id: str | None = None) -> dict:
         "crashed": verdict.crashed_runs > 0,
         "reproduced": verdict.same_crash_runs > 0,
         "same_crash_runs": verdict.same_crash_runs,
+        "reproduction_rate": verdict.reproduction_rate,  # over every run recorded so far
+        "reproduction_runs": verdict.reproduction_runs,
+        "infra_error": verdict.infra_error,
+        "node": verdict.node,
         "title": verdict.title,
         "report": report.model_dump() if report else None,
     }
@@ -96,5 +100,10 @@ def _summary(result: dict) -> None:
         stderr.print(f"run {i}: {r['outcome']} {r['title'] or ''} (boot {r['boot_s']}s)")
     verdict = "[green]reproduced[/green]" if result["reproduced"] else "[yellow]not reproduced"
     stderr.print(f"{result['bug']}: {verdict} — {result['title'] or 'no crash'}")
+    if result["reproduction_rate"] is not None:
+        stderr.print(
+            f"reproduction rate: {result['reproduction_rate']:.0%} "
+            f"of {result['reproduction_runs']} recorded runs"
+        )
     if result["report"]:
         stderr.print(result["report"]["report"][:3000], markup=False, highlight=False)

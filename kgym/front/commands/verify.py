@@ -24,7 +24,25 @@ from kgym.settings import settings
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_platform_arguments(parser)
     parser.add_argument("--patch", required=True, type=Path, help="unified diff, buggy tree → fix")
-    parser.add_argument("--runs", type=int, default=None, help="reproducer runs (default 3)")
+    parser.add_argument(
+        "--runs",
+        type=_runs,
+        default=None,
+        help="reproducer runs (default 3), or 'auto': enough for the target confidence "
+        "(setting target_confidence, default 0.99) given the bug's reproduction rate",
+    )
+
+
+def _runs(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of runs or 'auto'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least 1 run")
+    return value
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -77,6 +95,13 @@ def verify_json(verdict: Verdict, run_id: str | None = None) -> dict:
         "cache_hit": verdict.build.cache_hit if verdict.build else False,
         "duration_s": round(verdict.duration_s, 2),
         "errors": verdict.errors,
+        "boot_failure": verdict.boot_failure,
+        "reproduction_rate": verdict.reproduction_rate,
+        "reproduction_runs": verdict.reproduction_runs,
+        "confidence": verdict.confidence,
+        "node": verdict.node,
+        "quality": verdict.quality.contract() if verdict.quality else None,
+        "notes": verdict.notes + (verdict.quality.notes if verdict.quality else []),
     }
 
 
@@ -86,5 +111,20 @@ def _summary(r: dict) -> None:
     stderr.print(f"runs: {r['runs']}, crashed: {r['crashed_runs']} ({r['title'] or 'no crash'})")
     for e in r["errors"]:
         stderr.print(f"  [red]{e}[/red]", markup=True, highlight=False)
+    rate, confidence = r["reproduction_rate"], r["confidence"]
+    if rate is not None:
+        line = f"buggy kernel reproduces {rate:.0%} of {r['reproduction_runs']} runs"
+        if confidence is not None:
+            line += f"; confidence that the patch fixed it: {confidence:.3f}"
+        stderr.print(line)
+    if q := r["quality"]:
+        stderr.print(
+            f"quality: {q['hunks']} hunk(s) in {q['files']} file(s); checkpatch "
+            f"{q['checkpatch_errors']} error(s), {q['checkpatch_warnings']} warning(s); "
+            f"new compiler warnings {q['new_compiler_warnings']}, "
+            f"new boot warnings {q['new_boot_warnings']}"
+        )
+        if q["silences_symptom"]:
+            stderr.print(f"  [yellow]silences the symptom: {q['silencing_reason']}[/yellow]")
     word = "[green]RESOLVED[/green]" if r["resolved"] else "[red]NOT RESOLVED[/red]"
     stderr.print(f"{r['bug']}: {word} in {r['duration_s']}s")
