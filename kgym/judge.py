@@ -19,7 +19,7 @@ from kgym.models import (
     RunResult,
     Verdict,
 )
-from kgym.platform import Platform
+from kgym.platform import Platform, Scheduling
 
 # Outcomes that say nothing about the patch: the platform failed, not the kernel.
 INFRA_OUTCOMES = {RunOutcome.INFRA_ERROR, RunOutcome.NO_OUTPUT}
@@ -61,10 +61,34 @@ async def verify(
 async def _judge(
     platform: Platform, bug: BugSpec, patch: str | None, runs: int, run_id: str
 ) -> Verdict:
+    """One unit of work: on a platform of several nodes, the build and its runs go to
+    one node, and move together to another if that node dies."""
+    request = bug_build_request(bug, patch)
+    if not isinstance(platform, Scheduling):
+        return await _judge_on(platform, bug, request, patch, runs, run_id)
+
+    async def work(node: Platform) -> Verdict:
+        return await _judge_on(node, bug, request, patch, runs, run_id)
+
+    started = time.monotonic()
+    verdict, placed = await platform.unit(request, work, run_id=run_id)
+    verdict.retries, verdict.retry_reasons = placed.retries, placed.retry_reasons
+    verdict.duration_s = time.monotonic() - started
+    return verdict
+
+
+async def _judge_on(
+    platform: Platform,
+    bug: BugSpec,
+    request: BuildRequest,
+    patch: str | None,
+    runs: int,
+    run_id: str,
+) -> Verdict:
     log = get_logger("judge", run_id=run_id, bug=bug.id)
     started = time.monotonic()
     log.info("build.start", patched=patch is not None)
-    build = await platform.build(bug_build_request(bug, patch))
+    build = await platform.build(request)
     log.info("build.end", ok=build.ok, cache_hit=build.cache_hit, duration_s=build.duration_s)
     verdict = Verdict(
         bug=bug.id,
@@ -76,6 +100,7 @@ async def _judge(
         resolved=False,
         errors=build.error_messages(),
         build=build,
+        node=build.node,
     )
     if not build.ok:
         verdict.duration_s = time.monotonic() - started

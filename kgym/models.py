@@ -91,6 +91,7 @@ class BuildResult(Model):
     config_errors: list[str] = Field(default_factory=list)
     diagnostics: list[Diagnostic] = Field(default_factory=list)
     log_tail: str = ""
+    node: str | None = None  # the Ray node id that built it (None: in this process)
 
     @property
     def applied(self) -> bool:
@@ -193,6 +194,7 @@ class RunResult(Model):
     run_s: float | None = None
     message: str = ""  # what went wrong, for infra errors and boot failures
     report: CrashReport | None = None
+    node: str | None = None  # the Ray node id whose VM ran it (None: in this process)
 
 
 # --- bugs ----------------------------------------------------------------------
@@ -251,6 +253,18 @@ class BugSpec(Model):
         return [self.read(self.inject)] if self.inject else []
 
 
+# --- placement ------------------------------------------------------------------
+
+
+class Placement(Model):
+    """Where a unit of work (a build plus its runs) ran, and how often it had to move."""
+
+    node: str | None = None
+    retries: int = 0
+    retry_reasons: list[str] = Field(default_factory=list)
+    placement_s: float = 0.0  # time spent choosing nodes
+
+
 # --- verdicts ------------------------------------------------------------------
 
 
@@ -271,6 +285,9 @@ class Verdict(Model):
     build: BuildResult | None = None
     run_results: list[RunResult] = Field(default_factory=list)
     duration_s: float = 0.0
+    node: str | None = None  # the Ray node id that built and booted it (None: in this process)
+    retries: int = 0  # times the work moved to another node (a node or its actors died)
+    retry_reasons: list[str] = Field(default_factory=list)
 
     @property
     def accelerator(self) -> str | None:

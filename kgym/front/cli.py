@@ -14,6 +14,7 @@ import inspect
 import sys
 
 from kgym import log
+from kgym.platform import PlatformUnavailable
 
 COMMANDS = {
     "repro": "reproduce a bug's crash on its buggy kernel",
@@ -51,9 +52,14 @@ def _command_module(name: str):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     log.configure(json=getattr(args, "json", False) or None)
-    result = args._module.run(args)
-    if inspect.iscoroutine(result):
-        result = asyncio.run(result)
+    try:
+        result = args._module.run(args)
+        if inspect.iscoroutine(result):
+            result = asyncio.run(result)
+    except PlatformUnavailable as e:  # e.g. --ray with no kgym node, or other settings
+        from kgym.front.commands.common import fail
+
+        return fail(str(e), getattr(args, "json", False))
     return int(result or 0)
 
 

@@ -63,6 +63,9 @@ def verify_json(verdict: Verdict) -> dict:
         "cache_hit": verdict.build.cache_hit if verdict.build else False,
         "duration_s": round(verdict.duration_s, 2),
         "errors": verdict.errors,
+        "node": verdict.node,
+        "retries": verdict.retries,
+        "retry_reasons": verdict.retry_reasons,
     }
 
 
