@@ -137,6 +137,13 @@ class BuildCache:
             return "tree"
         return None
 
+    async def tree_key(self, request: BuildRequest) -> str:
+        """The name of the warm tree `request` builds in (`trees/<key>`)."""
+        try:
+            return (await self._plan(request)).tree_key
+        except Stop as s:
+            raise ValueError("; ".join(s.result().error_messages())) from None
+
     async def checkout(self, request: BuildRequest) -> str:
         """A tree of the source with the patches applied (for reading); raises ValueError if bad."""
         try:

@@ -43,33 +43,45 @@ class SeedReport:
         return round(sum(self.parts_s.values()), 3)
 
 
-def seed_home(src: Path, dst: Path) -> SeedReport:
-    """Copy `src`'s sources, warm trees, artifact store and ccache into `dst` (kept
-    where `dst` has them already). Raises ValueError if `src` has no warm tree."""
+PARTS = ("sources", "trees", "store", "ccache")
+
+
+def seed_home(
+    src: Path, dst: Path, trees: list[str] | None = None, parts: tuple[str, ...] = PARTS
+) -> SeedReport:
+    """Copy `src`'s sources, warm trees (those named in `trees`, default all), artifact
+    store and ccache (those of `parts`) into `dst`, keeping what `dst` has already.
+    Raises ValueError if `src` has none of the warm trees asked for."""
     src, dst = src.resolve(), dst.resolve()
     if src == dst:
         raise ValueError(f"seeding {dst} from itself")
-    trees = [t for t in sorted((src / "trees").glob("*")) if (t / "built").exists()]
-    if not trees:
-        raise ValueError(f"{src}: no warm tree to copy (no trees/*/built)")
+    if unknown := set(parts) - set(PARTS):
+        raise ValueError(f"unknown parts {sorted(unknown)}; known: {', '.join(PARTS)}")
+    warm = [t for t in sorted((src / "trees").glob("*")) if (t / "built").exists()]
+    warm = [t for t in warm if trees is None or t.name in trees]
+    if not warm:
+        raise ValueError(f"{src}: no warm tree to copy (no trees/*/built of {trees or 'any'})")
     report = SeedReport()
     dst.mkdir(parents=True, exist_ok=True)
-    with _timed(report, "sources"):
-        for source in sorted((src / "sources").glob("*")):
-            if not source.name.startswith("."):
-                _copy(source, dst / "sources" / source.name, link=True)
-    with _timed(report, "trees"):
-        for tree in trees:
-            report.relocated_files += _copy_tree(tree, dst / "trees" / tree.name)
-            report.trees.append(tree.name)
-    with _timed(report, "store"):
-        for entry in sorted((src / "store").glob("*")):
-            if (entry / "meta.json").is_file() and not (dst / "store" / entry.name).exists():
-                _copy(entry, dst / "store" / entry.name, link=True)
-                _rewrite_meta(dst / "store" / entry.name / "meta.json", src, dst)
-                report.artifacts.append(entry.name)
-    with _timed(report, "ccache"):
-        if (src / "ccache").is_dir():
+    if "sources" in parts:
+        with _timed(report, "sources"):
+            for source in sorted((src / "sources").glob("*")):
+                if not source.name.startswith("."):
+                    _copy(source, dst / "sources" / source.name, link=True)
+    if "trees" in parts:
+        with _timed(report, "trees"):
+            for tree in warm:
+                report.relocated_files += _copy_tree(tree, dst / "trees" / tree.name)
+                report.trees.append(tree.name)
+    if "store" in parts:
+        with _timed(report, "store"):
+            for entry in sorted((src / "store").glob("*")):
+                if (entry / "meta.json").is_file() and not (dst / "store" / entry.name).exists():
+                    _copy(entry, dst / "store" / entry.name, link=True)
+                    _rewrite_meta(dst / "store" / entry.name / "meta.json", src, dst)
+                    report.artifacts.append(entry.name)
+    if "ccache" in parts and (src / "ccache").is_dir():
+        with _timed(report, "ccache"):
             _copy(src / "ccache", dst / "ccache", link=False, merge=True)
     return report
 

@@ -105,6 +105,26 @@ class LocalCluster:
         self.nodes.append(node)
         return node
 
+    def node_ids(self) -> dict[str, str]:
+        """Each live node's Ray node id, by the name given to `add_node`."""
+        probe = (
+            "import json, ray; ray.init(); print(json.dumps({n['NodeManagerPort']: n['NodeID'] "
+            "for n in ray.nodes() if n['Alive']}))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", probe],
+            env=self.driver_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        by_port: dict[str, str] = json.loads(out.stdout.strip().splitlines()[-1])
+        return {
+            n.name: by_port[str(n.manager_port)]
+            for n in self.nodes
+            if str(n.manager_port) in by_port
+        }
+
     def raylet_pid(self, node: LocalNode) -> int:
         """The PID of `node`'s raylet (found by its node manager port)."""
         for pid, argv in _processes():
@@ -140,22 +160,34 @@ class LocalCluster:
             time.sleep(1)
 
     def stop(self) -> None:
-        """Kill every process of this cluster, and any build or VM under its nodes' homes."""
-        marks = [str(self.temp_dir).encode(), *(str(n.home).encode() for n in self.nodes)]
-        for pid, argv in _processes():
-            line = b" ".join(argv)
-            if pid != os.getpid() and any(m in line for m in marks):
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
+        """Kill every process of this cluster and whatever they started (builds, VMs):
+        each carries this cluster's token in its environment."""
+        for pid in self._ours():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
     def leftovers(self) -> list[str]:
         """Processes of this cluster still alive (after `stop`, there should be none)."""
-        mark = str(self.temp_dir).encode()
-        return [
-            b" ".join(a)[:200].decode(errors="replace")
-            for _, a in _processes()
-            if mark in b" ".join(a)
-        ]
+        out = []
+        for pid in self._ours():
+            with contextlib.suppress(OSError):
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                out.append(f"{pid}: {argv[:200].decode(errors='replace')}")
+        return out
+
+    def _ours(self) -> list[int]:
+        mark = f"RAY_AUTH_TOKEN={self.token}".encode()
+        found = []
+        for pid, _ in _processes():
+            if pid == os.getpid():
+                continue
+            try:
+                environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if mark in environ:
+                found.append(pid)
+        return found
 
 
 def _processes() -> list[tuple[int, list[bytes]]]:

@@ -27,6 +27,7 @@ from kgym.settings import Settings, load_settings
 NAMESPACE = "kgym"
 RESOURCE = "kgym"  # the resource a node offers to host a kgym platform
 KVM_RESOURCE = "kvm"  # offered by nodes whose VMs can use KVM
+CONNECT_TIMEOUT_S = 120.0  # a node whose actors do not answer by then is skipped
 # Errors that mean the node (or its actors) is gone: the work must move.
 NODE_LOST: tuple[type[BaseException], ...] = (
     ray.exceptions.RayActorError,  # ActorDiedError, ActorUnavailableError
@@ -69,7 +70,8 @@ class Node:
         if settings is not None:
             want = platform_view(settings)
         else:
-            want = ray.get(_settings_here.options(scheduling_strategy=pinned).remote())
+            probe = _settings_here.options(scheduling_strategy=pinned).remote()
+            want = ray.get(probe, timeout=CONNECT_TIMEOUT_S)
         build_name, vm_name = actor_names(node_id)
         builds = _get_or_create(
             BuildCacheActor, build_name, settings, want, pinned, {RESOURCE: 0.001}
@@ -128,7 +130,7 @@ def _get_or_create(actor_class, name: str, settings, want: dict, pinned, resourc
             except ValueError:  # another caller created it meanwhile: check its settings
                 continue
         try:
-            have = ray.get(actor.settings_view.remote())
+            have = ray.get(actor.settings_view.remote(), timeout=CONNECT_TIMEOUT_S)
         except NODE_LOST:  # a killed actor whose name is not free yet
             time.sleep(0.5)
             continue

@@ -103,7 +103,10 @@ class Scheduler:
                 self._forget(node_id)
         for node_id, info in alive.items():
             if node_id not in self.nodes and node_id not in self.dead:
-                self.nodes[node_id] = Node.connect(info, self.node_settings)
+                try:
+                    self.nodes[node_id] = Node.connect(info, self.node_settings)
+                except (*NODE_LOST, ray.exceptions.GetTimeoutError) as e:
+                    log.warning("scheduler.node_unreachable", ray_node=node_id, error=repr(e))
         if not self.nodes:
             raise NoNodes(
                 f"no live Ray node offers the {RESOURCE!r} resource: start nodes with "

@@ -24,6 +24,7 @@ COMMANDS = {
     "bench": "kBench records, suites, benchmark runs and reports",
     "serve": "REST API and live trace viewer",
     "trace": "show an agent run's trace events",
+    "seed": "give this node its first warm tree: copy another KGYM_HOME's",
 }
 
 

@@ -26,6 +26,19 @@ from kgym.settings import load_settings
 pytestmark = pytest.mark.ray
 
 
+@pytest.fixture(autouse=True)
+def fresh_platform():
+    """Each test gives the nodes its own KGYM_HOME: stop the node actors after it (an
+    actor running with another test's settings would be refused)."""
+    yield
+    import ray
+
+    if ray.is_initialized():
+        from actors.platforms.ray_platform import stop_actors
+
+        stop_actors()
+
+
 def make_suite(root: Path, n: int) -> Path:
     """A suite of `n` cheap bugs under `root/suite` (a tiny `dir` source under `root/tree`)."""
     tree = root / "tree"
