@@ -6,8 +6,7 @@ Every node that offers the `kgym` resource runs its own build cache and VM pool
 actors/platforms/scheduler.py, and stays there: the kernels a pool boots are on
 its own disk (DESIGN.md: big blobs travel as paths). Single calls go where they
 fit: `build` and `compile_check` by locality, `run` to the node that built the
-kernel, `checkout` to this process's node when it is a kgym node (the agent
-reads the tree from here).
+kernel, `checkout` to this process's node (the agent reads the tree here).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from typing import TypeVar
 
 import ray
 
+from actors.build_cache import BuildCache
 from actors.platforms.node import NAMESPACE, NODE_LOST, RESOURCE, Node, actor_names
 from actors.platforms.scheduler import Scheduler
 from kgym.models import (
@@ -60,6 +60,7 @@ class RayPlatform:
     def __init__(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
         self._kernels: dict[str, str] = {}  # bzimage / vmlinux path -> node id
+        self._local: BuildCache | None = None  # checkouts on a driver that is no kgym node
 
     @classmethod
     def connect(
@@ -100,13 +101,14 @@ class RayPlatform:
         return result
 
     async def checkout(self, request: BuildRequest) -> str:
+        """A tree this process can read: this node's kgym actor if it is a kgym node,
+        else a build cache in this process (this process's KGYM_HOME)."""
         node = await asyncio.to_thread(self.scheduler.local)
         if node is not None:
             return await node.checkout(request)
-        result, _ = await self.scheduler.unit(
-            request, lambda n: n.checkout(request), kind="checkout"
-        )
-        return result
+        if self._local is None:
+            self._local = BuildCache(self.scheduler.settings)
+        return await self._local.checkout(request)
 
     async def run(self, request: RunRequest) -> RunResult:
         return await self._node_of(request.bzimage).run(request)
