@@ -28,14 +28,16 @@ pytestmark = pytest.mark.ray
 
 @pytest.fixture(autouse=True)
 def fresh_platform():
-    """Each test gives the nodes its own KGYM_HOME: stop the node actors after it (an
-    actor running with another test's settings would be refused)."""
-    yield
+    """Each test gives the node its own KGYM_HOME: stop the node's actors before and
+    after it (actors running with another test's settings would be refused)."""
     import ray
 
-    if ray.is_initialized():
-        from actors.platforms.ray_platform import stop_actors
+    from actors.platforms.ray_platform import stop_actors
 
+    if ray.is_initialized():
+        stop_actors()
+    yield
+    if ray.is_initialized():
         stop_actors()
 
 
