@@ -116,10 +116,13 @@ def test_bench_run_job_spreads_over_every_node(cluster, suite, tmp_path: Path) -
         assert r["node"] == r["verdict"]["node"]
     assert set(units) == set(ids.values()), f"units per node: {units}, nodes {ids}"
     # the nodes' events reached the driver's run stream (the driver runs on the head)
-    events = c.nodes[0].home / "runs" / f"oracle-{got[0]['bug']}-0" / "events.jsonl"
-    records = [json.loads(line) for line in events.read_text().splitlines()]
-    assert {e.get("ray_node") for e in records if e["event"] == "run_result"} <= set(ids.values())
-    assert any(e["event"] == "unit.placed" for e in records)
+    for r in got:
+        events = c.nodes[0].home / "runs" / f"oracle-{r['bug']}-0" / "events.jsonl"
+        records = [json.loads(line) for line in events.read_text().splitlines()]
+        ran = {e["ray_node"] for e in records if e["event"] == "run_result"}
+        built = {e["ray_node"] for e in records if e["event"] == "build.stage"}
+        assert ran == built == {r["reproduction"]["node"], r["verdict"]["node"]}, r["bug"]
+        assert sum(e["event"] == "unit.placed" for e in records) == 2
 
 
 def test_killed_node_mid_run_loses_and_duplicates_nothing(cluster, suite, tmp_path: Path) -> None:
