@@ -7,6 +7,8 @@ name the node that built them.
 
 from __future__ import annotations
 
+import asyncio
+
 import ray
 
 from actors.build_cache import BuildCache
@@ -30,6 +32,7 @@ class BuildCacheActor:
         self.cache = BuildCache(self.settings)
         self.node = ray.get_runtime_context().get_node_id()
         self.busy = 0
+        self.slots = asyncio.Semaphore(self.settings.build_slot_count())  # builds at once here
 
     async def build(
         self, request: BuildRequest, context: dict | None = None
@@ -37,7 +40,8 @@ class BuildCacheActor:
         self.busy += 1
         try:
             with remote_call(node_context(context, self.node)) as records:
-                result = await self.cache.build(request)
+                async with self.slots:
+                    result = await self.cache.build(request)
         finally:
             self.busy -= 1
         return result.model_copy(update={"node": self.node}), records

@@ -9,7 +9,8 @@ load and what it holds of the unit's build, and picks, in order:
    without: an idle node is not left idle behind a queue on a busy one;
 2. locality: a node holding the warm tree of the build's (source, config), then
    one holding the built kernel itself, then any;
-3. capacity: the most free slots, then the fewest units placed by this scheduler.
+3. capacity: the most free VM slots, then free build slots, then the fewest units
+   placed by this scheduler.
 
 A unit whose node (or its actors) dies is started again on another node, at most
 `settings.unit_retries` times; the result says how often and why.
@@ -59,6 +60,7 @@ class Candidate:
     slots: int  # VM slots
     busy: int  # units running there (ours, or as the node counts them)
     placed: int  # units this scheduler has sent there so far
+    build_free: int = 1  # build slots not taken
 
     @property
     def free(self) -> int:
@@ -66,10 +68,18 @@ class Candidate:
 
 
 def rank(candidates: list[Candidate]) -> list[Candidate]:
-    """Best first: a free slot, then locality, then free slots, then fewest placed."""
+    """Best first: a free VM slot, then locality, then free VM slots, then free build
+    slots, then fewest placed."""
     return sorted(
         candidates,
-        key=lambda c: (c.free > 0, LOCALITY_RANK.get(c.holds, 0), c.free, -c.placed, c.node),
+        key=lambda c: (
+            c.free > 0,
+            LOCALITY_RANK.get(c.holds, 0),
+            c.free,
+            c.build_free,
+            -c.placed,
+            c.node,
+        ),
         reverse=True,
     )
 
@@ -149,6 +159,7 @@ class Scheduler:
                         slots=max(1, status["vm_slots"]),
                         busy=max(mine, status["runs"]),
                         placed=self.placed.get(node.id, 0),
+                        build_free=status["build_slots"] - status["builds"],
                     )
                 )
             if not candidates:

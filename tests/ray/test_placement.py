@@ -35,3 +35,9 @@ def test_all_full_locality_decides_then_the_least_overloaded() -> None:
 def test_ties_spread_by_how_many_units_each_node_got() -> None:
     got = order(node("a", "tree", placed=3), node("b", "tree", placed=1))
     assert got == ["b", "a"]
+
+
+def test_with_equal_vm_slots_a_free_build_slot_wins() -> None:
+    busy_builder = Candidate("a", "tree", slots=2, busy=0, placed=0, build_free=0)
+    idle_builder = Candidate("b", "tree", slots=2, busy=0, placed=5, build_free=1)
+    assert order(busy_builder, idle_builder) == ["b", "a"]
