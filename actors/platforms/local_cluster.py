@@ -15,10 +15,12 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,8 +52,9 @@ class LocalCluster:
     dashboard: str = ""
 
     def __post_init__(self) -> None:
-        self.temp_dir = self.root / "ray"
-        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        # Ray's socket paths live under its temp dir and must stay short (AF_UNIX: 107
+        # bytes): a short directory under /tmp, not one under `root`.
+        self.temp_dir = Path(tempfile.mkdtemp(prefix="kgr-", dir="/tmp"))
         self.token = secrets.token_hex(32)
 
     def base_env(self) -> dict[str, str]:
@@ -165,6 +168,7 @@ class LocalCluster:
         for pid in self._ours():
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
 
     def leftovers(self) -> list[str]:
         """Processes of this cluster still alive (after `stop`, there should be none)."""
