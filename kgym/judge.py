@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from kgym.events import run_context
 from kgym.log import get_logger
 from kgym.models import (
     BugSpec,
@@ -62,7 +63,15 @@ async def _judge(
     platform: Platform, bug: BugSpec, patch: str | None, runs: int, run_id: str
 ) -> Verdict:
     """One unit of work: on a platform of several nodes, the build and its runs go to
-    one node, and move together to another if that node dies."""
+    one node, and move together to another if that node dies. The run id is bound for
+    the calls inside, so the platform's events (also from Ray actors) join its stream."""
+    with run_context(run_id):
+        return await _judge_unit(platform, bug, patch, runs, run_id)
+
+
+async def _judge_unit(
+    platform: Platform, bug: BugSpec, patch: str | None, runs: int, run_id: str
+) -> Verdict:
     request = bug_build_request(bug, patch)
     if not isinstance(platform, Scheduling):
         return await _judge_on(platform, bug, request, patch, runs, run_id)
