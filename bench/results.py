@@ -31,11 +31,16 @@ class VerdictSummary(BaseModel):
     boot_failure: bool = False
     errors: list[str] = Field(default_factory=list)
     duration_s: float = 0.0
+    node: str | None = None  # the Ray node that built the kernel
+    run_nodes: list[str | None] = Field(default_factory=list)  # the nodes whose VMs ran it
+    retries: int = 0
+    retry_reasons: list[str] = Field(default_factory=list)
 
     @classmethod
     def of(cls, verdict: Verdict) -> VerdictSummary:
-        data = verdict.model_dump(include=set(cls.model_fields))
+        data = verdict.model_dump(include=set(cls.model_fields) - {"run_nodes"})
         data["errors"] = [e[:500] for e in verdict.errors[:5]]
+        data["run_nodes"] = [r.node for r in verdict.run_results]
         return cls.model_validate(data)
 
 
@@ -65,9 +70,12 @@ class AttemptResult(BaseModel):
     verdict: VerdictSummary | None = None
     reproduction_rate: float | None = None  # of the buggy kernel (kgym verify's contract)
     confidence: float | None = None
-    node: str | None = None
     quality: dict | None = None  # kgym.models.Quality.contract()
     fix_overlap: FixOverlap | None = None  # never shown to the agent
+    reproduction: VerdictSummary | None = None
+    node: str | None = None  # the Ray node that verified the patch (else reproduced)
+    retries: int = 0  # moves to another node, over the attempt's units of work
+    retry_reasons: list[str] = Field(default_factory=list)
     patch: str = ""
     wall_s: float = 0.0
     tokens: int = 0

@@ -1,10 +1,14 @@
-"""`kgym bench run`: one Ray task per (bug, attempt), at most N at once, resumable.
+"""`kgym bench run`: every (bug, attempt) once, at most N at once, resumable, on every kgym node.
 
 Each attempt: reproduce the bug once (the agent gets the crash report), ask the
-agent for a patch, and judge the patch with `kgym.judge.verify`. The driver
-appends each finished attempt to `results.jsonl`; rerunning the same command
-skips every (bug, attempt, agent) already there, so a run killed in any way
-resumes where it stopped.
+agent for a patch, and judge the patch with `kgym.judge.verify`. Attempts run as
+asyncio tasks in this driver; their heavy parts, the units of work (a build plus
+its runs), are placed on the cluster's kgym nodes by the scheduler
+(actors/platforms/scheduler.py), and move to another node if theirs dies. The
+driver appends each finished attempt to `results.jsonl` once; rerunning the same
+command skips every (bug, attempt, agent) already there, so a run killed in any
+way resumes where it stopped. Attempt events land in this driver's run
+directories (the nodes' events come back with each call).
 """
 
 from __future__ import annotations
@@ -15,8 +19,7 @@ import os
 import threading
 import time
 import traceback
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,16 +47,11 @@ from kgym.settings import Settings, settings
 RESULTS = "results.jsonl"
 
 
-@asynccontextmanager
-async def platform_for_task(config: Settings) -> AsyncIterator[Platform]:
-    """The platform's actors, shared by every attempt on the cluster (created on first use)."""
-    yield RayPlatform.connect(config)
-
-
 async def run_attempt(
     bug: BugSpec,
     attempt: int,
     agent: str,
+    platform: Platform,
     config: Settings,
     repro_runs: int = 1,
     out: Path | None = None,
@@ -71,26 +69,35 @@ async def run_attempt(
         events.emit(run_id, "bench", "run.start", bug=bug.id, attempt=attempt, agent=agent)
     try:
         solve = get_agent(agent)
-        async with platform_for_task(config) as platform:
-            report: CrashReport | None = None
-            if repro_runs > 0:
-                repro = await judge.reproduce(
-                    platform, bug, runs=repro_runs, run_id=run_id, config=config
-                )
-                result.reproduced = repro.same_crash_runs > 0
-                report = next(
-                    (r.report for r in repro.run_results if r.report and r.report.crashed), None
-                )
-            out = await solve(AgentInput(bug, platform, report, attempt, run_id))
-            result.patch, result.tokens, result.cost_usd = out.patch, out.tokens, out.cost_usd
-            verdict = await judge.verify(
-                platform, bug, out.patch, runs=config.verify_runs, run_id=run_id, config=config
+        report: CrashReport | None = None
+        if repro_runs > 0:
+            repro = await judge.reproduce(
+                platform, bug, runs=repro_runs, run_id=run_id, config=config
             )
-            _take_verdict(result, verdict)
-            if bug.fix is not None:  # after the agent is done: it never sees this
-                result.fix_overlap = await _overlap(platform, bug, out.patch)
+            result.reproduction = VerdictSummary.of(repro)
+            result.node = repro.node
+            result.reproduced = repro.same_crash_runs > 0
+            report = next(
+                (r.report for r in repro.run_results if r.report and r.report.crashed), None
+            )
+        patch = await solve(AgentInput(bug, platform, report, attempt, run_id))
+        result.patch, result.tokens, result.cost_usd = patch.patch, patch.tokens, patch.cost_usd
+        verdict = await judge.verify(
+            platform, bug, patch.patch, runs=config.verify_runs, run_id=run_id, config=config
+        )
+        _take_verdict(result, verdict)
+        if bug.fix is not None:  # after the agent is done: it never sees this
+            result.fix_overlap = await _overlap(platform, bug, patch.patch)
     except Exception as e:  # an attempt that fails is a result, not the end of the run
         result.error = _describe(e)
+        failed = getattr(e, "placement", None)  # a unit whose nodes all died
+        if failed is not None:
+            result.retries += failed.retries
+            result.retry_reasons += failed.retry_reasons
+    for unit in (result.reproduction, result.verdict):
+        if unit is not None:
+            result.retries += unit.retries
+            result.retry_reasons += unit.retry_reasons
     result.wall_s = round(time.monotonic() - started, 3)
     if out is not None:
         events.emit(run_id, "bench", "run.end", resolved=result.resolved, error=result.error,
@@ -126,16 +133,6 @@ def _describe(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}{where}"[:2000]
 
 
-def _attempt_task(
-    bug_dir: str, attempt: int, agent: str, config: dict, repro_runs: int, out: str
-) -> dict:
-    """The body of the Ray task (plain arguments in, a JSON-able dict out)."""
-    bug = BugSpec.load(bug_dir)
-    settings = Settings.model_validate(config)
-    result = asyncio.run(run_attempt(bug, attempt, agent, settings, repro_runs, Path(out)))
-    return result.model_dump(mode="json")
-
-
 @dataclass
 class Plan:
     """What a run still has to do, given what `results.jsonl` already holds."""
@@ -167,13 +164,13 @@ def run_benchmark(
     progress: bool = True,
     config: Settings | None = None,
 ) -> Plan:
-    """Run what is left of the benchmark; returns the plan it started from."""
-    import ray
+    """Run what is left of the benchmark; returns the plan it started from.
 
+    `config`: for this driver and, when given, for every node too (tests on one
+    machine); None: this process's settings here, each node's own on the nodes."""
     get_agent(agent)  # a bad name fails before anything starts
     if workers < 1 or attempts < 1:
         raise ValueError("--workers and --attempts must be at least 1")
-    config = config or settings()
     bugs = load_suite(suite)
     out.mkdir(parents=True, exist_ok=True)
     results_path = out / RESULTS
@@ -181,52 +178,44 @@ def run_benchmark(
     _write_meta(out, suite, agent, attempts, bugs)
     if not work.todo:
         return work
-    if not ray.is_initialized():
-        ray.init(
-            address=os.environ.get("RAY_ADDRESS"),
-            include_dashboard=False,
-            log_to_driver=False,
-            configure_logging=False,
-        )
-    task = ray.remote(num_cpus=1, max_retries=0)(_attempt_task)
-    config_json = config.model_dump(mode="json")
-    pending = list(work.todo)
-    inflight: dict[ray.ObjectRef, tuple[BugSpec, int]] = {}
+    driver = config or settings()
+    platform = RayPlatform.connect(driver, node_settings=config)
     with _Progress(len(work.bugs) * attempts, work.done, out / RUNS, enabled=progress) as bar:
-        try:
-            while pending or inflight:
-                while pending and len(inflight) < workers:
-                    bug, attempt = pending.pop(0)
-                    ref = task.remote(
-                        bug.dir, attempt, agent, config_json, repro_runs, str(out.resolve())
-                    )
-                    inflight[ref] = (bug, attempt)
-                ready, _ = ray.wait(list(inflight), num_returns=1)
-                for ref in ready:
-                    bug, attempt = inflight.pop(ref)
-                    result = _collect(ray, ref, bug, attempt, agent)
-                    append_result(results_path, result)
-                    bar.advance(result)
-        except KeyboardInterrupt:
-            for ref in inflight:
-                ray.cancel(ref, force=True)
-            raise
+
+        def finished(result: AttemptResult) -> None:
+            append_result(results_path, result)
+            bar.advance(result)
+
+        asyncio.run(
+            _run_all(work, agent, platform, driver, workers, repro_runs, finished, out.resolve())
+        )
     return work
 
 
-def _collect(ray, ref, bug: BugSpec, attempt: int, agent: str) -> AttemptResult:
-    """The task's result, or an error result when the task itself died."""
-    try:
-        return AttemptResult.model_validate(ray.get(ref))
-    except ray.exceptions.RayError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        return AttemptResult(
-            bug=bug.id,
-            attempt=attempt,
-            agent=agent,
-            crash_class=bug.crash_class,
-            error=f"{type(e).__name__}: {first}"[:2000],
-        )
+async def _run_all(
+    work: Plan,
+    agent: str,
+    platform: Platform,
+    config: Settings,
+    workers: int,
+    repro_runs: int,
+    done: Callable[[AttemptResult], None],
+    out: Path,
+) -> None:
+    """At most `workers` attempts at once; `done(result)` as each one finishes."""
+    pending = list(work.todo)
+    inflight: set[asyncio.Task] = set()
+    while pending or inflight:
+        while pending and len(inflight) < workers:
+            bug, attempt = pending.pop(0)
+            inflight.add(
+                asyncio.create_task(
+                    run_attempt(bug, attempt, agent, platform, config, repro_runs, out)
+                )
+            )
+        finished, inflight = await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+        for task in finished:
+            done(task.result())
 
 
 def _write_meta(out: Path, suite: str, agent: str, attempts: int, bugs: list[BugSpec]) -> None:

@@ -174,6 +174,8 @@ def to_result(deps: Deps, values: dict, paused: bool = False) -> FixResult:
                     "feedback",
                     "patch",
                     "compile_errors",
+                    "node",
+                    "retries",
                 )
             }
             for h in values.get("hypotheses") or []

@@ -62,6 +62,8 @@ class Hypothesis(TypedDict, total=False):
     feedback: str  # what the verifier tells the planner
     warnings: int  # compiler warnings in the verified build
     crash_title: str | None
+    node: str | None  # the Ray node that verified it (None: in this process)
+    retries: int  # times its verification moved to another node (a node died)
 
 
 class Usage(TypedDict):

@@ -17,8 +17,8 @@ import time
 from typing import Literal
 
 from kgym import confidence as conf
-from kgym import events
 from kgym.assess import assess
+from kgym.events import run_context
 from kgym.log import get_logger
 from kgym.models import (
     BugSpec,
@@ -32,7 +32,7 @@ from kgym.models import (
     RunResult,
     Verdict,
 )
-from kgym.platform import Platform
+from kgym.platform import Platform, Scheduling
 from kgym.rates import RateStore
 from kgym.settings import Settings
 from kgym.settings import settings as default_settings
@@ -180,15 +180,42 @@ def _stack_functions(verdict: Verdict, bug: BugSpec) -> list[str]:
 async def _judge(
     platform: Platform, bug: BugSpec, patch: str | None, runs: int, run_id: str
 ) -> Verdict:
-    with events.run_context(run_id):
-        return await _judge_in_run(platform, bug, patch, runs)
+    """One unit of work: on a platform of several nodes, the build and its runs go to
+    one node, and move together to another if that node dies. The run id is bound for
+    the calls inside, so the platform's events (also from Ray actors) join its stream."""
+    with run_context(run_id):
+        return await _judge_unit(platform, bug, patch, runs, run_id)
 
 
-async def _judge_in_run(platform: Platform, bug: BugSpec, patch: str | None, runs: int) -> Verdict:
+async def _judge_unit(
+    platform: Platform, bug: BugSpec, patch: str | None, runs: int, run_id: str
+) -> Verdict:
+    request = bug_build_request(bug, patch)
+    if not isinstance(platform, Scheduling):
+        return await _judge_on(platform, bug, request, patch, runs, run_id)
+
+    async def work(node: Platform) -> Verdict:
+        return await _judge_on(node, bug, request, patch, runs, run_id)
+
+    started = time.monotonic()
+    verdict, placed = await platform.unit(request, work, run_id=run_id)
+    verdict.retries, verdict.retry_reasons = placed.retries, placed.retry_reasons
+    verdict.duration_s = time.monotonic() - started
+    return verdict
+
+
+async def _judge_on(
+    platform: Platform,
+    bug: BugSpec,
+    request: BuildRequest,
+    patch: str | None,
+    runs: int,
+    run_id: str,
+) -> Verdict:
     log = get_logger("judge", bug=bug.id)
     started = time.monotonic()
     log.info("build.start", patched=patch is not None)
-    build = await platform.build(bug_build_request(bug, patch))
+    build = await platform.build(request)
     log.info("build.end", ok=build.ok, cache_hit=build.cache_hit, duration_s=build.duration_s)
     verdict = Verdict(
         bug=bug.id,
@@ -200,6 +227,7 @@ async def _judge_in_run(platform: Platform, bug: BugSpec, patch: str | None, run
         resolved=False,
         errors=build.error_messages(),
         build=build,
+        node=build.node,
     )
     if not build.ok:
         verdict.infra_error = build.failed_stage == BuildStage.HOST  # not the patch's fault
@@ -207,7 +235,6 @@ async def _judge_in_run(platform: Platform, bug: BugSpec, patch: str | None, run
         return verdict
     for i in range(runs):
         log.info("vm.run.start", index=i)
-        run_id = events.current_context().get("run_id", "")
         result = await _run_once_more_on_host_fault(platform, run_request(bug, build, run_id), log)
         log.info("vm.run.end", index=i, outcome=result.outcome, title=_title(result))
         record_run(verdict, bug, result, patched=patch is not None)

@@ -92,6 +92,7 @@ class BuildResult(Model):
     config_errors: list[str] = Field(default_factory=list)
     diagnostics: list[Diagnostic] = Field(default_factory=list)
     log_tail: str = ""
+    node: str | None = None  # the Ray node id that built it (None: in this process)
 
     @property
     def applied(self) -> bool:
@@ -198,7 +199,7 @@ class RunResult(Model):
     retried_after: str = ""  # this run is the retry of one that failed on the host: why
     booted: bool = False  # the guest came up and the reproducer was started
     boot_warnings: list[str] | None = None  # a fresh boot's warning lines (kgym.quality)
-    node: str | None = None  # the Ray node that ran it (None in one process)
+    node: str | None = None  # the Ray node id whose VM ran it (None: in this process)
 
 
 # --- bugs ----------------------------------------------------------------------
@@ -300,6 +301,18 @@ class BugSpec(Model):
         return [self.read(self.inject)] if self.inject else []
 
 
+# --- placement ------------------------------------------------------------------
+
+
+class Placement(Model):
+    """Where a unit of work (a build plus its runs) ran, and how often it had to move."""
+
+    node: str | None = None
+    retries: int = 0
+    retry_reasons: list[str] = Field(default_factory=list)
+    placement_s: float = 0.0  # time spent choosing nodes
+
+
 # --- verdicts ------------------------------------------------------------------
 
 
@@ -384,9 +397,11 @@ class Verdict(Model):
     reproduction_rate: float | None = None  # of the buggy kernel, measured
     reproduction_runs: int = 0  # the runs that rate was measured on
     confidence: float | None = None  # that the patched kernel is fixed (kgym.confidence)
-    node: str | None = None  # the Ray node that ran the kernel (None in one process)
     quality: Quality | None = None
     notes: list[str] = Field(default_factory=list)  # how figures were had (not problems)
+    node: str | None = None  # the Ray node id that built and booted it (None: in this process)
+    retries: int = 0  # times the work moved to another node (a node or its actors died)
+    retry_reasons: list[str] = Field(default_factory=list)
 
     @property
     def accelerator(self) -> str | None:

@@ -8,17 +8,20 @@ and boot real VMs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from kgym.models import (
     BuildRequest,
     BuildResult,
     CheckpatchResult,
     CrashReport,
+    Placement,
     RunRequest,
     RunResult,
 )
+
+T = TypeVar("T")
 
 
 class Platform(Protocol):
@@ -51,6 +54,24 @@ class Platform(Protocol):
         ...
 
 
+class PlatformUnavailable(RuntimeError):
+    """The platform cannot take work: no node offers it, or its actors run with other
+    settings than the caller's. The message says which and what to do."""
+
+
 CrashDetector = Callable[[str | bytes], bool]
 """Does this console text hold a kernel crash report? Handed to the VM pool, which
 must not import the crash parser."""
+
+
+@runtime_checkable
+class Scheduling(Protocol):
+    """A platform of several nodes (RayPlatform): it places each unit of work."""
+
+    async def unit(
+        self, request: BuildRequest, work: Callable[[Platform], Awaitable[T]], run_id: str = ""
+    ) -> tuple[T, Placement]:
+        """Run `work` (a build of `request` plus its runs) on one node, chosen for
+        `request`; if that node dies, again on another (bounded). Returns `work`'s
+        result and where it ran."""
+        ...

@@ -35,8 +35,10 @@ class Settings(BaseModel):
     jobs: int = os.cpu_count() or 2
     store_max_gb: float = 20.0
     ccache_max_gb: float = 20.0
+    build_slots: int | None = None  # builds at once on this node; None: cores // jobs
+    ccache: Path | None = None  # the ccache directory; None: $CCACHE_DIR, else home/ccache
     # VMs
-    vm_pool_size: int = 2
+    vm_pool_size: int | None = None  # VMs at once on this node; None: from cores and memory
     vm_memory_mb: int = 1024
     vm_cpus: int = 2
     accelerator: Literal["auto", "kvm", "tcg"] = "auto"
@@ -56,9 +58,25 @@ class Settings(BaseModel):
     llm_timeout_s: float = 120.0
     llm_retries: int = 2
 
+    # scale-out
+    unit_retries: int = 2  # moves of a unit of work to another node when its node dies
+
     @property
     def ccache_dir(self) -> Path:
-        return self.home / "ccache"
+        return self.ccache or self.home / "ccache"
+
+    def vm_slots(self) -> int:
+        """VMs this node runs at once: `vm_pool_size`, else one per core that memory allows."""
+        if self.vm_pool_size is not None:
+            return self.vm_pool_size
+        by_memory = _memory_mb() // (self.vm_memory_mb + VM_OVERHEAD_MB)
+        return max(1, min(os.cpu_count() or 1, by_memory))
+
+    def build_slot_count(self) -> int:
+        """Builds this node runs at once: `build_slots`, else one per `jobs` cores."""
+        if self.build_slots is not None:
+            return self.build_slots
+        return max(1, (os.cpu_count() or 1) // max(1, self.jobs))
 
     @property
     def sources_dir(self) -> Path:
@@ -87,6 +105,20 @@ class Settings(BaseModel):
         return self.data_dir / "syzkaller-linux-reports"
 
 
+VM_OVERHEAD_MB = 512  # QEMU's own memory beside the guest's, with room for the host
+
+
+def _memory_mb() -> int:
+    """Available memory of this machine in MiB (MemAvailable), or 0 if unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build Settings from the TOML file and `KGYM_*` variables of `env` (default: os.environ)."""
     env = dict(os.environ if env is None else env)
@@ -103,6 +135,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         if env.get(key):
             values[name] = env[key]
     values.setdefault("home", home)
+    if env.get("CCACHE_DIR"):
+        values.setdefault("ccache", env["CCACHE_DIR"])
     return Settings.model_validate(values)
 
 

@@ -13,10 +13,16 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 @pytest.fixture(scope="session")
 def ray_cluster():
-    """A real local Ray cluster (2 CPUs, small object store), shut down at the end."""
+    """A real local Ray cluster (2 CPUs, small object store, one kgym node), shut down at
+    the end."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=100 * 1024 * 1024)
+    ray.init(
+        num_cpus=2,
+        resources={"kgym": 1},
+        include_dashboard=False,
+        object_store_memory=100 * 1024 * 1024,
+    )
     yield ray
     ray.shutdown()
 

@@ -44,7 +44,7 @@ class Pool:
     def __init__(self, settings: Settings | None, detector: CrashDetector) -> None:
         self.settings = settings or default_settings()
         self.detector = detector
-        self.size = self.settings.vm_pool_size
+        self.size = self.settings.vm_slots()
         self._vms: set[Vm] = set()  # every live VM, leased or idle
         self._idle: list[Vm] = []
         self._slots = 0  # VMs alive or booting

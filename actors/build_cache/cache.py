@@ -152,6 +152,30 @@ class BuildCache:
             return CheckpatchResult(ok=False, failure=f"no tree to check against: {e}")
         return await checkpatch(Path(tree), patch_text, timeout_s)
 
+    async def holds(self, request: BuildRequest) -> str | None:
+        """What this cache holds for `request`: "artifact" (its kernel is in the store),
+        "tree" (the warm tree of its source and config), or None. Cheap: it never
+        unpacks or fetches a source."""
+        try:
+            source = await self.sources.present(request.source)
+            if source is None:
+                return None
+            plan = await self._plan(request, source=source)
+        except (Stop, SourceFailed, CommandFailed):
+            return None
+        if (self.settings.store_dir / plan.key / "meta.json").is_file():
+            return "artifact"
+        if (self.settings.trees_dir / plan.tree_key / "built").exists():
+            return "tree"
+        return None
+
+    async def tree_key(self, request: BuildRequest) -> str:
+        """The name of the warm tree `request` builds in (`trees/<key>`)."""
+        try:
+            return (await self._plan(request)).tree_key
+        except Stop as s:
+            raise ValueError("; ".join(s.result().error_messages())) from None
+
     async def checkout(self, request: BuildRequest) -> str:
         """A tree of the source with the patches applied (for reading); raises ValueError if bad."""
         try:
@@ -162,13 +186,18 @@ class BuildCache:
 
     # --- planning -----------------------------------------------------------------
 
-    async def _plan(self, request: BuildRequest, config: bool = True) -> Plan:
-        with self._stage("source", request=request.source.kind):
-            try:
-                source = await self.sources.resolve(request.source)
-            except (SourceFailed, CommandFailed) as e:
-                raise Stop(BuildStage.SOURCE, log_tail=str(e)) from None
-        with self._stage("patch", patches=len(request.patches)):
+    async def _plan(
+        self, request: BuildRequest, config: bool = True, source: Source | None = None
+    ) -> Plan:
+        if source is None:
+            with self._stage("source", request=request.source.kind):
+                try:
+                    source = await self.sources.resolve(request.source)
+                except (SourceFailed, CommandFailed) as e:
+                    raise Stop(BuildStage.SOURCE, log_tail=str(e)) from None
+            with self._stage("patch", patches=len(request.patches)):
+                changes = await asyncio.to_thread(_changes, request.patches, source.root)
+        else:  # a quiet plan (holds): no stage events
             changes = await asyncio.to_thread(_changes, request.patches, source.root)
         wanted: dict[str, str] = {}
         if config:

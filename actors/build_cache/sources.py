@@ -43,6 +43,20 @@ class Sources:
         handler = {"debian-linux-source": self._debian, "git": self._git, "dir": self._dir}
         return await handler[spec.kind](spec)
 
+    async def present(self, spec: SourceSpec) -> Source | None:
+        """The source if it is here already (nothing unpacked, fetched or cloned), else None."""
+        if spec.kind == "dir":
+            return await self._dir(spec)
+        if spec.kind == "git":
+            return self._owned(f"git-{spec.commit}") if spec.commit else None
+        package = f"linux-source-{spec.version or '6.1'}"
+        code, out = await run(["dpkg-query", "-W", "-f", "${Version}", package], check=False)
+        return None if code or not out.strip() else self._owned(f"debian-{out.strip()}")
+
+    def _owned(self, sid: str) -> Source | None:
+        root = self.root / sid
+        return Source(sid, root, owned=True) if root.is_dir() else None
+
     async def _debian(self, spec: SourceSpec) -> Source:
         version = spec.version or "6.1"
         package = f"linux-source-{version}"

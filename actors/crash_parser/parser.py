@@ -4,6 +4,7 @@ stacks, title it, judge whether it is whole, symbolise it, blame a file."""
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 
@@ -110,6 +111,7 @@ class CrashParser:
     def __init__(self, max_symbolizers: int = 4) -> None:
         self._symbolizers: OrderedDict[str, Symbolizer] = OrderedDict()
         self._max_symbolizers = max_symbolizers
+        self._lock = threading.Lock()  # parses run in threads (the Ray faces)
 
     def parse(self, log_data: str | bytes, vmlinux: str | None = None) -> CrashReport:
         """Read a console log the way syzbot does. Never raises: on an internal error the
@@ -185,13 +187,14 @@ class CrashParser:
 
     def _symbolizer(self, vmlinux: str) -> Symbolizer:
         """The symboliser of `vmlinux`; the least recently used one beyond the cap closes."""
-        if vmlinux in self._symbolizers:
-            self._symbolizers.move_to_end(vmlinux)
-            return self._symbolizers[vmlinux]
-        symbolizer = self._symbolizers[vmlinux] = Symbolizer(vmlinux)
-        while len(self._symbolizers) > self._max_symbolizers:
-            self._symbolizers.popitem(last=False)[1].close()
-        return symbolizer
+        with self._lock:
+            if vmlinux in self._symbolizers:
+                self._symbolizers.move_to_end(vmlinux)
+                return self._symbolizers[vmlinux]
+            symbolizer = self._symbolizers[vmlinux] = Symbolizer(vmlinux)
+            while len(self._symbolizers) > self._max_symbolizers:
+                self._symbolizers.popitem(last=False)[1].close()
+            return symbolizer
 
     def close(self) -> None:
         for symbolizer in self._symbolizers.values():

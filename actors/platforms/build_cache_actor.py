@@ -1,41 +1,57 @@
-"""The Ray face of BuildCache: one actor per build host, owning its trees and store.
+"""The Ray face of BuildCache: one actor per kgym node, owning that node's trees and store.
 
 Each call carries the caller's event context (run id, hypothesis) and returns,
-with its result, the events it logged, for the caller's run stream.
+with its result, the events it logged, for the caller's run stream. Results
+name the node that built them.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 import ray
 
 from actors.build_cache import BuildCache
+from actors.platforms.node_settings import node_context, platform_view
 from kgym.events import remote_call
 from kgym.models import BuildRequest, BuildResult, CheckpatchResult
-from kgym.settings import Settings
+from kgym.settings import Settings, load_settings
 
 Records = list[dict]
 
 
 @ray.remote(num_cpus=0)
 class BuildCacheActor:
-    """Builds kernels on its node; concurrent calls share warm trees and dedup identical builds."""
+    """Builds kernels on its node; concurrent calls share warm trees and dedup identical builds.
+
+    Without `settings` it reads the node's own (the environment of its `ray start`).
+    """
 
     def __init__(self, settings: Settings | None = None) -> None:
-        self.cache = BuildCache(settings)
+        self.settings = settings or load_settings()
+        self.cache = BuildCache(self.settings)
+        self.node = ray.get_runtime_context().get_node_id()
+        self.busy = 0
+        self.slots = asyncio.Semaphore(self.settings.build_slot_count())  # builds at once here
 
     async def build(
         self, request: BuildRequest, context: dict | None = None
     ) -> tuple[BuildResult, Records]:
-        with remote_call(context) as records:
-            result = await self.cache.build(request)
-        return result, records
+        self.busy += 1
+        try:
+            with remote_call(node_context(context, self.node)) as records:
+                async with self.slots:
+                    result = await self.cache.build(request)
+        finally:
+            self.busy -= 1
+        return result.model_copy(update={"node": self.node}), records
 
     async def compile_check(
         self, request: BuildRequest, files: list[str], context: dict | None = None
     ) -> tuple[BuildResult, Records]:
-        with remote_call(context) as records:
+        with remote_call(node_context(context, self.node)) as records:
             result = await self.cache.compile_check(request, files)
-        return result, records
+        return result.model_copy(update={"node": self.node}), records
 
     async def compile_warnings(
         self, request: BuildRequest, files: list[str], context: dict | None = None
@@ -56,10 +72,24 @@ class BuildCacheActor:
     async def checkout(
         self, request: BuildRequest, context: dict | None = None
     ) -> tuple[str, Records]:
-        with remote_call(context) as records:
+        with remote_call(node_context(context, self.node)) as records:
             result = await self.cache.checkout(request)
         return result, records
 
+    async def status(self, request: BuildRequest | None = None) -> dict:
+        """Load and locality for the scheduler: builds running, build slots, and what this
+        node holds of `request` ("artifact", "tree" or None)."""
+        holds = await self.cache.holds(request) if request is not None else None
+        return {
+            "builds": self.busy,
+            "build_slots": self.settings.build_slot_count(),
+            "holds": holds,
+        }
+
+    def settings_view(self) -> dict[str, str]:
+        """The settings this actor runs with (those that shape the platform)."""
+        return platform_view(self.settings)
+
     def node_id(self) -> str:
         """The node this actor (and so the artifact store) lives on."""
-        return ray.get_runtime_context().get_node_id()
+        return self.node

@@ -1,4 +1,9 @@
-"""The Ray face of CrashParser: one actor keeps the symbolisers (per vmlinux) warm."""
+"""The Ray face of CrashParser, for callers that want a parser without VMs.
+
+A threaded actor: parses and symbolisations run concurrently (the parser's
+work is subprocesses and regexes). RayPlatform does not need it: each node's
+VmPoolActor holds that node's parser, beside the console logs.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ from actors.crash_parser import CrashParser
 from kgym.events import remote_call
 from kgym.models import CrashReport
 
+CONCURRENCY = 8
 
-@ray.remote(num_cpus=0)
+
+@ray.remote(num_cpus=0, max_concurrency=CONCURRENCY)
 class CrashParserActor:
     """Parses console logs on its node (logs and vmlinux paths are that node's)."""
 

@@ -1,107 +1,191 @@
-"""The Platform over Ray actor handles: what `ray job submit` and clusters use.
+"""The Platform over a Ray cluster: a platform on every kgym node, work placed by a scheduler.
 
-One build cache, one VM pool and one crash parser per cluster, as named,
-detached actors in the `kgym` namespace: every job reuses their warm trees,
-artifact store and VMs. The VM pool is placed on the build cache's node, so the
-kernels it boots are on its disk (DESIGN.md: big blobs travel as paths).
+Every node that offers the `kgym` resource runs its own build cache and VM pool
+(actors/platforms/node.py), with that node's settings and disk. A unit of work
+(kgym.judge: a build plus its runs) goes to one node, chosen by
+actors/platforms/scheduler.py, and stays there: the kernels a pool boots are on
+its own disk (DESIGN.md: big blobs travel as paths). Single calls go where they
+fit: `build` and `compile_check` by locality, `run` to the node that built the
+kernel, `checkout` to this process's node (the agent reads the tree here).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
-import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import ray
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from actors.platforms.build_cache_actor import BuildCacheActor
-from actors.platforms.crash_parser_actor import CrashParserActor
-from actors.platforms.events import log_parsed
-from actors.platforms.vm_pool_actor import VmPoolActor
-from kgym import events
+from actors.build_cache import BuildCache
+from actors.platforms.node import NAMESPACE, NODE_LOST, RESOURCE, Node, actor_names
+from actors.platforms.scheduler import Scheduler
 from kgym.models import (
     BuildRequest,
     BuildResult,
     CheckpatchResult,
     CrashReport,
+    Placement,
     RunRequest,
     RunResult,
 )
+from kgym.platform import Platform
 from kgym.settings import Settings
 
-NAMESPACE = "kgym"
+T = TypeVar("T")
 
 
 def init_ray() -> None:
-    """Join the cluster at RAY_ADDRESS (as `ray job submit` sets it), else start a local one."""
-    if not ray.is_initialized():
-        ray.init(address=os.environ.get("RAY_ADDRESS"), namespace=NAMESPACE)
-
-
-def _named(actor_class, name: str, *args, **options):
-    """The cluster's actor called `name`, created with `args` if there is none yet.
-    An actor whose process dies is restarted and the call it was serving is retried
-    once: builds, runs and parses are idempotent."""
-    return actor_class.options(
-        name=name,
-        namespace=NAMESPACE,
-        get_if_exists=True,
-        lifetime="detached",
-        max_restarts=-1,
-        max_task_retries=1,
-        **options,
-    ).remote(*args)
+    """Join the cluster at RAY_ADDRESS (as `ray job submit` sets it), else start a local
+    one whose only node offers the kgym resource."""
+    if ray.is_initialized():
+        return
+    address = os.environ.get("RAY_ADDRESS")
+    if address:
+        ray.init(address=address, namespace=NAMESPACE, configure_logging=False, log_to_driver=False)
+    else:
+        ray.init(
+            namespace=NAMESPACE,
+            resources={RESOURCE: 1},
+            include_dashboard=False,
+            configure_logging=False,
+            log_to_driver=False,
+        )
 
 
 class RayPlatform:
-    """kgym.platform.Platform through the platform's actors."""
+    """kgym.platform.Platform and kgym.platform.Scheduling over every kgym node."""
 
-    def __init__(self, builds, vms, parser) -> None:
-        self.builds, self.vms, self.parser = builds, vms, parser
+    def __init__(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+        self._kernels: dict[str, str] = {}  # bzimage / vmlinux path -> node id
+        self._local: BuildCache | None = None  # checkouts on a driver that is no kgym node
 
     @classmethod
-    def connect(cls, settings: Settings | None = None) -> RayPlatform:
-        """Find (or start, with `settings`) the platform's actors on the current cluster."""
+    def connect(
+        cls, settings: Settings | None = None, node_settings: Settings | None = None
+    ) -> RayPlatform:
+        """Find (or start) the platform's actors on every kgym node of the cluster.
+
+        `settings`: the caller's (retries); `node_settings`: used by every node instead
+        of its own (tests on one machine). Raises SettingsMismatch if a node's actors
+        exist with other settings, NoNodes if no node offers the kgym resource."""
         init_ray()
-        builds = _named(BuildCacheActor, "kgym-build-cache", settings)
-        node = ray.get(builds.node_id.remote())
-        same_node = NodeAffinitySchedulingStrategy(node_id=node, soft=False)
-        vms = _named(VmPoolActor, "kgym-vm-pool", settings, scheduling_strategy=same_node)
-        parser = _named(CrashParserActor, "kgym-crash-parser", scheduling_strategy=same_node)
-        return cls(builds, vms, parser)
+        scheduler = Scheduler(settings, node_settings)
+        scheduler.refresh()
+        return cls(scheduler)
+
+    # --- units of work (kgym.platform.Scheduling) ---------------------------------------
+
+    async def unit(
+        self, request: BuildRequest, work: Callable[[Platform], Awaitable[T]], run_id: str = ""
+    ) -> tuple[T, Placement]:
+        async def on(node: Node) -> T:
+            return await work(_Pinned(node, self._kernels))
+
+        return await self.scheduler.unit(request, on, run_id=run_id, kind="unit")
+
+    # --- single calls ---------------------------------------------------------------
 
     async def build(self, request: BuildRequest) -> BuildResult:
-        return await _call(self.builds.build, request)
-
-    async def checkout(self, request: BuildRequest) -> str:
-        return await _call(self.builds.checkout, request)
-
-    async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
-        return await _call(self.builds.compile_check, request, files)
-
-    async def compile_warnings(self, request: BuildRequest, files: list[str]) -> BuildResult:
-        return await _call(self.builds.compile_warnings, request, files)
-
-    async def checkpatch(self, request: BuildRequest, patch: str) -> CheckpatchResult:
-        return await _call(self.builds.checkpatch, request, patch)
-
-    async def run(self, request: RunRequest) -> RunResult:
-        result: RunResult = await _call(self.vms.run, request)
-        if result.console_log:
-            started = time.monotonic()
-            result.report = await _call(self.parser.parse_file, result.console_log, request.vmlinux)
-            log_parsed(result.report, time.monotonic() - started)
+        result, _ = await self.scheduler.unit(
+            request, lambda n: _Pinned(n, self._kernels).build(request), kind="build"
+        )
         return result
 
+    async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
+        result, _ = await self.scheduler.unit(
+            request, lambda n: n.compile_check(request, files), kind="compile_check"
+        )
+        return result
+
+    async def compile_warnings(self, request: BuildRequest, files: list[str]) -> BuildResult:
+        result, _ = await self.scheduler.unit(
+            request, lambda n: n.compile_warnings(request, files), kind="compile_warnings"
+        )
+        return result
+
+    async def checkpatch(self, request: BuildRequest, patch: str) -> CheckpatchResult:
+        result, _ = await self.scheduler.unit(
+            request, lambda n: n.checkpatch(request, patch), kind="checkpatch"
+        )
+        return result
+
+    async def checkout(self, request: BuildRequest) -> str:
+        """A tree this process can read: this node's kgym actor if it is a kgym node,
+        else a build cache in this process (this process's KGYM_HOME)."""
+        node = await asyncio.to_thread(self.scheduler.local)
+        if node is not None:
+            return await node.checkout(request)
+        if self._local is None:
+            self._local = BuildCache(self.scheduler.settings)
+        return await self._local.checkout(request)
+
+    async def run(self, request: RunRequest) -> RunResult:
+        return await self._node_of(request.bzimage).run(request)
+
     async def parse(self, console_log: str | bytes, vmlinux: str | None = None) -> CrashReport:
-        return await _call(self.parser.parse, console_log, vmlinux)
+        node = self._node_of(vmlinux) if vmlinux else next(iter(self.scheduler.refresh().values()))
+        return await node.parse(console_log, vmlinux)
+
+    def _node_of(self, path: str) -> Node:
+        node_id = self._kernels.get(path)
+        node = self.scheduler.nodes.get(node_id or "")
+        if node is None:
+            where = f"on node {node_id[:12]}, which is gone" if node_id else "not by this platform"
+            raise ValueError(f"{path}: built {where}; build it again")
+        return node
 
     async def close(self) -> None:
         """The actors outlive this handle: they keep their caches for the next job."""
 
 
-async def _call(method, *args):
-    """Call an actor method with this task's event context; its events join the run's stream."""
-    result, records = await method.remote(*args, events.current_context())
-    events.replay(records)
-    return result
+class _Pinned:
+    """The Platform on one node, for one unit of work; remembers where its kernels are."""
+
+    def __init__(self, node: Node, kernels: dict[str, str]) -> None:
+        self.node, self.kernels = node, kernels
+
+    async def build(self, request: BuildRequest) -> BuildResult:
+        result = await self.node.build(request)
+        if result.artifacts:
+            self.kernels[result.artifacts.bzimage] = self.node.id
+            self.kernels[result.artifacts.vmlinux] = self.node.id
+        return result
+
+    async def checkout(self, request: BuildRequest) -> str:
+        return await self.node.checkout(request)
+
+    async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
+        return await self.node.compile_check(request, files)
+
+    async def compile_warnings(self, request: BuildRequest, files: list[str]) -> BuildResult:
+        return await self.node.compile_warnings(request, files)
+
+    async def checkpatch(self, request: BuildRequest, patch: str) -> CheckpatchResult:
+        return await self.node.checkpatch(request, patch)
+
+    async def run(self, request: RunRequest) -> RunResult:
+        return await self.node.run(request)
+
+    async def parse(self, console_log: str | bytes, vmlinux: str | None = None) -> CrashReport:
+        return await self.node.parse(console_log, vmlinux)
+
+
+def stop_actors() -> list[str]:
+    """Kill the kgym actors of every node of the current cluster; returns their names.
+    Their caches stay on disk; the next caller starts them again with its settings."""
+    init_ray()
+    stopped = []
+    for info in ray.nodes():
+        for name in actor_names(info["NodeID"]):
+            try:
+                actor = ray.get_actor(name, namespace=NAMESPACE)
+            except ValueError:
+                continue
+            with contextlib.suppress(NODE_LOST):
+                ray.kill(actor)
+            stopped.append(name)
+    return stopped

@@ -91,6 +91,8 @@ async def verifier_node(task: PatchTask, runtime: Runtime[Deps]) -> dict:
                 feedback=feedback,
                 crash_title=verdict.title,
                 warnings=warnings_in(verdict, h.get("files") or []),
+                node=verdict.node,
+                retries=verdict.retries,
             )
     h["outcome"] = Outcome(h["outcome"]).value  # a plain string in the checkpoint
     deps.tracer.event(

@@ -14,6 +14,7 @@ import inspect
 import sys
 
 from kgym import log
+from kgym.platform import PlatformUnavailable
 
 COMMANDS = {
     "repro": "reproduce a bug's crash on its buggy kernel",
@@ -23,6 +24,7 @@ COMMANDS = {
     "bench": "kBench records, suites, benchmark runs and reports",
     "serve": "REST API and live trace viewer",
     "trace": "show an agent run's trace events",
+    "seed": "give this node its first warm tree: copy another KGYM_HOME's",
 }
 
 
@@ -58,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\nkgym: interrupted\n")
         return 130
+    except PlatformUnavailable as e:  # e.g. --ray with no kgym node, or other settings
+        from kgym.front.commands.common import fail
+
+        return fail(str(e), getattr(args, "json", False))
     return int(result or 0)
 
 

@@ -26,6 +26,21 @@ from kgym.settings import load_settings
 pytestmark = pytest.mark.ray
 
 
+@pytest.fixture(autouse=True)
+def fresh_platform():
+    """Each test gives the node its own KGYM_HOME: stop the node's actors before and
+    after it (actors running with another test's settings would be refused)."""
+    import ray
+
+    from actors.platforms.ray_platform import stop_actors
+
+    if ray.is_initialized():
+        stop_actors()
+    yield
+    if ray.is_initialized():
+        stop_actors()
+
+
 def make_suite(root: Path, n: int) -> Path:
     """A suite of `n` cheap bugs under `root/suite` (a tiny `dir` source under `root/tree`)."""
     tree = root / "tree"

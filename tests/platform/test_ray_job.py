@@ -49,6 +49,7 @@ def ray_head(tmp_path_factory):
         RAY, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={free_port()}",
         "--include-dashboard=true", "--dashboard-host=127.0.0.1",
         f"--dashboard-port={dashboard}", "--num-cpus=2", "--disable-usage-stats",
+        '--resources={"kgym": 1}',  # the head is a kgym node: the platform runs there
         f"--temp-dir={temp_dir}",
         # The session's own cluster holds Ray's default agent ports.
         f"--dashboard-agent-listen-port={free_port()}",

@@ -27,7 +27,8 @@ def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ray",
         action="store_true",
-        help="use the platform's Ray actors (a running cluster, or a local one)",
+        help="use the platform on every kgym node of the Ray cluster at RAY_ADDRESS "
+        "(else a local one-node cluster)",
     )
 
 
@@ -75,7 +76,8 @@ async def checked_bug(arg: str) -> BugSpec:
 
 @asynccontextmanager
 async def open_platform(args: argparse.Namespace) -> AsyncIterator[Platform]:
-    """The platform: in this process, or the Ray actors with `--ray`."""
+    """The platform: in this process, or with `--ray` every kgym node's actors (each
+    node with its own settings), the work placed by the scheduler."""
     if args.ray:
         from actors.platforms.ray_platform import RayPlatform
 

@@ -102,6 +102,8 @@ def verify_json(verdict: Verdict, run_id: str | None = None) -> dict:
         "node": verdict.node,
         "quality": verdict.quality.contract() if verdict.quality else None,
         "notes": verdict.notes + (verdict.quality.notes if verdict.quality else []),
+        "retries": verdict.retries,
+        "retry_reasons": verdict.retry_reasons,
     }
 
 
