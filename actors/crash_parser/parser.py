@@ -36,6 +36,7 @@ _LAST_FUNCTION = re.compile(r"\s*last function: ([\w.]+)")  # kernel/workqueue.c
 # How much of a log parse_file holds at once, and how much after a header it keeps.
 _CHUNK = 8 * 1024 * 1024
 _AFTER_HEADER = MAX_REPORT_BYTES * 4
+_CONTEXT = 64 * 1024
 
 
 def to_text(log_data: str | bytes) -> str:
@@ -147,7 +148,10 @@ class CrashParser:
                     found = first_header(text)
                     if found is not None:
                         more = f.read(_AFTER_HEADER)
-                        rest = text[found[0] :] + to_text(data[cut_at:] + more)
+                        # some context before the header: a reboot counts only after
+                        # kernel output
+                        start = text.rfind("\n", 0, max(0, found[0] - _CONTEXT)) + 1
+                        rest = text[start:] + to_text(data[cut_at:] + more)
                         report = self.parse(rest, vmlinux)
                         if not report.corrupted and _hangup_later(f):
                             report.corrupted = True
