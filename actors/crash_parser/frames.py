@@ -81,6 +81,13 @@ class Parsed:
 
 def parse_frame(text: str) -> Parsed | None:
     """The frame printed on one (prefix-less) console line, or None."""
+    found = locate(text)
+    return found[0] if found else None
+
+
+def locate(text: str) -> tuple[Parsed, str, int, int] | None:
+    """The frame on one line, its symbol as printed (before demangling), and where its
+    `name+0xoff/0xsize` starts and ends on the line (symbolize.py writes there)."""
     at = text.find("+0x")
     if at > 0:
         # The usual line: the name ends at the first "+0x" and starts after a blank,
@@ -101,7 +108,8 @@ def parse_frame(text: str) -> Parsed | None:
                 line=int(line) if line else None,
                 inline=bool(tail.group("inline")),
             )
-            return Parsed(frame, text[:start].rstrip(" (").endswith("?"))
+            unreliable = text[:start].rstrip(" (").endswith("?")
+            return Parsed(frame, unreliable), name, start, tail.end("size")
     if at >= 0:
         m = _FRAME.search(text)
         if m is None:
@@ -115,7 +123,8 @@ def parse_frame(text: str) -> Parsed | None:
             line=int(line) if line else None,
             inline=bool(m.group("inline")),
         )
-        return Parsed(frame, bool(m.group("unreliable") or m.group("unreliable2")))
+        unreliable = bool(m.group("unreliable") or m.group("unreliable2"))
+        return Parsed(frame, unreliable), m.group("name"), m.start("name"), m.end("size")
     if text.endswith("[inline]"):
         m = _INLINE.search(text)
         if m:
@@ -125,7 +134,7 @@ def parse_frame(text: str) -> Parsed | None:
                 line=int(m.group("line")),
                 inline=True,
             )
-            return Parsed(frame, False)
+            return Parsed(frame, False), m.group("name"), m.start("name"), m.end("name")
     return None
 
 
