@@ -137,7 +137,9 @@ def _panic_refine(f: dict[str, str], text: str) -> dict[str, str]:
         return {"msg": "corrupted stack end", "with_frame": "outermost"}
     if msg.startswith("Fatal exception"):  # oops_end(): the oops it ends is not here
         return {"msg": "Fatal exception", "cut": "the oops this panic ends is missing"}
-    for cut in (" exitcode=", " in interrupt", " for ", " --- ", ": ", " - ", ", "):
+    # details after the message proper; a colon inside it is its own ("VFS: Unable to
+    # mount root fs", "hung_task: blocked tasks") and stays
+    for cut in (" exitcode=", " in interrupt", " for ", " --- "):
         i = msg.find(cut)
         if i > 0:
             msg = msg[:i]

@@ -406,3 +406,36 @@ def test_kgym_kernel_reports(log, title, alts):
     report = parse(log)
     assert (report.title, report.alt_titles) == (title, alts)
     assert not report.corrupted, report.corrupted_reason
+
+
+GPF_PLAIN = _log("""\
+general protection fault, probably for non-canonical address 0xdffffc0000000002: 0000 [#1]
+KASAN: null-ptr-deref in range [0x0000000000000010-0x0000000000000017]
+CPU: 1 PID: 501 Comm: repro Not tainted 6.1.0 #1
+RIP: 0010:af_alg_sendmsg+0x2c1/0x1a40
+Call Trace:
+ <TASK>
+ ? __might_fault+0xe1/0x170
+ hash_sendmsg+0xc2/0x340
+ ? skcipher_sendmsg+0x10/0x10
+ sock_sendmsg+0xde/0x190
+ ____sys_sendmsg+0x71c/0x900
+ </TASK>
+Kernel panic - not syncing: Fatal exception""")
+
+
+def test_plain_x86_64_trace_names_the_crash():
+    """The stack shape of modern kernels: no [<address>], no file:line, "?" frames."""
+    report = parse(GPF_PLAIN)
+    assert report.title == "general protection fault in af_alg_sendmsg"
+    assert not report.corrupted, report.corrupted_reason
+    assert [f.function for f in report.frames] == [
+        "af_alg_sendmsg", "hash_sendmsg", "sock_sendmsg", "____sys_sendmsg",
+    ]  # fmt: skip
+    panic = "".join(f"[    9.00000{i}] {t}\n" for i, t in enumerate([
+        "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
+        "CPU: 0 PID: 1 Comm: swapper/0 Not tainted 6.1.0 #1",
+    ]))  # fmt: skip
+    assert (
+        parse(panic).title == "kernel panic: VFS: Unable to mount root fs on unknown-block(NUM,NUM)"
+    )
