@@ -143,7 +143,7 @@ def _inner(header: Header, other: Header, traced: bool, index: int) -> bool:
     """Whether a header-like line belongs to the report it appears in."""
     if index <= 3 and other.kind is header.kind:
         return True  # "BUG: memory leak" then "unreferenced object ..."
-    if not traced and other.kind.needs_trace:
+    if not traced and (other.kind.needs_trace or other.kind.trap):
         # an oops before this report's stack: one oops with two header lines ("kernel
         # BUG at ..." then "invalid opcode: 0000"; arm64's "Unable to handle ..." then
         # "Internal error"), or the report's own printing faulted: its stack follows

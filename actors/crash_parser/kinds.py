@@ -45,6 +45,9 @@ class Kind:
     # "-> #0" dependency or "stack backtrace:"); the whole report if absent.
     stack_after: re.Pattern[str] | None = None
     needs_trace: bool = False  # an oops: its header lines come before its stack
+    # A trap (an oops, a WARN): it can hit while another report is being printed, and
+    # then carries that report's stack.
+    trap: bool = False
     has_stack: bool = True  # the kernel prints a stack with it: without one, it was cut
     held_locks: bool = False  # named by where a held lock was taken
     # The header names the function that made a bad memory access (KASAN, KMSAN,
@@ -421,21 +424,21 @@ KINDS: tuple[Kind, ...] = (
     Kind(  # kernel/panic.c __warn() (with a file:line since 4.x)
         _h(r"WARNING: CPU: \d+ PID: \d+ at (?P<file>[^\s:]+)(?::\d+)? " + _FN),
         "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
-        name="warning",
+        trap=True, name="warning",
     ),
     Kind(  # kernel/panic.c __warn() since 6.16: "WARNING: file:line at func, CPU#N: comm"
         _h(r"WARNING: (?P<file>[^\s:]+):\d+ at " + _FN + r", CPU#\d+"),
         "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
-        name="warning-6.16",
+        trap=True, name="warning-6.16",
     ),
     Kind(  # kernel/panic.c warn_slowpath_common() before 3.x: "WARNING: at FILE:LINE f()"
         _h(r"WARNING: at (?P<file>[^\s:]+):\d+ " + _FN),
         "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
-        name="warning-3.x",
+        trap=True, name="warning-3.x",
     ),
     Kind(  # kernel/panic.c __warn() (WARN without a file and line)
         _h(r"WARNING: CPU: \d+ PID: \d+ at " + _FN),
-        "WARNING in {frame}", "WARNING", FrameFrom.HEADER, name="warning-nofile",
+        "WARNING in {frame}", "WARNING", FrameFrom.HEADER, trap=True, name="warning-nofile",
     ),
     Kind(  # arch/x86/kernel/unwind_frame.c unwind_next_frame()
         _h(r"WARNING: kernel stack (?P<what>regs|frame pointer) at .*? in \S+ has bad"),
