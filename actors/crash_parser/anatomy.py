@@ -54,6 +54,17 @@ _END = re.compile(r"\s*(?:---\[ end trace|---\[ end Kernel panic|Kernel Offset:|
 # lockdep's irq state ("hardirqs last  enabled at (1): [<...>] f+0x1/0x2"): where
 # interrupts were last switched, not a stack.
 _IRQ_STATE = re.compile(r"\s*(?:hard|soft)irqs last ")
+# The anatomy's fixed parts, by the kernel function that prints them.
+_PART = re.compile(
+    r"\s*(?:"
+    r"(?P<access>(?:Read|Write) (?:of size \d+ )?at addr)"  # kasan print_error_description()
+    r"|(?P<task>CPU: \d+ (?:UID: \d+ )?PID: \d+)"  # dump_stack_print_info()
+    r"|(?P<hardware>Hardware name: )"  # dump_stack_print_info()
+    r"|(?P<registers>RSP: |RAX: |EAX: |pstate: |x29: )"  # __show_regs()
+    r"|(?P<allocated>Allocated by task )"  # kasan print_track()
+    r"|(?P<freed>Freed by task )"  # kasan print_track()
+    r"|(?P<end>---\[ end trace))"  # print_oops_end_marker()
+)
 # lockdep_print_held_locks(): " #0: ffff888012345678 (&lock){+.+.}-{3:3}, at: f+0x1/0x2"
 _HELD_LOCK = re.compile(r"\s*#\d+: ")
 
@@ -81,6 +92,9 @@ class Report:
     lines: list[Line]
     frames: list[StackFrame] = field(default_factory=list)
     stack_lines: list[int] = field(default_factory=list)  # where each stack starts
+    # Where each part of the report's anatomy first appears (see the module docstring):
+    # "access", "task", "hardware", "registers", "allocated", "freed", "end".
+    parts: dict[str, int] = field(default_factory=dict)
     has_trace: bool = False
     dropped: bool = False  # printk said it dropped messages inside the report
     end: str = "log ended"
@@ -168,6 +182,9 @@ def _read_stacks(report: Report) -> None:
             # not a frame: a stack header, an interrupt mark, a place announcement
             if "printk messages dropped" in text:
                 report.dropped = True
+            part = _PART.match(text)
+            if part is not None and part.lastgroup not in report.parts:
+                report.parts[part.lastgroup] = i  # type: ignore[index]
             if _STACK_START.match(text):
                 stack += 1
                 report.stack_lines.append(i)

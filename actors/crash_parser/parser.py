@@ -235,11 +235,11 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
     header = report.header
     kind = header.kind
     fields = dict(header.fields)
-    for line in report.lines[1:8]:
-        m = _ACCESS.match(line.text)
+    if "access" in report.parts:
+        m = _ACCESS.match(report.lines[report.parts["access"]].text)
         if m:
             fields["access"] = m.group("access")
-            break
+    for line in report.lines[1:8]:
         m = _LAST_FUNCTION.match(line.text)
         if m:
             fields["func"] = m.group(1)

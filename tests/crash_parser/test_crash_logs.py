@@ -439,3 +439,24 @@ def test_plain_x86_64_trace_names_the_crash():
     assert (
         parse(panic).title == "kernel panic: VFS: Unable to mount root fs on unknown-block(NUM,NUM)"
     )
+
+
+def test_anatomy_of_a_kasan_report():
+    from actors.crash_parser import console
+    from actors.crash_parser.anatomy import cut
+    from actors.crash_parser.parser import first_header
+
+    offset, header = first_header(KASAN_61)
+    report = cut((console.split(x) for x in KASAN_61[offset:].split("\n")), header)
+    text = [line.text for line in report.lines]
+    assert report.end == "separator" and text[-1].startswith("=====")
+    assert set(report.parts) == {"access", "task", "hardware", "registers", "allocated", "freed"}
+    assert text[report.parts["access"]].startswith("Read of size 4")
+    assert text[report.parts["allocated"]] == "Allocated by task 640:"
+    assert all("interleaved" not in t for t in text)  # another task's line
+    stacks = sorted({f.stack for f in report.frames})
+    assert len(stacks) == 3  # the call trace, "Allocated by", "Freed by"
+    assert any(f.unreliable for f in report.frames)
+    assert [f.frame.function for f in report.frames if f.stack == stacks[1]][-1] == (
+        "entry_SYSCALL_64_after_hwframe"
+    )
