@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 
+from actors.crash_parser.paths import tree_path
+
 
 class FrameFrom(Enum):
     """Where the function that names the bug comes from."""
@@ -520,6 +522,8 @@ def _match(stripped: str) -> Header | None:
         m = kind.header.match(stripped)
         if m:
             fields = {k: v for k, v in m.groupdict().items() if v is not None}
+            if "file" in fields:  # "../src/lib/refcount.c" from an out-of-tree build
+                fields["file"] = tree_path(fields["file"])
             if "lvl" in fields:  # lockdep before 4.13 framed it: "[ BUG: ... ]"
                 fields["lvl"] = fields["lvl"].lstrip("[ ")
             if kind.refine:

@@ -18,7 +18,7 @@ from actors.crash_parser.anatomy import (
 from actors.crash_parser.frames import base_name, parse_frame
 from actors.crash_parser.guilty import guilty_file
 from actors.crash_parser.kinds import TRIGGERS, FrameFrom, Header, Kind, match_header
-from actors.crash_parser.skip import generic, generic_accessor
+from actors.crash_parser.skip import generic_accessor, generic_checker
 from actors.crash_parser.symbolize import SymbolizeError, Symbolizer
 from actors.crash_parser.titles import CORRUPTED, names, normalise, pick
 from kgym.log import get_logger
@@ -255,7 +255,7 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
     others: list[str] = []
     if "{frame}" in template:
         func = fields.get("func")
-        passed_over = _generic_accessor if _accessor(kind, fields) else _generic_name
+        passed_over = _generic_accessor if _accessor(kind, fields) else _generic_checker
         if kind.frame is FrameFrom.HEADER and func and not passed_over(func):
             function = func
         else:
@@ -340,8 +340,8 @@ def _generic_accessor(func: str) -> bool:
     return generic_accessor(base_name(func))
 
 
-def _generic_name(func: str) -> bool:
-    return generic(base_name(func))
+def _generic_checker(func: str) -> bool:
+    return generic_checker(base_name(func))
 
 
 def _header_file(report: Report) -> str | None:

@@ -13,16 +13,11 @@ import threading
 from dataclasses import dataclass
 
 from actors.crash_parser.frames import locate
+from actors.crash_parser.paths import tree_path
 
 # Frames with the exact faulting PC rather than a return address.
 _RIP_LINE = re.compile(r"(?:IP|NIP|pc |PC is at):? ")
 _SENTINEL = 0xFFFFFFFFFFFFFFFF
-_KERNEL_TOP_DIRS = frozenset((
-    "arch", "block", "certs", "crypto", "drivers", "fs", "include", "init", "io_uring", "ipc",
-    "kernel", "lib", "mm", "net", "rust", "samples", "scripts", "security", "sound", "tools",
-    "usr", "virt",
-))  # fmt: skip
-
 
 class SymbolizeError(Exception):
     """The vmlinux cannot be read (missing, not an ELF, tools absent)."""
@@ -127,16 +122,7 @@ class Symbolizer:
 
     def clean_path(self, path: str) -> str:
         """A path relative to the kernel tree."""
-        path = os.path.normpath(path)
-        if not os.path.isabs(path):
-            return path
-        if path.startswith(self.root + os.sep):
-            return path[len(self.root) + 1 :]
-        parts = path.split(os.sep)
-        for i in range(1, len(parts) - 1):
-            if parts[i] in _KERNEL_TOP_DIRS:
-                return os.sep.join(parts[i:])
-        return path
+        return tree_path(path, self.root)
 
     def symbolize_report(self, report: str) -> str:
         """The report with " file:line" after each resolvable frame, inlined callees added."""
