@@ -19,6 +19,7 @@ from actors.crash_parser.paths import tree_path
 _RIP_LINE = re.compile(r"(?:IP|NIP|pc |PC is at):? ")
 _SENTINEL = 0xFFFFFFFFFFFFFFFF
 
+
 class SymbolizeError(Exception):
     """The vmlinux cannot be read (missing, not an ELF, tools absent)."""
 
