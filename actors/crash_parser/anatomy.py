@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from actors.crash_parser.console import Line
-from actors.crash_parser.frames import Parsed, RawFrame, parse_frame
+from actors.crash_parser.frames import RawFrame, parse_frame, plain_frame
 from actors.crash_parser.kinds import Header, match_header
 
 # Limits on what one report may hold: beyond them a flood is cut, not kept.
@@ -202,9 +202,18 @@ def _read_stacks(report: Report) -> None:
                 interrupt, after = True, False
             elif _IRQ_CLOSE.match(text):
                 interrupt, after = False, True
-        if len(frames) >= MAX_FRAMES or _IRQ_STATE.match(text):
+        if len(frames) >= MAX_FRAMES:
             continue
-        parsed: Parsed | None = parse_frame(text)
+        parsed = plain_frame(text)
+        if parsed is not None:  # a line of a frame alone: no IP, lock or place marks
+            frames.append(StackFrame(parsed.frame, stack, parsed.unreliable, interrupt, after,
+                                     False, i, False, location))  # fmt: skip
+            location = False
+            report.has_trace = report.has_trace or not frames[-1].place
+            continue
+        if _IRQ_STATE.match(text):
+            continue
+        parsed = parse_frame(text)
         if parsed is None:
             continue
         crash_ip = bool(_CRASH_IP.match(text))

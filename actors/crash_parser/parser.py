@@ -203,10 +203,26 @@ class CrashParser:
         self._symbolizers.clear()
 
 
+# The usual console line, read in one match: a timestamp, maybe a caller, then text
+# with no other printk prefix in it (one would mean lines glued together).
+_PLAIN_LINE = re.compile(
+    r"\[\s*\d+\.\d+\](?:\[\s*([TC]\d+)\])? ?(?!\[)((?:[^\n\[]|\[(?!\s*\d+\.\d+\]))*)(?=\n|$)"
+)
+
+
 def _lines(window: str) -> Iterator[console.Line]:
     """The console lines of `window`, read as they are asked for."""
     start = 0
+    plain = _PLAIN_LINE.match
+    limit = console.MAX_LINE
     for _ in range(MAX_REPORT_LINES * 2):
+        m = plain(window, start)
+        if m is not None and m.end() - start <= limit:
+            yield console.Line(m.group(2), m.group(1), True)
+            if m.end() >= len(window):
+                return
+            start = m.end() + 1
+            continue
         end = window.find("\n", start)
         raw = window[start:] if end < 0 else window[start:end]
         cut_at = _glued_at(raw)
