@@ -97,6 +97,9 @@ class Report:
     parts: dict[str, int] = field(default_factory=dict)
     has_trace: bool = False
     dropped: bool = False  # printk said it dropped messages inside the report
+    # Lines of another task's dump mixed in (see _read_stacks): a "Hardware name:" line
+    # with no "CPU: N PID: N" line before it.
+    interleaved: bool = False
     end: str = "log ended"
 
     def text(self) -> str:
@@ -183,8 +186,14 @@ def _read_stacks(report: Report) -> None:
             if "printk messages dropped" in text:
                 report.dropped = True
             part = _PART.match(text)
-            if part is not None and part.lastgroup not in report.parts:
-                report.parts[part.lastgroup] = i  # type: ignore[index]
+            if part is not None:
+                # dump_stack_print_info() (lib/dump_stack.c) prints the hardware line
+                # right after the task line: with no task line before it, it is another
+                # task's dump printed into this report
+                if part.lastgroup == "hardware" and "task" not in report.parts:
+                    report.interleaved = True
+                if part.lastgroup not in report.parts:
+                    report.parts[part.lastgroup] = i  # type: ignore[index]
             if _STACK_START.match(text):
                 stack += 1
                 report.stack_lines.append(i)

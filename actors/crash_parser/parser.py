@@ -269,7 +269,11 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
     frame = None
     function = None
     others: list[str] = []
-    if "{frame}" in template:
+    if "{frame}" in template and report.interleaved:
+        # another task's dump is mixed in: no frame of the report can be trusted
+        reason = "lines of another task's stack dump are mixed in"
+        fields["frame"] = CORRUPTED
+    elif "{frame}" in template:
         func = fields.get("func")
         passed_over = _generic_accessor if _accessor(kind, fields) else _generic_checker
         if kind.frame is FrameFrom.HEADER and func and not passed_over(func):
@@ -303,6 +307,8 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         reason = "cut short before the stack that names it"
     if reason is None and "cut" in fields:
         reason = fields["cut"]
+    if reason is None and report.interleaved:
+        reason = "lines of another task's stack dump are mixed in"
     if reason is None and report.dropped:
         reason = "printk dropped messages inside the report"
     if reason is None and hangup:

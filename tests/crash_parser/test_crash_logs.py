@@ -460,3 +460,29 @@ def test_anatomy_of_a_kasan_report():
     assert [f.frame.function for f in report.frames if f.stack == stacks[1]][-1] == (
         "entry_SYSCALL_64_after_hwframe"
     )
+
+
+def test_another_tasks_dump_mixed_in_makes_the_frame_corrupted():
+    # a hung-task report (kernel/hung_task.c prints no hardware line) with another
+    # task's dump_stack() output mixed in, no caller ids to tell them apart
+    log = (
+        "[  247.18] INFO: task kworker/0:3:7985 blocked for more than 120 seconds.\n"
+        "[  247.19] Hardware name: QEMU Standard PC (i440FX + PIIX, 1996)\n"
+        "[  247.19] Call Trace:\n"
+        "[  247.19]  dump_stack+0x1a7/0x27d\n"
+        "[  247.19]  should_fail+0x914/0xae0\n"
+        "[  247.20]       Not tainted 4.16.0+ #288\n"
+        "[  247.21]  __schedule+0x8fb/0x1ec0\n"
+        "[  247.22]  schedule+0xf5/0x430\n"
+        "[  247.22]  linkwatch_event+0x27/0x60\n"
+        "[  247.23]  worker_thread+0x223/0x1990\n"
+    )
+    got = parse(log)
+    assert got.title == "INFO: task hung in corrupted"
+    assert got.corrupted and "mixed in" in (got.corrupted_reason or "")
+    # the same report with the task line the hardware line belongs to is whole
+    whole = log.replace(
+        "[  247.19] Hardware name:",
+        "[  247.19] CPU: 0 PID: 7985 Comm: kworker/0:3\n[  247.19] Hardware name:",
+    )
+    assert parse(whole).title == "INFO: task hung in linkwatch_event"
