@@ -50,7 +50,7 @@ _IRQ_CLOSE = re.compile(r"\s*(?:</(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>|<EOI>)")
 # Lines that carry the faulting PC; a user-mode one ("RIP: 0033:0x44e9f9") has no frame.
 _CRASH_IP = re.compile(r"\s*(?:RIP: [0-9a-f]{4}:|RIP  |IP: |EIP: |pc : |PC is at |NIP |epc : )")
 _SEPARATOR = re.compile(r"\s*={20,}\s*$")
-_END = re.compile(r"\s*(?:---\[ end trace|---\[ end Kernel panic|Kernel Offset:|Rebooting in)")
+_END_STARTS = ("---[ end trace", "---[ end Kernel panic", "Kernel Offset:", "Rebooting in")
 # lockdep's irq state ("hardirqs last  enabled at (1): [<...>] f+0x1/0x2"): where
 # interrupts were last switched, not a stack.
 _IRQ_STATE = re.compile(r"\s*(?:hard|soft)irqs last ")
@@ -65,6 +65,11 @@ _PART = re.compile(
     r"|(?P<freed>Freed by task )"  # kasan print_track()
     r"|(?P<end>---\[ end trace))"  # print_oops_end_marker()
 )
+# What those parts start with (a cheap test before the pattern).
+_PART_STARTS = (
+    "Read ", "Write ", "CPU: ", "Hardware name: ", "RSP: ", "RAX: ", "EAX: ", "pstate: ",
+    "x29: ", "Allocated by task ", "Freed by task ", "---[ end trace",
+)  # fmt: skip
 # lockdep_print_held_locks(): " #0: ffff888012345678 (&lock){+.+.}-{3:3}, at: f+0x1/0x2"
 _HELD_LOCK = re.compile(r"\s*#\d+: ")
 
@@ -129,7 +134,7 @@ def cut(lines: Iterable[Line], header: Header) -> Report:
             continue  # another task's or CPU's line
         if text[:1] not in _INDENTED:
             # not a frame or an indented detail: it may end this report
-            if _END.match(text):
+            if text.startswith(_END_STARTS):
                 body.append(line)
                 end = "end marker"
                 break
@@ -185,7 +190,7 @@ def _read_stacks(report: Report) -> None:
             # not a frame: a stack header, an interrupt mark, a place announcement
             if "printk messages dropped" in text:
                 report.dropped = True
-            part = _PART.match(text)
+            part = _PART.match(text) if text.lstrip().startswith(_PART_STARTS) else None
             if part is not None:
                 # dump_stack_print_info() (lib/dump_stack.c) prints the hardware line
                 # right after the task line: with no task line before it, it is another
