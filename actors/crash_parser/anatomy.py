@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from actors.crash_parser.console import Line
-from actors.crash_parser.frames import Parsed, RawFrame, parse_frame
+from actors.crash_parser.frames import RawFrame, parse_frame, plain_frame
 from actors.crash_parser.kinds import Header, match_header
 
 # Limits on what one report may hold: beyond them a flood is cut, not kept.
@@ -50,10 +50,26 @@ _IRQ_CLOSE = re.compile(r"\s*(?:</(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>|<EOI>)")
 # Lines that carry the faulting PC; a user-mode one ("RIP: 0033:0x44e9f9") has no frame.
 _CRASH_IP = re.compile(r"\s*(?:RIP: [0-9a-f]{4}:|RIP  |IP: |EIP: |pc : |PC is at |NIP |epc : )")
 _SEPARATOR = re.compile(r"\s*={20,}\s*$")
-_END = re.compile(r"\s*(?:---\[ end trace|---\[ end Kernel panic|Kernel Offset:|Rebooting in)")
+_END_STARTS = ("---[ end trace", "---[ end Kernel panic", "Kernel Offset:", "Rebooting in")
 # lockdep's irq state ("hardirqs last  enabled at (1): [<...>] f+0x1/0x2"): where
 # interrupts were last switched, not a stack.
 _IRQ_STATE = re.compile(r"\s*(?:hard|soft)irqs last ")
+# The anatomy's fixed parts, by the kernel function that prints them.
+_PART = re.compile(
+    r"\s*(?:"
+    r"(?P<access>(?:Read|Write) (?:of size \d+ )?at addr)"  # kasan print_error_description()
+    r"|(?P<task>CPU: \d+ (?:UID: \d+ )?PID: \d+)"  # dump_stack_print_info()
+    r"|(?P<hardware>Hardware name: )"  # dump_stack_print_info()
+    r"|(?P<registers>RSP: |RAX: |EAX: |pstate: |x29: )"  # __show_regs()
+    r"|(?P<allocated>Allocated by task )"  # kasan print_track()
+    r"|(?P<freed>Freed by task )"  # kasan print_track()
+    r"|(?P<end>---\[ end trace))"  # print_oops_end_marker()
+)
+# What those parts start with (a cheap test before the pattern).
+_PART_STARTS = (
+    "Read ", "Write ", "CPU: ", "Hardware name: ", "RSP: ", "RAX: ", "EAX: ", "pstate: ",
+    "x29: ", "Allocated by task ", "Freed by task ", "---[ end trace",
+)  # fmt: skip
 # lockdep_print_held_locks(): " #0: ffff888012345678 (&lock){+.+.}-{3:3}, at: f+0x1/0x2"
 _HELD_LOCK = re.compile(r"\s*#\d+: ")
 
@@ -81,8 +97,14 @@ class Report:
     lines: list[Line]
     frames: list[StackFrame] = field(default_factory=list)
     stack_lines: list[int] = field(default_factory=list)  # where each stack starts
+    # Where each part of the report's anatomy first appears (see the module docstring):
+    # "access", "task", "hardware", "registers", "allocated", "freed", "end".
+    parts: dict[str, int] = field(default_factory=dict)
     has_trace: bool = False
     dropped: bool = False  # printk said it dropped messages inside the report
+    # Lines of another task's dump mixed in (see _read_stacks): a "Hardware name:" line
+    # with no "CPU: N PID: N" line before it.
+    interleaved: bool = False
     end: str = "log ended"
 
     def text(self) -> str:
@@ -112,7 +134,7 @@ def cut(lines: Iterable[Line], header: Header) -> Report:
             continue  # another task's or CPU's line
         if text[:1] not in _INDENTED:
             # not a frame or an indented detail: it may end this report
-            if _END.match(text):
+            if text.startswith(_END_STARTS):
                 body.append(line)
                 end = "end marker"
                 break
@@ -143,7 +165,7 @@ def _inner(header: Header, other: Header, traced: bool, index: int) -> bool:
     """Whether a header-like line belongs to the report it appears in."""
     if index <= 3 and other.kind is header.kind:
         return True  # "BUG: memory leak" then "unreferenced object ..."
-    if not traced and other.kind.needs_trace:
+    if not traced and (other.kind.needs_trace or other.kind.trap):
         # an oops before this report's stack: one oops with two header lines ("kernel
         # BUG at ..." then "invalid opcode: 0000"; arm64's "Unable to handle ..." then
         # "Internal error"), or the report's own printing faulted: its stack follows
@@ -168,6 +190,15 @@ def _read_stacks(report: Report) -> None:
             # not a frame: a stack header, an interrupt mark, a place announcement
             if "printk messages dropped" in text:
                 report.dropped = True
+            part = _PART.match(text) if text.lstrip().startswith(_PART_STARTS) else None
+            if part is not None:
+                # dump_stack_print_info() (lib/dump_stack.c) prints the hardware line
+                # right after the task line: with no task line before it, it is another
+                # task's dump printed into this report
+                if part.lastgroup == "hardware" and "task" not in report.parts:
+                    report.interleaved = True
+                if part.lastgroup not in report.parts:
+                    report.parts[part.lastgroup] = i  # type: ignore[index]
             if _STACK_START.match(text):
                 stack += 1
                 report.stack_lines.append(i)
@@ -185,9 +216,18 @@ def _read_stacks(report: Report) -> None:
                 interrupt, after = True, False
             elif _IRQ_CLOSE.match(text):
                 interrupt, after = False, True
-        if len(frames) >= MAX_FRAMES or _IRQ_STATE.match(text):
+        if len(frames) >= MAX_FRAMES:
             continue
-        parsed: Parsed | None = parse_frame(text)
+        parsed = plain_frame(text)
+        if parsed is not None:  # a line of a frame alone: no IP, lock or place marks
+            frames.append(StackFrame(parsed.frame, stack, parsed.unreliable, interrupt, after,
+                                     False, i, False, location))  # fmt: skip
+            location = False
+            report.has_trace = report.has_trace or not frames[-1].place
+            continue
+        if _IRQ_STATE.match(text):
+            continue
+        parsed = parse_frame(text)
         if parsed is None:
             continue
         crash_ip = bool(_CRASH_IP.match(text))

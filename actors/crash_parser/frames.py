@@ -23,8 +23,8 @@ Rust and C++ symbols arrive mangled and are demangled here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import demangle as _demangle
 
@@ -42,6 +42,10 @@ _FRAME = re.compile(
     r"(?P<inline>\s+\[inline\])?"
 )
 _NAME_ONLY = re.compile(_NAME)
+# The usual line, read in one anchored match: blanks, an optional "? ", the frame.
+_PLAIN = re.compile(
+    r"\s*(?P<unreliable>\?\s+)?" + _FRAME.pattern[_FRAME.pattern.index(r"\(?(?P<name>") :]
+)
 _TAIL = re.compile(_FRAME.pattern[_FRAME.pattern.index(r"\+0x") :])
 # An inlined callee added by symbolisation: "name file.c:12 [inline]".
 _INLINE = re.compile(
@@ -55,8 +59,7 @@ _SUFFIX = re.compile(r"\.(?:isra|constprop|part|cold|llvm|lto_priv|clone|\d)[\w.
 _NOPROF = "_noprof"
 
 
-@dataclass(frozen=True, slots=True)
-class RawFrame:
+class RawFrame(NamedTuple):
     """A frame as read (the fields of kgym.models.Frame, without its validation cost)."""
 
     function: str
@@ -71,8 +74,7 @@ class RawFrame:
                      file=self.file, line=self.line, inline=self.inline)  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
+class Parsed(NamedTuple):
     """A frame read from one line, with where it came from."""
 
     frame: RawFrame
@@ -81,9 +83,40 @@ class Parsed:
 
 def parse_frame(text: str) -> Parsed | None:
     """The frame printed on one (prefix-less) console line, or None."""
+    found = locate(text)
+    return found[0] if found else None
+
+
+def plain_frame(text: str) -> Parsed | None:
+    """The frame of a line that holds only a frame ("  name+0x1a/0x40", "  ? name+...",
+    symbolised or not), or None (other lines: see parse_frame)."""
+    m = _PLAIN.match(text)
+    return _plain(m) if m is not None else None
+
+
+def _plain(m: re.Match[str]) -> Parsed:
+    line = m.group("line")
+    name = m.group("name")
+    frame = RawFrame(
+        demangled(name) if name[0] == "_" else name,
+        f"0x{m.group('off')}/0x{m.group('size')}",
+        m.group("module"),
+        m.group("file"),
+        int(line) if line else None,
+        m.group("inline") is not None,
+    )
+    return Parsed(frame, m.group("unreliable") is not None)
+
+
+def locate(text: str) -> tuple[Parsed, str, int, int] | None:
+    """The frame on one line, its symbol as printed (before demangling), and where its
+    `name+0xoff/0xsize` starts and ends on the line (symbolize.py writes there)."""
+    m = _PLAIN.match(text)
+    if m is not None:  # the usual line: "  name+0x1a/0x40", "  ? name+0x1a/0x40 [mod]"
+        return _plain(m), m.group("name"), m.start("name"), m.end("size")
     at = text.find("+0x")
     if at > 0:
-        # The usual line: the name ends at the first "+0x" and starts after a blank,
+        # Other lines: the name ends at the first "+0x" and starts after a blank,
         # "(", ":" or "]"; the rest is read from there on. Anything else: the grammar.
         start = 1 + max(
             text.rfind(" ", 0, at), text.rfind("(", 0, at), text.rfind(":", 0, at),
@@ -101,7 +134,8 @@ def parse_frame(text: str) -> Parsed | None:
                 line=int(line) if line else None,
                 inline=bool(tail.group("inline")),
             )
-            return Parsed(frame, text[:start].rstrip(" (").endswith("?"))
+            unreliable = text[:start].rstrip(" (").endswith("?")
+            return Parsed(frame, unreliable), name, start, tail.end("size")
     if at >= 0:
         m = _FRAME.search(text)
         if m is None:
@@ -115,7 +149,8 @@ def parse_frame(text: str) -> Parsed | None:
             line=int(line) if line else None,
             inline=bool(m.group("inline")),
         )
-        return Parsed(frame, bool(m.group("unreliable") or m.group("unreliable2")))
+        unreliable = bool(m.group("unreliable") or m.group("unreliable2"))
+        return Parsed(frame, unreliable), m.group("name"), m.start("name"), m.end("size")
     if text.endswith("[inline]"):
         m = _INLINE.search(text)
         if m:
@@ -125,7 +160,7 @@ def parse_frame(text: str) -> Parsed | None:
                 line=int(m.group("line")),
                 inline=True,
             )
-            return Parsed(frame, False)
+            return Parsed(frame, False), m.group("name"), m.start("name"), m.end("name")
     return None
 
 

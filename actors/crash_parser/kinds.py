@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 
+from actors.crash_parser.paths import tree_path
+
 
 class FrameFrom(Enum):
     """Where the function that names the bug comes from."""
@@ -45,6 +47,9 @@ class Kind:
     # "-> #0" dependency or "stack backtrace:"); the whole report if absent.
     stack_after: re.Pattern[str] | None = None
     needs_trace: bool = False  # an oops: its header lines come before its stack
+    # A trap (an oops, a WARN): it can hit while another report is being printed, and
+    # then carries that report's stack.
+    trap: bool = False
     has_stack: bool = True  # the kernel prints a stack with it: without one, it was cut
     held_locks: bool = False  # named by where a held lock was taken
     # The header names the function that made a bad memory access (KASAN, KMSAN,
@@ -137,7 +142,9 @@ def _panic_refine(f: dict[str, str], text: str) -> dict[str, str]:
         return {"msg": "corrupted stack end", "with_frame": "outermost"}
     if msg.startswith("Fatal exception"):  # oops_end(): the oops it ends is not here
         return {"msg": "Fatal exception", "cut": "the oops this panic ends is missing"}
-    for cut in (" exitcode=", " in interrupt", " for ", " --- ", ": ", " - ", ", "):
+    # details after the message proper; a colon inside it is its own ("VFS: Unable to
+    # mount root fs", "hung_task: blocked tasks") and stays
+    for cut in (" exitcode=", " in interrupt", " for ", " --- "):
         i = msg.find(cut)
         if i > 0:
             msg = msg[:i]
@@ -419,21 +426,21 @@ KINDS: tuple[Kind, ...] = (
     Kind(  # kernel/panic.c __warn() (with a file:line since 4.x)
         _h(r"WARNING: CPU: \d+ PID: \d+ at (?P<file>[^\s:]+)(?::\d+)? " + _FN),
         "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
-        name="warning",
+        trap=True, name="warning",
     ),
     Kind(  # kernel/panic.c __warn() since 6.16: "WARNING: file:line at func, CPU#N: comm"
         _h(r"WARNING: (?P<file>[^\s:]+):\d+ at " + _FN + r", CPU#\d+"),
         "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
-        name="warning-6.16",
+        trap=True, name="warning-6.16",
     ),
     Kind(  # kernel/panic.c warn_slowpath_common() before 3.x: "WARNING: at FILE:LINE f()"
         _h(r"WARNING: at (?P<file>[^\s:]+):\d+ " + _FN),
         "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
-        name="warning-3.x",
+        trap=True, name="warning-3.x",
     ),
     Kind(  # kernel/panic.c __warn() (WARN without a file and line)
         _h(r"WARNING: CPU: \d+ PID: \d+ at " + _FN),
-        "WARNING in {frame}", "WARNING", FrameFrom.HEADER, name="warning-nofile",
+        "WARNING in {frame}", "WARNING", FrameFrom.HEADER, trap=True, name="warning-nofile",
     ),
     Kind(  # arch/x86/kernel/unwind_frame.c unwind_next_frame()
         _h(r"WARNING: kernel stack (?P<what>regs|frame pointer) at .*? in \S+ has bad"),
@@ -515,6 +522,8 @@ def _match(stripped: str) -> Header | None:
         m = kind.header.match(stripped)
         if m:
             fields = {k: v for k, v in m.groupdict().items() if v is not None}
+            if "file" in fields:  # "../src/lib/refcount.c" from an out-of-tree build
+                fields["file"] = tree_path(fields["file"])
             if "lvl" in fields:  # lockdep before 4.13 framed it: "[ BUG: ... ]"
                 fields["lvl"] = fields["lvl"].lstrip("[ ")
             if kind.refine:

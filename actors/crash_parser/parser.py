@@ -19,7 +19,7 @@ from actors.crash_parser.anatomy import (
 from actors.crash_parser.frames import base_name, parse_frame
 from actors.crash_parser.guilty import guilty_file
 from actors.crash_parser.kinds import TRIGGERS, FrameFrom, Header, Kind, match_header
-from actors.crash_parser.skip import generic, generic_accessor
+from actors.crash_parser.skip import generic_accessor, generic_checker
 from actors.crash_parser.symbolize import SymbolizeError, Symbolizer
 from actors.crash_parser.titles import CORRUPTED, names, normalise, pick
 from kgym.log import get_logger
@@ -37,6 +37,7 @@ _LAST_FUNCTION = re.compile(r"\s*last function: ([\w.]+)")  # kernel/workqueue.c
 # How much of a log parse_file holds at once, and how much after a header it keeps.
 _CHUNK = 8 * 1024 * 1024
 _AFTER_HEADER = MAX_REPORT_BYTES * 4
+_CONTEXT = 64 * 1024
 
 
 def to_text(log_data: str | bytes) -> str:
@@ -149,7 +150,10 @@ class CrashParser:
                     found = first_header(text)
                     if found is not None:
                         more = f.read(_AFTER_HEADER)
-                        rest = text[found[0] :] + to_text(data[cut_at:] + more)
+                        # some context before the header: a reboot counts only after
+                        # kernel output
+                        start = text.rfind("\n", 0, max(0, found[0] - _CONTEXT)) + 1
+                        rest = text[start:] + to_text(data[cut_at:] + more)
                         report = self.parse(rest, vmlinux)
                         if not report.corrupted and _hangup_later(f):
                             report.corrupted = True
@@ -202,10 +206,26 @@ class CrashParser:
         self._symbolizers.clear()
 
 
+# The usual console line, read in one match: a timestamp, maybe a caller, then text
+# with no other printk prefix in it (one would mean lines glued together).
+_PLAIN_LINE = re.compile(
+    r"\[\s*\d+\.\d+\](?:\[\s*([TC]\d+)\])? ?(?!\[)((?:[^\n\[]|\[(?!\s*\d+\.\d+\]))*)(?=\n|$)"
+)
+
+
 def _lines(window: str) -> Iterator[console.Line]:
     """The console lines of `window`, read as they are asked for."""
     start = 0
+    plain = _PLAIN_LINE.match
+    limit = console.MAX_LINE
     for _ in range(MAX_REPORT_LINES * 2):
+        m = plain(window, start)
+        if m is not None and m.end() - start <= limit:
+            yield console.Line(m.group(2), m.group(1), True)
+            if m.end() >= len(window):
+                return
+            start = m.end() + 1
+            continue
         end = window.find("\n", start)
         raw = window[start:] if end < 0 else window[start:end]
         cut_at = _glued_at(raw)
@@ -234,11 +254,11 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
     header = report.header
     kind = header.kind
     fields = dict(header.fields)
-    for line in report.lines[1:8]:
-        m = _ACCESS.match(line.text)
+    if "access" in report.parts:
+        m = _ACCESS.match(report.lines[report.parts["access"]].text)
         if m:
             fields["access"] = m.group("access")
-            break
+    for line in report.lines[1:8]:
         m = _LAST_FUNCTION.match(line.text)
         if m:
             fields["func"] = m.group(1)
@@ -252,9 +272,13 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
     frame = None
     function = None
     others: list[str] = []
-    if "{frame}" in template:
+    if "{frame}" in template and report.interleaved:
+        # another task's dump is mixed in: no frame of the report can be trusted
+        reason = "lines of another task's stack dump are mixed in"
+        fields["frame"] = CORRUPTED
+    elif "{frame}" in template:
         func = fields.get("func")
-        passed_over = _generic_accessor if _accessor(kind, fields) else _generic_name
+        passed_over = _generic_accessor if _accessor(kind, fields) else _generic_checker
         if kind.frame is FrameFrom.HEADER and func and not passed_over(func):
             function = func
         else:
@@ -286,6 +310,8 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         reason = "cut short before the stack that names it"
     if reason is None and "cut" in fields:
         reason = fields["cut"]
+    if reason is None and report.interleaved:
+        reason = "lines of another task's stack dump are mixed in"
     if reason is None and report.dropped:
         reason = "printk dropped messages inside the report"
     if reason is None and hangup:
@@ -339,8 +365,8 @@ def _generic_accessor(func: str) -> bool:
     return generic_accessor(base_name(func))
 
 
-def _generic_name(func: str) -> bool:
-    return generic(base_name(func))
+def _generic_checker(func: str) -> bool:
+    return generic_checker(base_name(func))
 
 
 def _header_file(report: Report) -> str | None:

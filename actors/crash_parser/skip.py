@@ -21,6 +21,11 @@ class Group:
     # wait queue or a reference drop that touches freed memory is named (the object
     # it was handed is its own business).
     accessor: bool = True
+    # Also generic when a WARN fired in it (the function a WARNING line names): checks
+    # of how the caller used it (a bad argument, a reference or lock misused) blame the
+    # caller. Code that only gets the CPU somewhere (entry, interrupt and worker
+    # plumbing) checks its own state: a WARN there names it.
+    checks_caller: bool = True
 
 
 # fmt: off
@@ -199,6 +204,7 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "entry, interrupt and worker plumbing: how the CPU got into the kernel, not what "
         "it did there",
+        checks_caller=False,
         names=("do_syscall_64", "do_syscall_x64", "do_syscall_32_irqs_on", "do_fast_syscall_32",
                "do_int80_syscall_32", "entry_SYSCALL_64", "entry_SYSCALL_64_fastpath",
                "entry_SYSCALL_64_after_hwframe", "entry_SYSENTER_compat",
@@ -303,6 +309,16 @@ _ACCESS_PREFIXES = tuple(p for g in GROUPS if g.accessor for p in g.prefixes)
 def generic(function: str) -> bool:
     """Whether a frame of `function` names no bug (see GROUPS for why)."""
     return function in _NAMES or function.startswith(_PREFIXES)
+
+
+_CHECK_NAMES = frozenset(n for g in GROUPS if g.checks_caller for n in g.names)
+_CHECK_PREFIXES = tuple(p for g in GROUPS if g.checks_caller for p in g.prefixes)
+
+
+def generic_checker(function: str) -> bool:
+    """Whether `function`, named as the one a WARN fired in, names no bug: it checked
+    how its caller used it (see Group.checks_caller)."""
+    return function in _CHECK_NAMES or function.startswith(_CHECK_PREFIXES)
 
 
 def generic_accessor(function: str) -> bool:

@@ -12,19 +12,12 @@ import subprocess
 import threading
 from dataclasses import dataclass
 
-# A frame as printed in a stack trace: "[<pc>] name+0xoff/0xsize [module]".
-FRAME_RE = re.compile(
-    r"(?:\[\<(?:(?:0x)?[0-9a-f]+)\>\])?[ \t]+\(?(?:[0-9]+:)?([a-zA-Z0-9_.]+)\+0x([0-9a-f]+)"
-    r"/0x([0-9a-f]+)( ?\[([a-zA-Z0-9_.]+)( .*)?\])?\)?"
-)
+from actors.crash_parser.frames import locate
+from actors.crash_parser.paths import tree_path
+
 # Frames with the exact faulting PC rather than a return address.
 _RIP_LINE = re.compile(r"(?:IP|NIP|pc |PC is at):? ")
 _SENTINEL = 0xFFFFFFFFFFFFFFFF
-_KERNEL_TOP_DIRS = frozenset((
-    "arch", "block", "certs", "crypto", "drivers", "fs", "include", "init", "io_uring", "ipc",
-    "kernel", "lib", "mm", "net", "rust", "samples", "scripts", "security", "sound", "tools",
-    "usr", "virt",
-))  # fmt: skip
 
 
 class SymbolizeError(Exception):
@@ -130,36 +123,32 @@ class Symbolizer:
 
     def clean_path(self, path: str) -> str:
         """A path relative to the kernel tree."""
-        path = os.path.normpath(path)
-        if not os.path.isabs(path):
-            return path
-        if path.startswith(self.root + os.sep):
-            return path[len(self.root) + 1 :]
-        parts = path.split(os.sep)
-        for i in range(1, len(parts) - 1):
-            if parts[i] in _KERNEL_TOP_DIRS:
-                return os.sep.join(parts[i:])
-        return path
+        return tree_path(path, self.root)
 
     def symbolize_report(self, report: str) -> str:
         """The report with " file:line" after each resolvable frame, inlined callees added."""
         lines = report.split("\n")
-        frames: list[tuple[int, re.Match[str], int]] = []
+        frames: list[tuple[int, int, int, int]] = []  # line, name start, size end, pc
         for i, line in enumerate(lines):
-            m = FRAME_RE.search(line)
-            if m is None or m.group(5):  # frames in modules need the module's binary
+            found = locate(line)
+            if found is None:
                 continue
-            start = self.function_start(m.group(1), int(m.group(3), 16))
+            parsed, symbol, begin, end = found
+            frame = parsed.frame
+            if frame.module or not frame.offset or frame.file:
+                continue  # in a module (needs its binary), inlined, or already resolved
+            off, _, size = frame.offset.partition("/")
+            start = self.function_start(symbol, int(size, 16))
             if start is None:
                 continue
-            pc = start + int(m.group(2), 16)
+            pc = start + int(off, 16)
             if not _RIP_LINE.search(line):
                 pc -= 1  # a return address: the call is the instruction before
-            frames.append((i, m, pc))
+            frames.append((i, begin, end, pc))
         if not frames:
             return report
-        resolved = self.resolve([pc for _, _, pc in frames])
-        for i, m, pc in reversed(frames):
+        resolved = self.resolve([pc for *_, pc in frames])
+        for i, begin, end, pc in reversed(frames):
             locations = resolved.get(pc) or []
             if not locations:
                 continue
@@ -168,10 +157,9 @@ class Symbolizer:
             for loc in locations:
                 where = f" {loc.file}:{loc.line}"
                 if loc.inline:
-                    out.append(line[: m.start(1)] + loc.function + where + " [inline]"
-                               + line[m.end(3) :])  # fmt: skip
+                    out.append(line[:begin] + loc.function + where + " [inline]" + line[end:])
                 else:
-                    out.append(line[: m.end(3)] + where + line[m.end(3) :])
+                    out.append(line[:end] + where + line[end:])
             lines[i : i + 1] = out
         return "\n".join(lines)
 

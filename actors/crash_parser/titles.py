@@ -107,7 +107,9 @@ def interrupted(frames: list[StackFrame]) -> list[StackFrame]:
     )
     # A watchdog that dumps the interrupted registers first (soft lockups): the
     # interrupted code starts at their faulting IP.
-    ip_first = next((i - 1 for i, f in enumerate(reliable) if f.crash_ip), None)
+    ip_first = next(
+        (i - 1 for i, f in enumerate(reliable) if f.crash_ip and not f.interrupt), None
+    )  # (an IP inside the interrupt is the interrupt's own, e.g. a warning it hit)
     if ip_first is not None and (entry is None or ip_first < entry):
         entry = ip_first
     if entry is None:

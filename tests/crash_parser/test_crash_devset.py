@@ -68,6 +68,16 @@ def test_corrupted(case):
     assert bool(got.corrupted_reason) == got.corrupted  # a corrupted report says why
 
 
+@pytest.mark.parametrize("case", cases(REPORT_CASES, "type"))
+def test_type(case):
+    assert parse(case.log).type == case.type
+
+
+@pytest.mark.parametrize("case", cases(REPORT_CASES, "alts"))
+def test_alt_titles(case):
+    assert sorted(parse(case.log).alt_titles) == sorted(case.alt_titles)
+
+
 @pytest.mark.parametrize("case", cases(GUILTY_CASES, "guilty"))
 def test_guilty_file(case):
     assert parse(case.log).guilty_file == case.guilty_file

@@ -61,3 +61,17 @@ def test_report_and_frames_are_capped():
     assert report.crashed and report.title == "WARNING in f"
     assert len(report.frames) <= MAX_FRAMES
     assert len(report.report) <= MAX_REPORT_BYTES + 1000
+
+
+def test_parse_file_reads_in_chunks_like_parse(tmp_path):
+    """A report beyond the first chunk of a file reads the same as from memory."""
+    from crash_cases import REPORT_CASES
+
+    from actors.crash_parser import CrashParser
+
+    parser = CrashParser()
+    pad = "[    0.000001] an ordinary boot line\n" * 300_000  # > one 8 MB chunk
+    for case in REPORT_CASES[:20]:
+        path = tmp_path / "log"
+        path.write_text(pad + case.log)
+        assert parser.parse_file(str(path)) == parser.parse(pad + case.log), case.name

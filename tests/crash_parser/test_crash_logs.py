@@ -406,3 +406,83 @@ def test_kgym_kernel_reports(log, title, alts):
     report = parse(log)
     assert (report.title, report.alt_titles) == (title, alts)
     assert not report.corrupted, report.corrupted_reason
+
+
+GPF_PLAIN = _log("""\
+general protection fault, probably for non-canonical address 0xdffffc0000000002: 0000 [#1]
+KASAN: null-ptr-deref in range [0x0000000000000010-0x0000000000000017]
+CPU: 1 PID: 501 Comm: repro Not tainted 6.1.0 #1
+RIP: 0010:af_alg_sendmsg+0x2c1/0x1a40
+Call Trace:
+ <TASK>
+ ? __might_fault+0xe1/0x170
+ hash_sendmsg+0xc2/0x340
+ ? skcipher_sendmsg+0x10/0x10
+ sock_sendmsg+0xde/0x190
+ ____sys_sendmsg+0x71c/0x900
+ </TASK>
+Kernel panic - not syncing: Fatal exception""")
+
+
+def test_plain_x86_64_trace_names_the_crash():
+    """The stack shape of modern kernels: no [<address>], no file:line, "?" frames."""
+    report = parse(GPF_PLAIN)
+    assert report.title == "general protection fault in af_alg_sendmsg"
+    assert not report.corrupted, report.corrupted_reason
+    assert [f.function for f in report.frames] == [
+        "af_alg_sendmsg", "hash_sendmsg", "sock_sendmsg", "____sys_sendmsg",
+    ]  # fmt: skip
+    panic = "".join(f"[    9.00000{i}] {t}\n" for i, t in enumerate([
+        "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
+        "CPU: 0 PID: 1 Comm: swapper/0 Not tainted 6.1.0 #1",
+    ]))  # fmt: skip
+    assert (
+        parse(panic).title == "kernel panic: VFS: Unable to mount root fs on unknown-block(NUM,NUM)"
+    )
+
+
+def test_anatomy_of_a_kasan_report():
+    from actors.crash_parser import console
+    from actors.crash_parser.anatomy import cut
+    from actors.crash_parser.parser import first_header
+
+    offset, header = first_header(KASAN_61)
+    report = cut((console.split(x) for x in KASAN_61[offset:].split("\n")), header)
+    text = [line.text for line in report.lines]
+    assert report.end == "separator" and text[-1].startswith("=====")
+    assert set(report.parts) == {"access", "task", "hardware", "registers", "allocated", "freed"}
+    assert text[report.parts["access"]].startswith("Read of size 4")
+    assert text[report.parts["allocated"]] == "Allocated by task 640:"
+    assert all("interleaved" not in t for t in text)  # another task's line
+    stacks = sorted({f.stack for f in report.frames})
+    assert len(stacks) == 3  # the call trace, "Allocated by", "Freed by"
+    assert any(f.unreliable for f in report.frames)
+    assert [f.frame.function for f in report.frames if f.stack == stacks[1]][-1] == (
+        "entry_SYSCALL_64_after_hwframe"
+    )
+
+
+def test_another_tasks_dump_mixed_in_makes_the_frame_corrupted():
+    # a hung-task report (kernel/hung_task.c prints no hardware line) with another
+    # task's dump_stack() output mixed in, no caller ids to tell them apart
+    log = (
+        "[  247.18] INFO: task kworker/0:3:7985 blocked for more than 120 seconds.\n"
+        "[  247.19] Hardware name: QEMU Standard PC (i440FX + PIIX, 1996)\n"
+        "[  247.19] Call Trace:\n"
+        "[  247.19]  dump_stack+0x1a7/0x27d\n"
+        "[  247.19]  should_fail+0x914/0xae0\n"
+        "[  247.20]       Not tainted 4.16.0+ #288\n"
+        "[  247.21]  __schedule+0x8fb/0x1ec0\n"
+        "[  247.22]  schedule+0xf5/0x430\n"
+        "[  247.22]  linkwatch_event+0x27/0x60\n"
+        "[  247.23]  worker_thread+0x223/0x1990\n"
+    )
+    got = parse(log)
+    assert got.title == "INFO: task hung in corrupted"
+    assert got.corrupted and "mixed in" in (got.corrupted_reason or "")
+    # the same report with the task line the hardware line belongs to is whole
+    whole = log.replace(
+        "[  247.19] Hardware name:",
+        "[  247.19] CPU: 0 PID: 7985 Comm: kworker/0:3\n[  247.19] Hardware name:",
+    )
+    assert parse(whole).title == "INFO: task hung in linkwatch_event"

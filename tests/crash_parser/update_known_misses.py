@@ -31,6 +31,10 @@ def misses() -> list[str]:
             out.append(f"{case.name} title")
         if got.corrupted != case.corrupted:
             out.append(f"{case.name} corrupted")
+        if got.type != case.type:
+            out.append(f"{case.name} type")
+        if sorted(got.alt_titles) != sorted(case.alt_titles):
+            out.append(f"{case.name} alts")
     for case in GUILTY_CASES:
         if parse(case.log).guilty_file != case.guilty_file:
             out.append(f"{case.name} guilty")
