@@ -205,7 +205,10 @@ GROUPS: tuple[Group, ...] = (
         "entry, interrupt and worker plumbing: how the CPU got into the kernel, not what "
         "it did there",
         checks_caller=False,
-        names=("do_syscall_64", "do_syscall_x64", "do_syscall_32_irqs_on", "do_fast_syscall_32",
+        # x64_sys_call and its siblings: the switch over the syscall table that 6.1-stable
+        # (arch/x86/entry/syscall_*.c) calls instead of an indirect jump.
+        names=("x64_sys_call", "ia32_sys_call", "x32_sys_call",
+               "do_syscall_64", "do_syscall_x64", "do_syscall_32_irqs_on", "do_fast_syscall_32",
                "do_int80_syscall_32", "entry_SYSCALL_64", "entry_SYSCALL_64_fastpath",
                "entry_SYSCALL_64_after_hwframe", "entry_SYSENTER_compat",
                "entry_SYSENTER_compat_after_hwframe", "entry_INT80_compat", "entry_SYSCALL_compat",

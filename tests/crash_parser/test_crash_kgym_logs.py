@@ -68,3 +68,10 @@ def test_out_of_tree_refcount_warning_is_a_refcount_bug() -> None:
     report = CrashParser().parse(log)
     assert report.title == "WARNING: refcount bug in qdisc_put"
     assert report.type == "REFCOUNT_WARNING"
+
+
+def test_a_stall_in_a_syscall_names_the_syscall_not_its_dispatcher() -> None:
+    """6.1-stable calls syscalls through x64_sys_call (a switch over the syscall table):
+    plumbing, like do_syscall_64, so the stall is named by the syscall it interrupted."""
+    report = CrashParser().parse_file(str(LOGS / "mount-setattr-write-hold-stall.log"))
+    assert report.title == "INFO: rcu detected stall in sys_setxattr"
