@@ -11,7 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from kgym.models import BuildRequest, BuildResult, CrashReport, RunRequest, RunResult
+from kgym.models import (
+    BuildRequest,
+    BuildResult,
+    CodeAnswer,
+    CodeQuery,
+    CrashReport,
+    HistoryAnswer,
+    HistoryQuery,
+    RunRequest,
+    RunResult,
+    StyleReport,
+    Submission,
+)
 
 
 class Platform(Protocol):
@@ -33,6 +45,29 @@ class Platform(Protocol):
 
     async def parse(self, console_log: str | bytes, vmlinux: str | None = None) -> CrashReport:
         """Read a console log as syzbot would."""
+        ...
+
+    # The agent's reading and submission tools: they run where the tree is (the agent
+    # starts no process), confined to the tree of `request` (source + patches).
+
+    async def code(self, request: BuildRequest, query: CodeQuery) -> CodeAnswer:
+        """Definition, references, callers, struct layout or a bounded grep in the tree."""
+        ...
+
+    async def history(self, request: BuildRequest, query: HistoryQuery) -> HistoryAnswer:
+        """git log/blame, or a `Fixes:` candidate for a patch; says when there is no history."""
+        ...
+
+    async def checkpatch(self, request: BuildRequest, patch: str) -> StyleReport:
+        """The tree's scripts/checkpatch.pl on a diff or an mbox."""
+        ...
+
+    async def maintainers(self, request: BuildRequest, patch: str) -> list[str]:
+        """The tree's scripts/get_maintainer.pl: who should receive `patch`."""
+        ...
+
+    async def format_patch(self, request: BuildRequest, submission: Submission) -> str:
+        """`git format-patch` of the submission: one mail, as mbox text."""
         ...
 
 

@@ -9,8 +9,20 @@ from __future__ import annotations
 import ray
 
 from actors.build_cache import BuildCache
+from actors.build_cache.code_index import CodeIndex
+from actors.build_cache.history import History
+from actors.build_cache.submit import Submitter
 from kgym.events import remote_call
-from kgym.models import BuildRequest, BuildResult
+from kgym.models import (
+    BuildRequest,
+    BuildResult,
+    CodeAnswer,
+    CodeQuery,
+    HistoryAnswer,
+    HistoryQuery,
+    StyleReport,
+    Submission,
+)
 from kgym.settings import Settings
 
 Records = list[dict]
@@ -22,6 +34,9 @@ class BuildCacheActor:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.cache = BuildCache(settings)
+        self.index = CodeIndex(self.cache)
+        self.git = History(self.cache)
+        self.submitter = Submitter(self.cache)
 
     async def build(
         self, request: BuildRequest, context: dict | None = None
@@ -42,6 +57,43 @@ class BuildCacheActor:
     ) -> tuple[str, Records]:
         with remote_call(context) as records:
             result = await self.cache.checkout(request)
+        return result, records
+
+    # The agent's tools, on the node that holds the trees.
+
+    async def code(
+        self, request: BuildRequest, query: CodeQuery, context: dict | None = None
+    ) -> tuple[CodeAnswer, Records]:
+        with remote_call(context) as records:
+            result = await self.index.query(request, query)
+        return result, records
+
+    async def history(
+        self, request: BuildRequest, query: HistoryQuery, context: dict | None = None
+    ) -> tuple[HistoryAnswer, Records]:
+        with remote_call(context) as records:
+            result = await self.git.query(request, query)
+        return result, records
+
+    async def checkpatch(
+        self, request: BuildRequest, patch: str, context: dict | None = None
+    ) -> tuple[StyleReport, Records]:
+        with remote_call(context) as records:
+            result = await self.submitter.checkpatch(request, patch)
+        return result, records
+
+    async def maintainers(
+        self, request: BuildRequest, patch: str, context: dict | None = None
+    ) -> tuple[list[str], Records]:
+        with remote_call(context) as records:
+            result = await self.submitter.maintainers(request, patch)
+        return result, records
+
+    async def format_patch(
+        self, request: BuildRequest, submission: Submission, context: dict | None = None
+    ) -> tuple[str, Records]:
+        with remote_call(context) as records:
+            result = await self.submitter.format_patch(request, submission)
         return result, records
 
     def node_id(self) -> str:

@@ -17,7 +17,19 @@ from actors.platforms.build_cache_actor import BuildCacheActor
 from actors.platforms.crash_parser_actor import CrashParserActor
 from actors.platforms.vm_pool_actor import VmPoolActor
 from kgym import events
-from kgym.models import BuildRequest, BuildResult, CrashReport, RunRequest, RunResult
+from kgym.models import (
+    BuildRequest,
+    BuildResult,
+    CodeAnswer,
+    CodeQuery,
+    CrashReport,
+    HistoryAnswer,
+    HistoryQuery,
+    RunRequest,
+    RunResult,
+    StyleReport,
+    Submission,
+)
 from kgym.settings import Settings
 
 NAMESPACE = "kgym"
@@ -70,6 +82,21 @@ class RayPlatform:
 
     async def parse(self, console_log: str | bytes, vmlinux: str | None = None) -> CrashReport:
         return await _call(self.parser.parse, console_log, vmlinux)
+
+    async def code(self, request: BuildRequest, query: CodeQuery) -> CodeAnswer:
+        return await _call(self.builds.code, request, query)
+
+    async def history(self, request: BuildRequest, query: HistoryQuery) -> HistoryAnswer:
+        return await _call(self.builds.history, request, query)
+
+    async def checkpatch(self, request: BuildRequest, patch: str) -> StyleReport:
+        return await _call(self.builds.checkpatch, request, patch)
+
+    async def maintainers(self, request: BuildRequest, patch: str) -> list[str]:
+        return await _call(self.builds.maintainers, request, patch)
+
+    async def format_patch(self, request: BuildRequest, submission: Submission) -> str:
+        return await _call(self.builds.format_patch, request, submission)
 
     async def close(self) -> None:
         """The actors outlive this handle: they keep their caches for the next job."""
