@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from kgym.log import get_logger
 from kgym.models import (
@@ -52,14 +53,31 @@ async def reproduce(platform: Platform, bug: BugSpec, runs: int = 1, run_id: str
 
 
 async def verify(
-    platform: Platform, bug: BugSpec, patch: str, runs: int = 3, run_id: str = ""
+    platform: Platform,
+    bug: BugSpec,
+    patch: str,
+    runs: int = 3,
+    run_id: str = "",
+    *,
+    stop_at_crash: bool = True,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Verdict:
-    """Judge `patch` (relative to the buggy tree): resolved iff no crash of any kind in `runs`."""
-    return await _judge(platform, bug, patch, runs, run_id)
+    """Judge `patch` (relative to the buggy tree): resolved iff no crash of any kind in `runs`.
+
+    The first crash settles the verdict, so by default no VM time is spent after it;
+    `should_stop()` is asked between runs (a caller that no longer needs the verdict).
+    """
+    return await _judge(platform, bug, patch, runs, run_id, stop_at_crash, should_stop)
 
 
 async def _judge(
-    platform: Platform, bug: BugSpec, patch: str | None, runs: int, run_id: str
+    platform: Platform,
+    bug: BugSpec,
+    patch: str | None,
+    runs: int,
+    run_id: str,
+    stop_at_crash: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Verdict:
     log = get_logger("judge", run_id=run_id, bug=bug.id)
     started = time.monotonic()
@@ -86,6 +104,12 @@ async def _judge(
         log.info("run.end", index=i, outcome=result.outcome, title=_title(result))
         _record(verdict, bug, result)
         if result.outcome == RunOutcome.BOOT_FAILURE or verdict.infra_error:
+            break
+        if stop_at_crash and verdict.crashed_runs:
+            log.info("verify.stop", reason="crashed: the verdict cannot change", runs=i + 1)
+            break
+        if should_stop is not None and i + 1 < runs and should_stop():
+            log.info("verify.stop", reason="cancelled by the caller", runs=i + 1)
             break
     verdict.resolved = (
         patch is not None

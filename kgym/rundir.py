@@ -3,7 +3,10 @@
 A run is a directory `<runs_dir>/<run_id>/` holding:
 - `events.jsonl`: its one event stream (kgym/events.py writes it);
 - `run.json`: what was asked (bug, model, options);
-- `checkpoints.sqlite`: the agent's LangGraph checkpoints (graph/ reads and writes it).
+- `checkpoints.sqlite`: the agent's LangGraph checkpoints (graph/ reads and writes it);
+- `llm.jsonl`: every LLM request (its fingerprint) and response, in order (graph/record.py),
+  what `kgym fix --replay` answers from;
+- `patch.mbox`: the chosen patch as a `git format-patch` mail.
 Directories without `events.jsonl` (VM scratch dirs) are not runs. Here: name,
 find, read, summarise and follow runs.
 """
@@ -22,6 +25,8 @@ from kgym.events import EVENTS_FILE
 
 RUN_JSON = "run.json"
 CHECKPOINTS = "checkpoints.sqlite"
+LLM_RECORDING = "llm.jsonl"
+MBOX = "patch.mbox"
 FINAL_EVENT = ("agent", "run.end")  # (node, event) of the last event graph/agent.py writes
 STALE_S = 3600.0  # a run with no event for this long, and no end, is not running any more
 POLL_S = 0.3

@@ -11,8 +11,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from agent_testkit import DEMO, demo_edits, demo_script, hunks_as_edits
-from scripted import ScriptedChatModel
+from bench.demo_agent import DEMO, demo_edits, demo_script, hunks_as_edits
+from bench.scripted import ScriptedChatModel
 
 from actors.platforms.local_platform import LocalPlatform
 from bench.suites import resolve_bug

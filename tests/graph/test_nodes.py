@@ -8,7 +8,7 @@ import pytest
 from agent_testkit import SECRET_COMMIT, SECRET_FIX, SECRET_INJECT
 from langgraph.runtime import Runtime
 from langgraph.types import Send
-from scripted import ScriptedChatModel, Turn, call, say
+from bench.scripted import ScriptedChatModel, Turn, call, say
 
 from graph.context import Deps, FixOptions
 from graph.nodes.finish import best, changed_lines, finish_node
