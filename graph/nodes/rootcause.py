@@ -48,7 +48,7 @@ async def rootcause_node(state: State, runtime: Runtime[Deps]) -> dict:
     bug = state["bug"]
     ws = Workspace(bug["tree"], deps.run_dir / "scratch" / "rootcause")
     guess = crash_class(bug["title"])
-    with deps.tracer.span("rootcause", "analyse", crash_class=guess) as out:
+    with deps.tracer.span("rootcause", "analyse", guess=guess) as out:
         frames = await located_frames(bug, ws, deps.platform, deps.tree_request())
         messages = prompts.messages(
             "rootcause",
