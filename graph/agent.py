@@ -191,7 +191,9 @@ async def fork(
         run_dir,
         {**_meta(new_id, bug, model, options, parent=parent), "thread": meta.get("thread", run_id)},
     )
-    deps = Deps(llm, platform, bug, Tracer(new_id, run_dir, listeners), options, run_dir, model=model)
+    deps = Deps(
+        llm, platform, bug, Tracer(new_id, run_dir, listeners), options, run_dir, model=model
+    )
     deps.tracer.event("agent", "run.fork", parent=run_id, step=step)
     thread = meta.get("thread", run_id)
     return await _drive(None, deps, None, thread, parent, found[step]["checkpoint_id"])
@@ -306,7 +308,9 @@ HYPOTHESIS_KEYS = (
 )
 
 
-def to_result(deps: Deps, values: dict, paused: bool = False, parent: dict | None = None) -> FixResult:
+def to_result(
+    deps: Deps, values: dict, paused: bool = False, parent: dict | None = None
+) -> FixResult:
     result = values.get("result") or {}
     usage = values.get("usage") or zero_usage()
     reason = result.get("reason", "")

@@ -165,7 +165,9 @@ ELIDED = "[elided:"
 
 
 def estimate_tokens(messages: Sequence[BaseMessage]) -> int:
-    chars = sum(len(str(m.content)) + len(str(getattr(m, "tool_calls", "") or "")) for m in messages)
+    chars = sum(
+        len(str(m.content)) + len(str(getattr(m, "tool_calls", "") or "")) for m in messages
+    )
     return chars // CHARS_PER_TOKEN
 
 

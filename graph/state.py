@@ -52,7 +52,9 @@ class Candidate(TypedDict):
 class Analysis(TypedDict, total=False):
     """The root-cause node's reading of the crash, for the planner and the patchers."""
 
-    crash_class: str  # use-after-free | out-of-bounds | leak | warning | deadlock | null-deref | other
+    crash_class: (
+        str  # use-after-free | out-of-bounds | leak | warning | deadlock | null-deref | other
+    )
     object: str  # the object or data involved
     violation: str  # the lifetime, bound, lock order or invariant that is broken
     where: str  # where it goes wrong: file and function
@@ -140,7 +142,7 @@ class State(TypedDict, total=False):
 
 
 class PatchTask(TypedDict, total=False):
-    """What a `Send` hands to one hypothesis's branch (the patcher's tool loop, then the verifier)."""
+    """What a `Send` hands to one hypothesis's branch (its tool loop, then the verifier)."""
 
     bug: BugView
     analysis: Analysis

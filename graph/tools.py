@@ -247,7 +247,9 @@ def _hits(answer: CodeAnswer, kind: bool = False) -> str:
     return "\n".join(lines)
 
 
-def toolbox(ws: Workspace, platform: Platform | None, request: BuildRequest | None) -> list[BaseTool]:
+def toolbox(
+    ws: Workspace, platform: Platform | None, request: BuildRequest | None
+) -> list[BaseTool]:
     """The patcher's tools: reading and editing here, searching and history on the platform."""
     tools = [
         StructuredTool.from_function(ws.read_lines, name="read_lines", **_HANDLE),

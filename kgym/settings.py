@@ -43,6 +43,7 @@ class Settings(BaseModel):
     llm_temperature: float = 0.2
     llm_timeout_s: float = 120.0
     llm_retries: int = 2
+    llm_context_tokens: int = 128_000  # the model's context window: the agent compacts before it
 
     @property
     def ccache_dir(self) -> Path:

@@ -42,7 +42,9 @@ class History:
         if q.kind == "fixes":
             return await self._fixes(repo, sha, tree, q.patch)
         if not q.file or not _safe(q.file):
-            return HistoryAnswer(available=True, note=f"error: {q.file!r} is not a file of the tree")
+            return HistoryAnswer(
+                available=True, note=f"error: {q.file!r} is not a file of the tree"
+            )
         if q.kind == "log":
             return await self._log(repo, sha, q, limit)
         return await self._blame(repo, sha, tree, q)

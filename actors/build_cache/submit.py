@@ -86,7 +86,9 @@ class Submitter:
             try:
                 await run([*git, "apply", "--index", "patch"], env=env)
             except CommandFailed as e:
-                raise ValueError(f"the patch does not apply to the tree: {e.output[-500:]}") from None
+                raise ValueError(
+                    f"the patch does not apply to the tree: {e.output[-500:]}"
+                ) from None
             await run([*git, "commit", "-q", "-F", "message"], env=env)
             to = [f"--to={a}" for a in s.to] + [f"--cc={a}" for a in s.cc]
             _, out = await run([*git, "format-patch", "-1", "--stdout", *to], env=env)

@@ -1,4 +1,4 @@
-"""Small helpers the nodes share: how the bug, its frames and the analysis are shown to the model."""
+"""Helpers the nodes share: how the bug, its frames and the analysis are shown to the model."""
 
 from __future__ import annotations
 
@@ -33,9 +33,15 @@ def crash_class(title: str) -> str:
     t = title.lower()
     for words, cls in (
         (("use-after-free", "double-free", "invalid-free", "refcount"), "use-after-free"),
-        (("out-of-bounds", "slab-out-of-bounds", "array-index", "shift-out-of-bounds"), "out-of-bounds"),
+        (
+            ("out-of-bounds", "slab-out-of-bounds", "array-index", "shift-out-of-bounds"),
+            "out-of-bounds",
+        ),
         (("memory leak",), "leak"),
-        (("deadlock", "lock order", "inconsistent lock", "sleeping function", "hung task"), "deadlock"),
+        (
+            ("deadlock", "lock order", "inconsistent lock", "sleeping function", "hung task"),
+            "deadlock",
+        ),
         (("null-ptr-deref", "null pointer", "general protection fault"), "null-deref"),
         (("warning", "bug:", "kernel bug", "assert"), "warning"),
     ):

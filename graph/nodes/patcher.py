@@ -95,7 +95,9 @@ async def turn_node(b: Branch, runtime: Runtime[Deps]) -> dict:
 
 def pending_calls(messages: list) -> list[dict]:
     """Tool calls of the last model answer that have no result yet."""
-    last = next((i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], AIMessage)), None)
+    last = next(
+        (i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], AIMessage)), None
+    )
     if last is None:
         return []
     done = {m.tool_call_id for m in messages[last + 1 :] if isinstance(m, ToolMessage)}
@@ -117,7 +119,9 @@ async def tool_node(b: Branch, runtime: Runtime[Deps]) -> dict:
             "and no edit in between"
         )
         for c in pending_calls(messages):
-            messages.append(ToolMessage(content=f"error: {why}", tool_call_id=c["id"], name=c["name"]))
+            messages.append(
+                ToolMessage(content=f"error: {why}", tool_call_id=c["id"], name=c["name"])
+            )
         deps.tracer.event("patcher", "loop.stopped", h["id"], reason=why, tool=call["name"])
         return {"messages": messages_to_dict(messages), "repeats": repeats, "stop": why}
     ws = workspace(deps, b)

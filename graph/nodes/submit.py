@@ -95,7 +95,9 @@ async def restyle(deps: Deps, state: State, h: Hypothesis, report: StyleReport) 
             break
         for call in answer.tool_calls:
             tool = by_name.get(call["name"])
-            out = str(await tool.ainvoke(call["args"])) if tool else f"error: no tool {call['name']}"
+            out = (
+                str(await tool.ainvoke(call["args"])) if tool else f"error: no tool {call['name']}"
+            )
             messages.append(ToolMessage(content=clip(out), tool_call_id=call["id"]))
     return ws.diff()
 
@@ -175,7 +177,9 @@ async def _reverify(deps: Deps, h: Hypothesis, patch: str) -> tuple[str, str]:
     )
     outcome, feedback = classify(verdict)
     if outcome != Outcome.RESOLVED:
-        return h["patch"], f"the restyled patch failed verification ({feedback}): kept the verified one"
+        return h[
+            "patch"
+        ], f"the restyled patch failed verification ({feedback}): kept the verified one"
     return patch, "restyled after checkpatch, verified again"
 
 
@@ -223,8 +227,14 @@ async def submit_node(state: State, runtime: Runtime[Deps]) -> dict:
         )
         final = await platform.checkpatch(req, mbox)
         (deps.run_dir / MBOX).write_text(mbox)
-        out.update(subject=subject, fixes=fixes, recipients=len(recipients), note=note,
-                   checkpatch_errors=final.errors, checkpatch_warnings=final.warnings)
+        out.update(
+            subject=subject,
+            fixes=fixes,
+            recipients=len(recipients),
+            note=note,
+            checkpatch_errors=final.errors,
+            checkpatch_warnings=final.warnings,
+        )
     result.update(
         patch=patch,
         mbox=mbox,
@@ -236,4 +246,3 @@ async def submit_node(state: State, runtime: Runtime[Deps]) -> dict:
     if note:
         result["reason"] = f"{result.get('reason', '')}; {note}".strip("; ")
     return {"result": result}
-

@@ -85,7 +85,11 @@ async def test_struct_references_callers_and_grep(cache, src):
     layout = await index.query(req, CodeQuery(kind="struct", name="opt"))
     assert "mm/opt.h:1-4" in layout.text and "char *name;" in layout.text
     refs = await index.query(req, CodeQuery(kind="references", name="check_mode"))
-    assert {(h.file, h.line) for h in refs.hits} == {("mm/opt.c", 3), ("mm/opt.c", 10), ("mm/opt.c", 16)}
+    assert {(h.file, h.line) for h in refs.hits} == {
+        ("mm/opt.c", 3),
+        ("mm/opt.c", 10),
+        ("mm/opt.c", 16),
+    }
     callers = await index.query(req, CodeQuery(kind="callers", name="check_mode"))
     assert sorted(h.scope for h in callers.hits) == ["injected_helper", "parse_opt"]
     (src / "mm" / "many.c").write_text("int hit;\n" * 100)
@@ -116,7 +120,7 @@ def _git(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def repo(tmp_path: Path, src: Path) -> Path:
-    """A git repository: add the file, then a commit that breaks check_mode, then an unrelated one."""
+    """A git repository: the file, a commit that breaks check_mode, an unrelated commit."""
     r = tmp_path / "repo"
     shutil.copytree(src, r)
     _git(r, "init", "-q")
@@ -177,7 +181,17 @@ async def test_checkpatch_maintainers_and_an_mbox_that_git_am_applies(cache, src
     )
     for name in ("COPYING", "CREDITS", "Kbuild", "README"):  # what the scripts call a kernel tree
         (src / name).write_text("")
-    for name in ("Documentation", "arch", "include", "drivers", "fs", "init", "ipc", "kernel", "lib"):
+    for name in (
+        "Documentation",
+        "arch",
+        "include",
+        "drivers",
+        "fs",
+        "init",
+        "ipc",
+        "kernel",
+        "lib",
+    ):
         (src / name).mkdir()
     req = BuildRequest(source=SourceSpec(kind="dir", path=str(src)))
     clean_fix = FIX.replace("s[1]", "s[0]").replace("+\treturn s[0]", "+\treturn s[2]")

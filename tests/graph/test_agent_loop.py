@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-from agent_testkit import SECRET_COMMIT, SECRET_FIX, SECRET_INJECT
-from bench.scripted import ScriptedChatModel, Turn, call, say
-
 import asyncio
 import json
+import sqlite3
 import threading
 import time
 
 import pytest
+from agent_testkit import SECRET_COMMIT, SECRET_FIX, SECRET_INJECT
 
+from bench.scripted import ScriptedChatModel, Turn, call, say
 from graph.agent import fix, fork, replay, resume, steps
 from graph.context import FixOptions
 from graph.record import ReplayDiverged
@@ -166,7 +164,9 @@ def reader(kill_at: tuple[str, int] | None = None, reached: threading.Event | No
             reached.set()
             time.sleep(2)
         if turn.step < 3:
-            return call("read_lines", path="mm/opt.c", start=1 + 5 * turn.step, end=5 + 5 * turn.step)
+            return call(
+                "read_lines", path="mm/opt.c", start=1 + 5 * turn.step, end=5 + 5 * turn.step
+            )
         return say("cannot fix")
 
     return script
@@ -221,7 +221,9 @@ async def test_resume_after_a_kill_mid_patcher_redoes_no_finished_tool_call(
 async def test_replay_gives_the_same_result_without_a_model(bug, tree, report, settings):
     opts = FixOptions(hypotheses=2, max_iterations=2)
     llm = ScriptedChatModel(script=hopeless)
-    first = await fix(bug, None, llm, opts, settings=settings, run_id="p1", known=(str(tree), report))
+    first = await fix(
+        bug, None, llm, opts, settings=settings, run_id="p1", known=(str(tree), report)
+    )
     again = await replay("p1", None, settings=settings, new_run_id="p1-replay")
     assert again.hypotheses == first.hypotheses
     assert (again.reason, again.tokens, again.iterations) == (first.reason, first.tokens, 2)
@@ -242,7 +244,12 @@ async def test_replay_gives_the_same_result_without_a_model(bug, tree, report, s
 async def test_a_fork_goes_on_from_the_chosen_step(bug, tree, report, settings):
     opts = FixOptions(hypotheses=2, max_iterations=1)
     await fix(
-        bug, None, ScriptedChatModel(script=reader()), opts, settings=settings, run_id="f0",
+        bug,
+        None,
+        ScriptedChatModel(script=reader()),
+        opts,
+        settings=settings,
+        run_id="f0",
         known=(str(tree), report),
     )
     at = next(s["step"] for s in steps(settings.runs_dir / "f0", "f0") if s["next"] == ["branch"])
@@ -261,7 +268,12 @@ async def test_a_fork_goes_on_from_the_chosen_step(bug, tree, report, settings):
 async def test_budget_exhaustion_mid_patcher_ends_cleanly(bug, tree, report, settings):
     opts = FixOptions(hypotheses=2, max_iterations=3, max_tokens=120 * 5)
     result = await fix(
-        bug, None, ScriptedChatModel(script=reader()), opts, settings=settings, run_id="b1",
+        bug,
+        None,
+        ScriptedChatModel(script=reader()),
+        opts,
+        settings=settings,
+        run_id="b1",
         known=(str(tree), report),
     )
     assert result.reason.startswith("token budget spent")
@@ -282,7 +294,11 @@ async def test_a_branch_repeating_a_call_is_stopped_with_a_reason(bug, tree, rep
 
     opts = FixOptions(hypotheses=1, max_iterations=1, repeat_limit=3)
     result = await fix(
-        bug, None, ScriptedChatModel(script=stuck), opts, settings=settings,
+        bug,
+        None,
+        ScriptedChatModel(script=stuck),
+        opts,
+        settings=settings,
         known=(str(tree), report),
     )
     (h,) = result.hypotheses

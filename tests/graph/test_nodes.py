@@ -8,8 +8,8 @@ import pytest
 from agent_testkit import SECRET_COMMIT, SECRET_FIX, SECRET_INJECT
 from langgraph.runtime import Runtime
 from langgraph.types import Send
-from bench.scripted import ScriptedChatModel, Turn, call, say
 
+from bench.scripted import ScriptedChatModel, Turn, call, say
 from graph.context import Deps, FixOptions
 from graph.llm import compact
 from graph.nodes.common import located_frames, object_stacks
@@ -247,7 +247,13 @@ async def test_patcher_reads_edits_and_makes_a_diff(bug, tree, report, settings)
         return steps[turn.step]()
 
     deps = deps_for(script, bug, settings)
-    hyp = {"id": "i1h1", "iteration": 1, "root_cause": "order", "location": "mm/opt.c", "fix_idea": "swap"}
+    hyp = {
+        "id": "i1h1",
+        "iteration": 1,
+        "root_cause": "order",
+        "location": "mm/opt.c",
+        "fix_idea": "swap",
+    }
     task = PatchTask(bug=bug_view(bug, str(tree), report), candidates=[], hypothesis=hyp)
     b = await _branch(task, deps)
     assert b["usage"]["input_tokens"] == 400  # four answers
@@ -265,7 +271,9 @@ def test_compaction_elides_old_tool_outputs_first():
     msgs = [SystemMessage("s"), HumanMessage("u")]
     for i in range(10):
         msgs += [
-            AIMessage("", tool_calls=[{"name": "grep", "args": {}, "id": f"c{i}", "type": "tool_call"}]),
+            AIMessage(
+                "", tool_calls=[{"name": "grep", "args": {}, "id": f"c{i}", "type": "tool_call"}]
+            ),
             ToolMessage("x" * 4000, tool_call_id=f"c{i}"),
         ]
     out, elided = compact(msgs, window_tokens=8000)  # 3/4 of it: 6000 tokens = 24000 chars
@@ -281,7 +289,9 @@ async def test_check_judges_without_vm_time_when_it_can(bug, tree, report, setti
     b = {"bug": bug_view(bug, str(tree), report), "hypothesis": h, "edits": [], "messages": []}
     out = await check_node(b, Runtime(context=deps))
     assert out["hypothesis"]["outcome"] == Outcome.NO_PATCH and after_check(out) == "__end__"
-    stopped = await check_node({**b, "stop": "token budget spent", "budget_spent": True}, Runtime(context=deps))
+    stopped = await check_node(
+        {**b, "stop": "token budget spent", "budget_spent": True}, Runtime(context=deps)
+    )
     assert stopped["hypothesis"]["outcome"] == Outcome.STOPPED
 
 
@@ -338,7 +348,9 @@ def test_commit_message_form():
     assert subject_line("mm/mempolicy:", "Fix the split.") == "mm/mempolicy: Fix the split"
     long = subject_line("net: sched", "word " * 30)
     assert len(long) <= 72 and long.startswith("net: sched: word") and not long.endswith(" ")
-    body = wrap_body("a " * 100 + "\n\n  code line that is kept exactly as it is, however long it may be ok")
+    body = wrap_body(
+        "a " * 100 + "\n\n  code line that is kept exactly as it is, however long it may be ok"
+    )
     assert all(len(line) <= 75 for line in body.split("\n\n")[0].splitlines())
     assert body.endswith("  code line that is kept exactly as it is, however long it may be ok")
 

@@ -152,7 +152,9 @@ async def test_structured_output_via_function_calling(server, tmp_path):
 async def test_structured_output_without_a_call_is_an_error(server, tmp_path):
     server.answers = [{"content": "yes it is"}]
     with pytest.raises(LLMError, match="Verdict"):
-        await structured(deps_for(llm_for(server, tmp_path), tmp_path), "t", Verdict, [HumanMessage("x?")])
+        await structured(
+            deps_for(llm_for(server, tmp_path), tmp_path), "t", Verdict, [HumanMessage("x?")]
+        )
 
 
 async def test_tool_calls_go_out_and_results_come_back(server, tmp_path):
@@ -184,8 +186,13 @@ def _graph_answers() -> list:
     }
     return [
         tool_call("RootCause", cause),
-        tool_call("Localization", {"suspects": [{"file": "mm/opt.c", "function": "parse_opt", "reason": "r"}]}),
-        tool_call("Plan", {"hypotheses": [{"root_cause": "c", "location": "mm/opt.c", "fix_idea": "i"}]}),
+        tool_call(
+            "Localization",
+            {"suspects": [{"file": "mm/opt.c", "function": "parse_opt", "reason": "r"}]},
+        ),
+        tool_call(
+            "Plan", {"hypotheses": [{"root_cause": "c", "location": "mm/opt.c", "fix_idea": "i"}]}
+        ),
         tool_call("read_lines", {"path": "mm/opt.c", "start": 10, "end": 12}, id="call_9"),
         {"content": "I cannot fix it."},
     ]
@@ -198,7 +205,12 @@ async def test_a_run_through_chatopenai_replays_with_no_endpoint_call(
     server.answers = _graph_answers()
     opts = FixOptions(hypotheses=1, max_iterations=1)
     first = await fix(
-        bug, None, llm_for(server, tmp_path), opts, settings=settings, run_id="o1",
+        bug,
+        None,
+        llm_for(server, tmp_path),
+        opts,
+        settings=settings,
+        run_id="o1",
         known=(str(tree), report),
     )
     assert len(server.requests) == 5 and not server.answers

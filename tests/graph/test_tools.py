@@ -37,7 +37,9 @@ def test_read_lines_and_list_dir(ws):
 def test_edit_matches_exactly_then_ignoring_whitespace(ws):
     assert ws.edit("mm/opt.c", "\treturn 0;\n}", "\treturn -1;\n}").endswith("(matched exactly)")
     # indented with spaces instead of tabs, trailing blanks: still one match, and it says so
-    out = ws.edit("mm/opt.c", "    if (flags)  \n        *flags++ = '\\0';", "\tif (flags)\n\t\t*flags = 0;")
+    out = ws.edit(
+        "mm/opt.c", "    if (flags)  \n        *flags++ = '\\0';", "\tif (flags)\n\t\t*flags = 0;"
+    )
     assert out == "edited mm/opt.c (matched lines 17-18 ignoring whitespace differences)"
     assert "\t\t*flags = 0;\n\to->mode" in ws.text("mm/opt.c")
     with pytest.raises(ToolError, match="found 0 times, also ignoring whitespace"):
