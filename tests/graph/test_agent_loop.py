@@ -10,38 +10,13 @@ import time
 
 import pytest
 from agent_testkit import SECRET_COMMIT, SECRET_FIX, SECRET_INJECT
+from trajectories import hopeless
 
 from bench.scripted import ScriptedChatModel, Turn, call, say
 from graph.agent import fix, fork, replay, resume, steps
 from graph.context import FixOptions
 from graph.record import ReplayDiverged
 from kgym.rundir import LLM_RECORDING, read_events, read_meta
-
-
-def hopeless(turn: Turn):
-    """Localizes, proposes fresh hypotheses every time, never manages an edit."""
-    if turn.node == "localizer":
-        return call(
-            "Localization",
-            suspects=[{"file": "mm/opt.c", "function": "parse_opt", "reason": "faulting frame"}],
-        )
-    if turn.node == "planner":
-        n = turn.text().count("root cause:")  # earlier hypotheses shown
-        return call(
-            "Plan",
-            reason="try",
-            hypotheses=[
-                {
-                    "root_cause": f"cause {n + i}",
-                    "location": "mm/opt.c:parse_opt()",
-                    "fix_idea": "reorder",
-                }
-                for i in range(2)
-            ],
-        )
-    if turn.step == 0:
-        return call("read_lines", path="mm/opt.c", start=1, end=30)
-    return say("I cannot find a fix.")
 
 
 async def test_budget_exhaustion_ends_cleanly_with_a_result(bug, tree, report, settings):
@@ -304,3 +279,28 @@ async def test_a_branch_repeating_a_call_is_stopped_with_a_reason(bug, tree, rep
     (h,) = result.hypotheses
     assert h["outcome"] == "no_patch"
     assert "read_lines called 3 times with the same arguments" in h["feedback"]
+
+
+async def test_a_recorded_trajectory_replays_through_todays_graph(tree, tree_bug, settings):
+    """The fixture in tests/graph/data (re-record: uv run python tests/graph/trajectories.py)."""
+    from dataclasses import asdict
+
+    from trajectories import HOPELESS, HOPELESS_RESULT, KEYS, scenario_report
+
+    from kgym.models import CrashReport, Frame
+
+    run_dir = settings.runs_dir / "recorded"
+    run_dir.mkdir(parents=True)
+    (run_dir / LLM_RECORDING).write_bytes(HOPELESS.read_bytes())
+    report = scenario_report(CrashReport, Frame, tree_bug.title)
+    meta = {
+        "run_id": "recorded",
+        "thread": "recorded",
+        "bug": tree_bug.id,
+        "bug_dir": tree_bug.dir,
+        "options": asdict(FixOptions(hypotheses=2, max_iterations=2)),
+        "known": {"tree": str(tree), "report": report.model_dump(mode="json")},
+    }
+    (run_dir / "run.json").write_text(json.dumps(meta))
+    result = await replay("recorded", None, settings=settings)
+    assert {k: getattr(result, k) for k in KEYS} == json.loads(HOPELESS_RESULT.read_text())
