@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 
 import pytest
 from agent_testkit import SECRET_COMMIT, SECRET_FIX, SECRET_INJECT
@@ -19,7 +21,7 @@ from graph.nodes.patcher import start_node, tool_node, turn_node, workspace
 from graph.nodes.planner import planner_node
 from graph.nodes.reproduce import bug_view
 from graph.nodes.rootcause import rootcause_node
-from graph.nodes.submit import subject_line, wrap_body
+from graph.nodes.submit import restyle, subject_line, submit_node, wrap_body
 from graph.nodes.verifier import after_check, check_node, classify
 from graph.state import Outcome, PatchTask, zero_usage
 from graph.tools import Workspace
@@ -401,3 +403,88 @@ def test_workspace_diff_applies_with_patch(tree, tmp_path):
     assert "\treturn -1;" in (copy / "mm" / "opt.c").read_text()
     assert ws.changed_files() == ["mm/opt.c", "mm/opt.h"]
     assert (tree / "mm" / "opt.h").read_text().count("int mode") == 1  # tree untouched
+
+
+KERNEL_SCRIPTS = sorted(Path.home().glob(".cache/kgym/sources/debian-*/scripts"))
+CLEAN = (
+    "--- a/mm/opt.c\n+++ b/mm/opt.c\n@@ -5,3 +5,3 @@\n {\n-\treturn s[0] == 'b';\n"
+    "+\treturn s[0] == 'b' || s[0] == 'B';\n }\n"
+)
+
+
+@pytest.fixture
+def kernel_tree(tree: Path) -> Path:
+    """The small tree, dressed as a kernel tree: checkpatch, get_maintainer, MAINTAINERS."""
+    if not KERNEL_SCRIPTS:
+        pytest.skip("no unpacked kernel source with scripts/")
+    (tree / "scripts").mkdir()
+    for name in ("checkpatch.pl", "get_maintainer.pl", "spelling.txt"):
+        shutil.copy(KERNEL_SCRIPTS[-1] / name, tree / "scripts" / name)
+    (tree / "MAINTAINERS").write_text(
+        "OPT\nM:\tOpt Keeper <keeper@example.org>\nL:\topt@lists.example.org\nS:\tMaintained\n"
+        "F:\tmm/\n"
+    )
+    for name in ("COPYING", "CREDITS", "Kbuild", "README"):
+        (tree / name).write_text("")
+    for name in ("Documentation", "arch", "include", "drivers", "fs", "init", "ipc", "kernel"):
+        (tree / name).mkdir()
+    (tree / "lib").mkdir()
+    return tree
+
+
+def _writer(turn: Turn):
+    if turn.node == "commit":
+        return call(
+            "CommitMessage",
+            subsystem="mm/opt",
+            summary="accept an upper-case mode letter in check_mode()",
+            body="check_mode() only looks for a lower-case 'b' " * 4 + "\n\nAccept both cases.",
+        )
+    if turn.node == "style":
+        if turn.step == 0:
+            return call(
+                "edit_file",
+                path="mm/opt.c",
+                search="\treturn s[0] == 'b' || s[0] == 'B';   \n",
+                replace="\treturn s[0] == 'b' || s[0] == 'B';\n",
+            )
+        return say("removed the trailing blanks")
+    raise AssertionError(turn.node)
+
+
+async def test_submit_writes_a_maintainer_ready_mbox(
+    kernel_tree, tree_bug, report, settings, platform
+):
+    deps = deps_for(_writer, tree_bug, settings, platform)
+    h = {"id": "i1h1", "root_cause": "r", "location": "mm/opt.c", "fix_idea": "f", "patch": CLEAN}
+    state = {
+        **state_for(tree_bug, kernel_tree, report),
+        "hypotheses": [h],
+        "result": {"resolved": True, "patch": CLEAN, "hypothesis": "i1h1", "reason": "done"},
+    }
+    out = await submit_node(state, Runtime(context=deps))
+    result = out["result"]
+    mbox = (deps.run_dir / "patch.mbox").read_text()
+    assert result["mbox"] == mbox and result["checkpatch"]["errors"] == 0
+    assert result["subject"] == "mm/opt: accept an upper-case mode letter in check_mode()"
+    assert result["recipients"] == ["Opt Keeper <keeper@example.org>", "opt@lists.example.org"]
+    assert "To: Opt Keeper <keeper@example.org>" in mbox and "Cc: opt@lists.example.org" in mbox
+    message = mbox.split("\n\n", 1)[1].split("\n---\n")[0]
+    assert all(len(line) <= 75 for line in message.splitlines())
+    assert "Reported-by: kgym <kgym+opt-bug@localhost>" in message
+    assert "The crash: KASAN: slab-out-of-bounds Write in parse_opt" in message
+    assert "Fixes:" not in message  # a directory source has no history
+
+
+async def test_the_style_loop_lets_the_model_fix_what_checkpatch_reports(
+    kernel_tree, tree_bug, report, settings, platform
+):
+    messy = CLEAN.replace("'B';\n", "'B';   \n")
+    deps = deps_for(_writer, tree_bug, settings, platform)
+    h = {"id": "i1h1", "root_cause": "r", "location": "mm/opt.c", "fix_idea": "f", "patch": messy}
+    req = bug_build_request(tree_bug)
+    before = await platform.checkpatch(req, messy)
+    assert before.errors == 1
+    fixed = await restyle(deps, state_for(tree_bug, kernel_tree, report), h, before)
+    assert "+\treturn s[0] == 'b' || s[0] == 'B';\n" in fixed and "   \n" not in fixed
+    assert (await platform.checkpatch(req, fixed)).clean
