@@ -1,7 +1,8 @@
 """rootcause: explain the crash before anyone proposes a fix.
 
 Reads the report, the symbolised frames with the source around each, the
-allocation and free stacks of the object (use-after-free), and the reproducer;
+allocation and free stacks of the object (use-after-free), the recent history of
+the top frames' functions (git sources), and the reproducer;
 writes a structured analysis (what object, which lifetime, bound, lock or
 invariant is broken, where) that the localizer, planner and patchers read.
 """
@@ -24,8 +25,9 @@ from graph.nodes.common import (
     report_text,
     reproducer_text,
 )
-from graph.state import Analysis, State
+from graph.state import Analysis, Candidate, State
 from graph.tools import Workspace
+from kgym.models import HistoryQuery
 
 
 class RootCause(BaseModel):
@@ -43,6 +45,25 @@ class RootCause(BaseModel):
     fix_direction: str = Field(description="what a correct fix must ensure (not a patch)")
 
 
+HISTORY_FRAMES = 2
+HISTORY_COMMITS = 5
+
+
+async def frames_history(deps: Deps, frames: list[Candidate]) -> str:
+    """Recent commits touching the top frames' functions (when the tree has history)."""
+    if deps.platform is None:
+        return "(no platform: history not asked)"
+    out = []
+    for c in [c for c in frames if c["function"]][:HISTORY_FRAMES]:
+        q = HistoryQuery(kind="log", file=c["file"], function=c["function"], limit=HISTORY_COMMITS)
+        answer = await deps.platform.history(deps.tree_request(), q)
+        if not answer.available:
+            return answer.note
+        commits = [f"  {x.sha[:12]} {x.date} {x.subject}" for x in answer.commits]
+        out.append(f"{c['function']} ({c['file']}):\n" + ("\n".join(commits) or f"  {answer.note}"))
+    return "\n".join(out) or "(no frame to look up)"
+
+
 async def rootcause_node(state: State, runtime: Runtime[Deps]) -> dict:
     deps = runtime.context
     bug = state["bug"]
@@ -50,12 +71,14 @@ async def rootcause_node(state: State, runtime: Runtime[Deps]) -> dict:
     guess = crash_class(bug["title"])
     with deps.tracer.span("rootcause", "analyse", guess=guess) as out:
         frames = await located_frames(bug, ws, deps.platform, deps.tree_request())
+        history = await frames_history(deps, frames)
         messages = prompts.messages(
             "rootcause",
             title=bug["title"],
             report=report_text(bug),
             frames=frames_text(frames, ws),
             stacks=object_stacks(bug),
+            history=history,
             reproducer_type=bug["reproducer_type"],
             reproducer=reproducer_text(bug),
             guidance=prompts.guidance(guess),
