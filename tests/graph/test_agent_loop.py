@@ -176,6 +176,7 @@ async def test_resume_after_a_kill_mid_patcher_redoes_no_finished_tool_call(
     run.cancel()  # the kill: mid-turn in i1h1, wherever i1h2 is
     with pytest.raises(asyncio.CancelledError):
         await run
+    await asyncio.sleep(2.5)  # the hung model call returns; a killed process would be gone
     run_dir = settings.runs_dir / "k1"
     before = tool_calls(run_dir)
     assert ("i1h1", 1, 1) in before and ("i1h1", 2, 6) in before  # two calls finished
