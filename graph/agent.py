@@ -115,13 +115,20 @@ async def replay(
     new_run_id: str | None = None,
     listeners: list[Listener] | None = None,
 ) -> FixResult:
-    """Re-run `run_id` from the start with every LLM answer read from its recording."""
+    """Re-run `run_id` with every LLM answer read from its recording.
+
+    It starts from the crash report the original reproduced (or was given), so a
+    replay spends no VM time reproducing and sees the same report text.
+    """
     settings = settings or default_settings()
     meta = _read(settings, run_id)
     bug = BugSpec.load(meta["bug_dir"])
     known = None
     if meta.get("known"):
         known = (meta["known"]["tree"], CrashReport.model_validate(meta["known"]["report"]))
+    elif view := _checkpointed_bug(settings.runs_dir / run_id, meta.get("thread", run_id)):
+        # start from the report the original reproduced: console text (timestamps) varies
+        known = (view["tree"], CrashReport.model_validate(view["report"]))
     return await fix(
         bug,
         platform,
@@ -331,6 +338,16 @@ def to_result(
         rule=result.get("rule", ""),
         parent=parent,
     )
+
+
+def _checkpointed_bug(run_dir: Path, thread: str) -> dict | None:
+    """The bug view (tree, report) in a run's latest checkpoint, if it got that far."""
+    path = run_dir / CHECKPOINTS
+    if not path.is_file():
+        return None
+    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
+        found = SqliteSaver(conn).get_tuple({"configurable": {"thread_id": thread}})
+    return (found.checkpoint.get("channel_values", {}).get("bug") if found else None) or None
 
 
 def read_hypotheses(run_dir: Path, run_id: str) -> list[dict]:
