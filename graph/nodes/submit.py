@@ -25,7 +25,7 @@ from graph.context import BudgetSpent, Deps
 from graph.llm import LLMError, ask, structured
 from graph.nodes.common import analysis_text, report_text
 from graph.nodes.verifier import classify, compile_errors
-from graph.state import Hypothesis, Outcome, State
+from graph.state import Hypothesis, Outcome, State, Usage, add_usage, zero_usage
 from graph.tools import Workspace, clip
 from kgym.judge import verify
 from kgym.models import HistoryQuery, StyleReport, Submission
@@ -75,8 +75,10 @@ def trailers(deps: Deps, fixes: str | None) -> str:
     return "\n".join(lines)
 
 
-async def restyle(deps: Deps, state: State, h: Hypothesis, report: StyleReport) -> str:
-    """Let the model fix checkpatch's findings with the edit tool; the new patch (maybe same)."""
+async def restyle(
+    deps: Deps, state: State, h: Hypothesis, report: StyleReport
+) -> tuple[str, Usage]:
+    """Let the model fix checkpatch's findings with the edit tool: the new patch, the cost."""
     ws = Workspace(state["bug"]["tree"], deps.run_dir / "scratch" / f"{h['id']}-style")
     ws.replay([])
     _apply(ws, h["patch"])
@@ -88,8 +90,10 @@ async def restyle(deps: Deps, state: State, h: Hypothesis, report: StyleReport) 
         report="\n".join(report.messages),
     )
     by_name = {t.name: t for t in tools}
+    usage = zero_usage()
     for _ in range(STYLE_TURNS):
-        answer, _usage = await ask(deps, "submit", messages, tools, hypothesis=h["id"])
+        answer, spent = await ask(deps, "submit", messages, tools, hypothesis=h["id"])
+        usage = add_usage(usage, spent)
         messages.append(answer)
         if not answer.tool_calls:
             break
@@ -99,7 +103,7 @@ async def restyle(deps: Deps, state: State, h: Hypothesis, report: StyleReport) 
                 str(await tool.ainvoke(call["args"])) if tool else f"error: no tool {call['name']}"
             )
             messages.append(ToolMessage(content=clip(out), tool_call_id=call["id"]))
-    return ws.diff()
+    return ws.diff(), usage
 
 
 def _apply(ws: Workspace, patch: str) -> None:
@@ -141,17 +145,21 @@ def _tools(ws: Workspace):
     ]
 
 
-async def style_loop(deps: Deps, state: State, h: Hypothesis) -> tuple[str, StyleReport, str]:
-    """(patch, its checkpatch report, a note) after at most `style_rounds` rounds."""
+async def style_loop(
+    deps: Deps, state: State, h: Hypothesis
+) -> tuple[str, StyleReport, str, Usage]:
+    """(patch, its checkpatch report, a note, the cost) after at most `style_rounds` rounds."""
     platform, req = deps.need_platform(), deps.tree_request()
     patch = h["patch"]
     report = await platform.checkpatch(req, patch)
     note = ""
+    usage = zero_usage()
     for _ in range(deps.options.style_rounds):
         if not report.available or report.clean:
             break
         try:
-            restyled = await restyle(deps, state, {**h, "patch": patch}, report)
+            restyled, spent = await restyle(deps, state, {**h, "patch": patch}, report)
+            usage = add_usage(usage, spent)
         except BudgetSpent as e:
             note = f"style fixes skipped: {e}"
             break
@@ -164,7 +172,7 @@ async def style_loop(deps: Deps, state: State, h: Hypothesis) -> tuple[str, Styl
     if patch != h["patch"]:
         patch, note = await _reverify(deps, h, patch)
         report = await platform.checkpatch(req, patch)
-    return patch, report, note
+    return patch, report, note, usage
 
 
 async def _reverify(deps: Deps, h: Hypothesis, patch: str) -> tuple[str, str]:
@@ -191,7 +199,7 @@ async def submit_node(state: State, runtime: Runtime[Deps]) -> dict:
     h = next(x for x in state["hypotheses"] if x["id"] == result["hypothesis"])
     platform, req = deps.platform, deps.tree_request()
     with deps.tracer.span("submit", "submit", h["id"]) as out:
-        patch, style, note = await style_loop(deps, state, h)
+        patch, style, note, usage = await style_loop(deps, state, h)
         fixes = (await platform.history(req, HistoryQuery(kind="fixes", patch=patch))).fixes
         message = prompts.messages(
             "submit",
@@ -203,9 +211,11 @@ async def submit_node(state: State, runtime: Runtime[Deps]) -> dict:
             patch=patch,
         )
         try:
-            msg, _usage = await structured(deps, "submit", CommitMessage, message, h["id"])
+            msg, spent = await structured(deps, "submit", CommitMessage, message, h["id"])
+            usage = add_usage(usage, spent)
             subsystem, summary, body = msg.subsystem, msg.summary, msg.body
         except (LLMError, BudgetSpent) as e:
+            usage = add_usage(usage, getattr(e, "usage", None))
             out["message_error"] = str(e)
             subsystem, summary = h["location"].split(":")[0].rsplit(".", 1)[0], "fix the crash"
             body = f"{h['root_cause']}\n\n{h['fix_idea']}"
@@ -245,4 +255,4 @@ async def submit_node(state: State, runtime: Runtime[Deps]) -> dict:
     )
     if note:
         result["reason"] = f"{result.get('reason', '')}; {note}".strip("; ")
-    return {"result": result}
+    return {"result": result, "usage": usage}

@@ -474,6 +474,7 @@ async def test_submit_writes_a_maintainer_ready_mbox(
     assert "Reported-by: kgym <kgym+opt-bug@localhost>" in message
     assert "The crash: KASAN: slab-out-of-bounds Write in parse_opt" in message
     assert "Fixes:" not in message  # a directory source has no history
+    assert out["usage"]["input_tokens"] == 100  # the commit message
 
 
 async def test_the_style_loop_lets_the_model_fix_what_checkpatch_reports(
@@ -485,6 +486,7 @@ async def test_the_style_loop_lets_the_model_fix_what_checkpatch_reports(
     req = bug_build_request(tree_bug)
     before = await platform.checkpatch(req, messy)
     assert before.errors == 1
-    fixed = await restyle(deps, state_for(tree_bug, kernel_tree, report), h, before)
+    fixed, usage = await restyle(deps, state_for(tree_bug, kernel_tree, report), h, before)
+    assert usage["input_tokens"] == 200  # two answers
     assert "+\treturn s[0] == 'b' || s[0] == 'B';\n" in fixed and "   \n" not in fixed
     assert (await platform.checkpatch(req, fixed)).clean
