@@ -223,3 +223,21 @@ async def test_checkpatch_maintainers_and_an_mbox_that_git_am_applies(cache, src
     (am / "mail").write_text(mbox)
     _git(am, "am", "mail")
     assert "s[2] == 'b'" in (am / "mm" / "opt.c").read_text()
+
+
+async def test_lines_an_inject_patch_added_are_not_committed(cache, repo):
+    head = _git(repo, "rev-parse", "HEAD")
+    req = BuildRequest(source=SourceSpec(kind="git", url=str(repo), commit=head), patches=[INJECT])
+    git = History(cache)
+    blame = await git.query(req, HistoryQuery(kind="blame", file="mm/opt.c", start=11, end=15))
+    lines = blame.text.splitlines()
+    assert lines[0].endswith(" 11: \treturn 0;") and not lines[0].startswith("not-committed")
+    assert lines[3] == "not-committed 14: int injected_helper(struct opt *o)"
+    # a patch that only touches the injected lines has no Fixes: candidate in the history
+    only_injected = (
+        "--- a/mm/opt.c\n+++ b/mm/opt.c\n@@ -15,3 +15,3 @@ int injected_helper(struct opt *o)\n"
+        ' {\n-\treturn check_mode("b") + o->mode;\n+\treturn o->mode;\n }\n'
+    )
+    fixes = await git.query(req, HistoryQuery(kind="fixes", patch=only_injected))
+    assert fixes.fixes is None and "no committed line" in fixes.note
+    assert changed_lines("--- a/f.c\n+++ b/f.c\n@@ -3,2 +3,3 @@\n a\n+b\n c\n") == {"f.c": [3, 4]}
