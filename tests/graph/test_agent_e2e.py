@@ -91,7 +91,16 @@ async def test_three_hypotheses_in_parallel_on_the_real_platform():
     shutil.rmtree(repo)
 
     # the agent's inputs: no trace of the fix, the inject patch or the origin
-    shown = llm.prompts_text()
+    # (the commit-message and style turns show the agent its own, verified patch: not an input)
+    from langchain_core.messages import AIMessage
+
+    shown = "\n".join(
+        str(m.content)
+        for t in llm.turns
+        if t.node not in ("commit", "style")
+        for m in t.messages
+        if not isinstance(m, AIMessage)
+    )
     assert "mpol_parse_str" in shown and "slab-out-of-bounds" in shown
     secrets = [bug.origin.fix_commit, bug.origin.kbench_id, "fix.patch", "inject.patch"]
     for name in ("fix.patch", "inject.patch"):
