@@ -71,7 +71,8 @@ def sibling_tail(run_id: str) -> float | None:
     verdicts = [
         e
         for e in read_events(settings().runs_dir / run_id)
-        if e["event"] == "verdict" and (e.get("hypothesis") or "").startswith("i1")
+        if (e["node"], e["event"]) == ("verifier", "verdict")
+        and (e.get("hypothesis") or "").startswith("i1")
     ]
     resolved = [e["ts"] for e in verdicts if e["outcome"] == "resolved"]
     if not resolved:
