@@ -1,23 +1,30 @@
 """The model: ChatOpenAI against any OpenAI-compatible endpoint, and how nodes call it.
 
-`structured()` asks for a pydantic object through function calling (works on
-OpenAI, vLLM, Ollama and llama.cpp's server); `tool_loop()` lets the model call
-code tools until it stops. Both return the tokens and cost they spent.
+`ask()` is the one way a node calls the model: the budget is checked first,
+the exchange is recorded in the run directory (or answered from a recording
+when replaying), and an `llm.call` event carries its tokens. `structured()`
+asks for a pydantic object through function calling (works on OpenAI, vLLM,
+Ollama and llama.cpp's server). The tool loop itself is graph steps
+(graph/nodes/patcher.py); `compact()` keeps its conversation in the window.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from graph.state import Usage, add_usage, zero_usage
+from graph.context import BudgetSpent
+from graph.state import Usage, zero_usage
 from kgym.settings import Settings
+
+if TYPE_CHECKING:
+    from graph.context import Deps
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -58,7 +65,7 @@ def chat_model(
     )
 
 
-def model_name(llm: BaseChatModel) -> str:
+def model_name(llm: BaseChatModel | None) -> str:
     return str(getattr(llm, "model_name", None) or getattr(llm, "model", None) or "")
 
 
@@ -84,53 +91,106 @@ def _price(model: str) -> tuple[float, float]:
 
 
 class LLMError(RuntimeError):
-    """The model's answer could not be used."""
+    """The model's answer could not be used; `usage` is what asking it cost."""
+
+    def __init__(self, message: str, usage: Usage | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage or zero_usage()
+
+
+def tool_name(tool: object) -> str:
+    if isinstance(tool, BaseTool):
+        return tool.name
+    if isinstance(tool, type):
+        return tool.__name__
+    return str(tool["function"]["name"] if "function" in tool else tool["name"])  # type: ignore[index]
+
+
+async def ask(
+    deps: Deps,
+    node: str,
+    messages: Sequence[BaseMessage],
+    tools: Sequence[object] = (),
+    *,
+    hypothesis: str | None = None,
+    tool_choice: str | None = None,
+) -> tuple[AIMessage, Usage]:
+    """One LLM call: budget checked first, recorded (or replayed), traced with the run id."""
+    if why := deps.ledger.spent():
+        raise BudgetSpent(why)
+    names = [tool_name(t) for t in tools]
+
+    async def call() -> BaseMessage:
+        if deps.llm is None:
+            raise RuntimeError("no model configured (only a replay runs without one)")
+        bound = deps.llm.bind_tools(list(tools), tool_choice=tool_choice) if tools else deps.llm
+        return await bound.ainvoke(list(messages))
+
+    started = time.monotonic()
+    answer = await deps.recorder.exchange(node, hypothesis, messages, names, call)
+    assert isinstance(answer, AIMessage)
+    usage = usage_of(answer, deps.model or model_name(deps.llm), time.monotonic() - started)
+    deps.ledger.add(usage)
+    deps.tracer.event(
+        node, "llm.call", hypothesis, tools=len(names), calls=len(answer.tool_calls), **usage
+    )
+    return answer, usage
 
 
 async def structured(
-    llm: BaseChatModel, schema: type[T], messages: Sequence[BaseMessage]
+    deps: Deps,
+    node: str,
+    schema: type[T],
+    messages: Sequence[BaseMessage],
+    hypothesis: str | None = None,
 ) -> tuple[T, Usage]:
     """Ask for `schema` via function calling; raises LLMError when the answer does not parse."""
-    runnable = llm.with_structured_output(schema, method="function_calling", include_raw=True)
-    started = time.monotonic()
-    out = await runnable.ainvoke(list(messages))
-    usage = usage_of(out["raw"], model_name(llm), time.monotonic() - started)
-    if out.get("parsed") is None:
-        error = out.get("parsing_error") or "no function call in the answer"
-        raise LLMError(f"{schema.__name__}: {error}")
-    return out["parsed"], usage
+    answer, usage = await ask(
+        deps, node, messages, [schema], hypothesis=hypothesis, tool_choice=schema.__name__
+    )
+    call = next((c for c in answer.tool_calls if c["name"] == schema.__name__), None)
+    if call is None:
+        raise LLMError(f"{schema.__name__}: no function call in the answer", usage)
+    try:
+        return schema.model_validate(call["args"]), usage
+    except ValidationError as e:
+        raise LLMError(f"{schema.__name__}: {e}", usage) from None
 
 
-async def tool_loop(
-    llm: BaseChatModel,
-    tools: list[BaseTool],
-    messages: list[BaseMessage],
-    max_steps: int,
-    on_tool=None,
-) -> tuple[list[BaseMessage], Usage]:
-    """Let the model call `tools` until it answers without a tool call or `max_steps` pass.
+# --- keeping a tool loop's conversation in bounds ------------------------------------
 
-    `messages` grows in place; `on_tool(name, args, output)` sees each call.
+CHARS_PER_TOKEN = 4
+KEEP_RECENT = 6  # the newest messages are never elided
+ELIDED = "[elided:"
+
+
+def estimate_tokens(messages: Sequence[BaseMessage]) -> int:
+    chars = sum(
+        len(str(m.content)) + len(str(getattr(m, "tool_calls", "") or "")) for m in messages
+    )
+    return chars // CHARS_PER_TOKEN
+
+
+def compact(messages: list[BaseMessage], window_tokens: int) -> tuple[list[BaseMessage], int]:
+    """Elide the oldest tool outputs until the conversation fits in 3/4 of the window.
+
+    Returns the messages and how many outputs were elided (the prompt and the
+    newest messages stay whole; call/result pairs stay paired).
     """
-    bound = llm.bind_tools(tools)
-    by_name = {t.name: t for t in tools}
-    usage = zero_usage()
-    model = model_name(llm)
-    for _ in range(max_steps):
-        started = time.monotonic()
-        answer = await bound.ainvoke(messages)
-        usage = add_usage(usage, usage_of(answer, model, time.monotonic() - started))
-        messages.append(answer)
-        calls = answer.tool_calls if isinstance(answer, AIMessage) else []
-        if not calls:
-            break
-        for call in calls:
-            tool = by_name.get(call["name"])
-            if tool is None:
-                output = f"error: no tool named {call['name']!r}; tools: {', '.join(by_name)}"
-            else:
-                output = str(await tool.ainvoke(call["args"]))
-            if on_tool:
-                on_tool(call["name"], call["args"], output)
-            messages.append(ToolMessage(content=output, tool_call_id=call["id"], name=call["name"]))
-    return messages, usage
+    limit = window_tokens * 3 // 4
+    if estimate_tokens(messages) <= limit:
+        return messages, 0
+    out = list(messages)
+    elided = 0
+    for i in range(2, max(2, len(out) - KEEP_RECENT)):
+        m = out[i]
+        if isinstance(m, ToolMessage) and not str(m.content).startswith(ELIDED):
+            note = (
+                f"{ELIDED} {len(str(m.content))} characters of tool output, to keep the "
+                "conversation within the context window; call the tool again if you need it]"
+            )
+            out[i] = ToolMessage(content=note, tool_call_id=m.tool_call_id, name=m.name)
+            elided += 1
+            if estimate_tokens(out) <= limit:
+                break
+    return out, elided

@@ -23,6 +23,8 @@ class Outcome(StrEnum):
     BUILD_ERROR = "build_error"
     INFRA_ERROR = "infra_error"
     NO_PATCH = "no_patch"  # the patcher made no edit
+    STOPPED = "stopped"  # the patcher was stopped (budget spent), its patch not judged
+    CANCELLED = "cancelled"  # a sibling resolved first and the policy cancels the rest
     REJECTED = "rejected"  # a person rejected it (human-in-the-loop mode)
 
 
@@ -47,6 +49,19 @@ class Candidate(TypedDict):
     reason: str
 
 
+class Analysis(TypedDict, total=False):
+    """The root-cause node's reading of the crash, for the planner and the patchers."""
+
+    crash_class: (
+        str  # use-after-free | out-of-bounds | leak | warning | deadlock | null-deref | other
+    )
+    object: str  # the object or data involved
+    violation: str  # the lifetime, bound, lock order or invariant that is broken
+    where: str  # where it goes wrong: file and function
+    explanation: str
+    fix_direction: str
+
+
 class Hypothesis(TypedDict, total=False):
     """One root-cause hypothesis and what became of it."""
 
@@ -64,6 +79,8 @@ class Hypothesis(TypedDict, total=False):
     crash_title: str | None
     node: str | None  # the Ray node that verified it (None: in this process)
     retries: int  # times its verification moved to another node (a node died)
+    quality: dict  # hunks, files, checkpatch_errors/warnings, new_*_warnings, silences_symptom
+    stop: str  # why its tool loop stopped early, if it did
 
 
 class Usage(TypedDict):
@@ -99,17 +116,24 @@ def merge_hypotheses(
     return list(out.values())  # type: ignore[return-value]
 
 
-class Result(TypedDict):
+class Result(TypedDict, total=False):
     resolved: bool
     patch: str
     hypothesis: str | None
     reason: str  # why the run ended
+    rule: str  # how the patch was chosen among the resolved ones
+    mbox: str  # the chosen patch as a `git format-patch` mail
+    subject: str
+    fixes: str | None
+    recipients: list[str]
+    checkpatch: dict  # the final CheckpatchResult
 
 
 class State(TypedDict, total=False):
     """The graph's state."""
 
     bug: BugView
+    analysis: Analysis
     candidates: list[Candidate]
     hypotheses: Annotated[list[Hypothesis], merge_hypotheses]
     iteration: int
@@ -119,12 +143,34 @@ class State(TypedDict, total=False):
     result: Result | None
 
 
-class PatchTask(TypedDict):
-    """What a `Send` hands to one patcher or verifier."""
+class PatchTask(TypedDict, total=False):
+    """What a `Send` hands to one hypothesis's branch (its tool loop, then the verifier)."""
 
     bug: BugView
+    analysis: Analysis
     candidates: list[Candidate]
     hypothesis: Hypothesis
+
+
+class Branch(PatchTask, total=False):
+    """One branch's state: its conversation and edits, checkpointed after every step."""
+
+    messages: list[dict]  # the conversation (langchain message dicts)
+    edits: list[dict]  # successful edit_file calls, replayed onto a fresh scratch copy
+    turns: int  # model answers so far
+    compile_rounds: int  # times the compiler's errors went back to the model
+    repeats: dict[str, int]  # tool call -> times asked since the last successful edit
+    stop: str  # why the loop stops early ("" while it goes on)
+    budget_spent: bool
+    hypotheses: Annotated[list[Hypothesis], merge_hypotheses]  # out: the judged hypothesis
+    usage: Annotated[Usage, add_usage]  # out: what the branch spent
+
+
+class BranchOut(TypedDict, total=False):
+    """What a branch hands back to the main graph."""
+
+    hypotheses: Annotated[list[Hypothesis], merge_hypotheses]
+    usage: Annotated[Usage, add_usage]
 
 
 class FixResult(BaseModel):
@@ -140,3 +186,6 @@ class FixResult(BaseModel):
     wall_s: float
     run_id: str
     reason: str = ""
+    mbox: str = ""
+    rule: str = ""
+    parent: dict | None = None  # a fork: {run_id, step}; a replay: {run_id, replay: true}

@@ -14,6 +14,8 @@ the unpatched one, and a boot failure of the patch otherwise.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from kgym import confidence as conf
@@ -98,10 +100,15 @@ async def verify(
     runs: Runs = 3,
     run_id: str = "",
     config: Settings | None = None,
+    *,
+    stop_at_crash: bool = True,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Verdict:
     """Judge `patch` (relative to the buggy tree): resolved iff no crash of any kind in R
     runs. `runs="auto"` picks R for `config.target_confidence` from the bug's rate.
-    An empty patch is an error (it would judge the unpatched kernel)."""
+    An empty patch is an error (it would judge the unpatched kernel). The first crash
+    settles the verdict, so by default no VM time is spent after it; `should_stop()` is
+    asked between runs (a caller that no longer needs the verdict)."""
     if not patch.strip():
         return Verdict(bug=bug.id, applied=False, built=False, booted=False, runs=0,
                        crashed_runs=0, resolved=False, errors=[EMPTY_PATCH])  # fmt: skip
@@ -117,7 +124,7 @@ async def verify(
             chosen = conf.runs_for(p, config.target_confidence, config.max_verify_runs)
         except ValueError as e:
             notes.append(f"--runs auto: {e}; using {chosen} runs")
-    verdict = await _judge(platform, bug, patch, chosen, run_id)
+    verdict = await _judge(platform, bug, patch, chosen, run_id, stop_at_crash, should_stop)
     verdict.notes += notes
     verdict.reproduction_rate = p
     verdict.reproduction_runs = record.runs if record else 0
@@ -178,24 +185,39 @@ def _stack_functions(verdict: Verdict, bug: BugSpec) -> list[str]:
 
 
 async def _judge(
-    platform: Platform, bug: BugSpec, patch: str | None, runs: int, run_id: str
+    platform: Platform,
+    bug: BugSpec,
+    patch: str | None,
+    runs: int,
+    run_id: str,
+    stop_at_crash: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Verdict:
     """One unit of work: on a platform of several nodes, the build and its runs go to
     one node, and move together to another if that node dies. The run id is bound for
     the calls inside, so the platform's events (also from Ray actors) join its stream."""
+    stop = _Stop(stop_at_crash, should_stop)
     with run_context(run_id):
-        return await _judge_unit(platform, bug, patch, runs, run_id)
+        return await _judge_unit(platform, bug, patch, runs, run_id, stop)
+
+
+@dataclass(frozen=True)
+class _Stop:
+    """When a judgement may end before its last run."""
+
+    at_crash: bool = False  # the first crash settles a verify verdict
+    asked: Callable[[], bool] | None = None  # the caller no longer needs the verdict
 
 
 async def _judge_unit(
-    platform: Platform, bug: BugSpec, patch: str | None, runs: int, run_id: str
+    platform: Platform, bug: BugSpec, patch: str | None, runs: int, run_id: str, stop: _Stop
 ) -> Verdict:
     request = bug_build_request(bug, patch)
     if not isinstance(platform, Scheduling):
-        return await _judge_on(platform, bug, request, patch, runs, run_id)
+        return await _judge_on(platform, bug, request, patch, runs, run_id, stop)
 
     async def work(node: Platform) -> Verdict:
-        return await _judge_on(node, bug, request, patch, runs, run_id)
+        return await _judge_on(node, bug, request, patch, runs, run_id, stop)
 
     started = time.monotonic()
     verdict, placed = await platform.unit(request, work, run_id=run_id)
@@ -211,6 +233,7 @@ async def _judge_on(
     patch: str | None,
     runs: int,
     run_id: str,
+    stop: _Stop,
 ) -> Verdict:
     log = get_logger("judge", bug=bug.id)
     started = time.monotonic()
@@ -239,6 +262,12 @@ async def _judge_on(
         log.info("vm.run.end", index=i, outcome=result.outcome, title=_title(result))
         record_run(verdict, bug, result, patched=patch is not None)
         if verdict.boot_failure or verdict.infra_error:
+            break
+        if stop.at_crash and verdict.crashed_runs:
+            log.info("verify.stop", reason="crashed: the verdict cannot change", runs=i + 1)
+            break
+        if stop.asked is not None and i + 1 < runs and stop.asked():
+            log.info("verify.stop", reason="cancelled by the caller", runs=i + 1)
             break
     verdict.resolved = (
         patch is not None

@@ -359,6 +359,11 @@ class CheckpatchResult(Model):
     messages: list[str] = Field(default_factory=list)  # "ERROR: ..." / "WARNING: ..." lines
     failure: str | None = None  # why it did not run
 
+    @property
+    def clean(self) -> bool:
+        """It ran, and found no error and no warning."""
+        return self.ok and self.errors == 0 and self.warnings == 0
+
 
 class ReproductionRecord(Model):
     """The measured reproduction of one bug on one buggy build (kgym.rates)."""
@@ -406,3 +411,69 @@ class Verdict(Model):
     @property
     def accelerator(self) -> str | None:
         return next((r.accelerator for r in self.run_results if r.accelerator), None)
+
+
+# --- code reading, history, submission (the agent's platform-side tools) --------
+
+
+class CodeQuery(Model):
+    """A question to a buggy tree's code index (or a bounded grep)."""
+
+    kind: Literal["definition", "references", "callers", "struct", "grep"]
+    name: str  # a C identifier; for grep, a regex (ripgrep syntax)
+    path: str = "."  # the part of the tree to look in (relative to its root)
+    limit: int = 40
+
+
+class CodeHit(Model):
+    file: str  # relative to the tree
+    line: int
+    text: str = ""
+    kind: str | None = None  # ctags kind: function, struct, macro...
+    scope: str | None = None  # the enclosing function (callers)
+    end: int | None = None  # last line of a definition
+
+
+class CodeAnswer(Model):
+    hits: list[CodeHit] = Field(default_factory=list)
+    truncated: bool = False
+    note: str = ""  # e.g. "index built in 61.2 s", "stopped at 40 matches"
+    text: str = ""  # struct: the definition's source
+
+
+class HistoryQuery(Model):
+    """A question to the tree's git history: log/blame of a function or lines, or Fixes:."""
+
+    kind: Literal["log", "blame", "fixes"]
+    file: str = ""
+    function: str | None = None
+    start: int | None = None
+    end: int | None = None
+    patch: str = ""  # fixes: the patch whose changed lines we look up
+    limit: int = 10
+
+
+class Commit(Model):
+    sha: str
+    subject: str
+    author: str = ""
+    date: str = ""
+
+
+class HistoryAnswer(Model):
+    available: bool  # False: the source has no history (Debian's tarball, a directory)
+    note: str = ""
+    commits: list[Commit] = Field(default_factory=list)
+    text: str = ""  # blame: one line per source line, "sha12 N: code"
+    fixes: str | None = None  # the `Fixes:` line, when one was found and checked
+
+
+class Submission(Model):
+    """What `git format-patch` needs besides the patch."""
+
+    patch: str
+    subject: str
+    body: str  # the commit message body, trailers included
+    author: str  # "Name <email>"
+    to: list[str] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list)

@@ -32,6 +32,11 @@ SHOWN: dict[tuple[str | None, str], str] = {
     ("verifier", "platform.verify.start"): "{hypothesis}: verifying on the platform …",
     ("verifier", "verdict"): "{hypothesis}: [bold]{outcome}[/bold] — {feedback}",
     ("planner", "budget.spent"): "budget spent: {reason}",
+    ("rootcause", "analyse.end"): "root cause: {crash_class} at {where}",
+    ("patcher", "loop.stopped"): "{hypothesis}: {reason}",
+    ("patcher", "budget.spent"): "{hypothesis}: {reason}",
+    ("submit", "submit.end"): "mbox: {subject} (checkpatch {checkpatch_errors} errors, "
+    "{checkpatch_warnings} warnings; Fixes: {fixes})",
     ("finish", "result"): "done: resolved={resolved} ({reason})",
 }
 

@@ -15,10 +15,15 @@ from kgym.models import (
     BuildRequest,
     BuildResult,
     CheckpatchResult,
+    CodeAnswer,
+    CodeQuery,
     CrashReport,
+    HistoryAnswer,
+    HistoryQuery,
     Placement,
     RunRequest,
     RunResult,
+    Submission,
 )
 
 T = TypeVar("T")
@@ -43,6 +48,22 @@ class Platform(Protocol):
 
     async def checkpatch(self, request: BuildRequest, patch: str) -> CheckpatchResult:
         """The tree's own scripts/checkpatch.pl on `patch`, against the checkout of `request`."""
+        ...
+
+    async def code(self, request: BuildRequest, query: CodeQuery) -> CodeAnswer:
+        """Definition, references, callers, struct layout or a bounded grep in the tree."""
+        ...
+
+    async def history(self, request: BuildRequest, query: HistoryQuery) -> HistoryAnswer:
+        """git log/blame, or a `Fixes:` candidate for a patch; says when there is no history."""
+        ...
+
+    async def maintainers(self, request: BuildRequest, patch: str) -> list[str]:
+        """The tree's scripts/get_maintainer.pl: who should receive `patch`."""
+        ...
+
+    async def format_patch(self, request: BuildRequest, submission: Submission) -> str:
+        """`git format-patch` of the submission: one mail, as mbox text."""
         ...
 
     async def run(self, request: RunRequest) -> RunResult:

@@ -3,7 +3,10 @@
 A run is a directory `<runs_dir>/<run_id>/` holding:
 - `events.jsonl`: its one event stream (kgym/events.py writes it);
 - `run.json`: what was asked (bug, model, options);
-- `checkpoints.sqlite`: the agent's LangGraph checkpoints (graph/ reads and writes it).
+- `checkpoints.sqlite`: the agent's LangGraph checkpoints (graph/ reads and writes it);
+- `llm.jsonl`: every LLM request (its fingerprint) and response, in order (graph/record.py),
+  what `kgym fix --replay` answers from;
+- `patch.mbox`: the chosen patch as a `git format-patch` mail.
 Directories without `events.jsonl` (VM scratch dirs) are not runs. Here: name,
 find, read, summarise and follow runs.
 """
@@ -26,6 +29,8 @@ CHECKPOINTS = "checkpoints.sqlite"
 # The nodes that start and end a whole run (the agent, and the CLI's platform commands);
 # their `run.end` is a run's last event.
 RUN_NODES = ("agent", "repro", "verify", "bench")
+LLM_RECORDING = "llm.jsonl"
+MBOX = "patch.mbox"
 STALE_S = 3600.0  # a run with no event for this long, and no end, is not running any more
 POLL_S = 0.3
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")

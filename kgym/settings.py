@@ -57,6 +57,7 @@ class Settings(BaseModel):
     llm_temperature: float = 0.2
     llm_timeout_s: float = 120.0
     llm_retries: int = 2
+    llm_context_tokens: int = 128_000  # the model's context window: the agent compacts before it
 
     # scale-out
     unit_retries: int = 2  # moves of a unit of work to another node when its node dies

@@ -184,6 +184,14 @@ class BuildCache:
             raise ValueError("; ".join(s.result().error_messages())) from None
         return await self._checkout(plan)
 
+    async def tree(self, request: BuildRequest) -> tuple[Source, list[str], Path]:
+        """The source of `request`, the files its patches change, and the patched tree."""
+        try:
+            plan = await self._plan(request, config=False)
+        except Stop as s:
+            raise ValueError("; ".join(s.result().error_messages())) from None
+        return plan.source, sorted(plan.changes), Path(await self._checkout(plan))
+
     # --- planning -----------------------------------------------------------------
 
     async def _plan(

@@ -1,7 +1,8 @@
 """The tree's own scripts/checkpatch.pl, run on a patch (read on stdin, never executed).
 
-A bare diff has no commit message or sign-off, so those checks are off; the
-script runs with a timeout and its summary line gives the counts.
+A bare diff has no commit message or sign-off, so those checks are off; a mail
+(`git format-patch` mbox, starting "From ") is checked whole, message and
+sign-off included. The script runs with a timeout; its summary line gives the counts.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ async def checkpatch(tree: Path, patch: str, timeout_s: float = 120.0) -> Checkp
     script = Path(tree) / SCRIPT
     if not script.is_file():
         return CheckpatchResult(ok=False, failure=f"{script}: no such script in the tree")
-    cmd = ["perl", str(script), f"--root={tree}", "--no-signoff", "--show-types",
-           f"--ignore={IGNORED}", "--color=never", "-"]  # fmt: skip
+    mail = patch.startswith("From ")
+    relaxed = [] if mail else ["--no-signoff", f"--ignore={IGNORED}"]
+    cmd = ["perl", str(script), f"--root={tree}", *relaxed, "--show-types",
+           "--color=never", "-"]  # fmt: skip
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
     proc = await asyncio.create_subprocess_exec(
         *cmd,

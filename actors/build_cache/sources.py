@@ -57,6 +57,13 @@ class Sources:
         root = self.root / sid
         return Source(sid, root, owned=True) if root.is_dir() else None
 
+    async def repository(self, spec: SourceSpec) -> tuple[Path, str] | None:
+        """The local git repository and commit sha of a git source; None when it has no history."""
+        if spec.kind != "git":
+            return None
+        source = await self.resolve(spec)
+        return await self._repository(spec.url or "", spec.commit or ""), source.id[len("git-") :]
+
     async def _debian(self, spec: SourceSpec) -> Source:
         version = spec.version or "6.1"
         package = f"linux-source-{version}"

@@ -12,9 +12,21 @@ import asyncio
 import ray
 
 from actors.build_cache import BuildCache
+from actors.build_cache.code_index import CodeIndex
+from actors.build_cache.history import History
+from actors.build_cache.submit import Submitter
 from actors.platforms.node_settings import node_context, platform_view
 from kgym.events import remote_call
-from kgym.models import BuildRequest, BuildResult, CheckpatchResult
+from kgym.models import (
+    BuildRequest,
+    BuildResult,
+    CheckpatchResult,
+    CodeAnswer,
+    CodeQuery,
+    HistoryAnswer,
+    HistoryQuery,
+    Submission,
+)
 from kgym.settings import Settings, load_settings
 
 Records = list[dict]
@@ -30,6 +42,9 @@ class BuildCacheActor:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings()
         self.cache = BuildCache(self.settings)
+        self.index = CodeIndex(self.cache)
+        self.git = History(self.cache)
+        self.submitter = Submitter(self.cache)
         self.node = ray.get_runtime_context().get_node_id()
         self.busy = 0
         self.slots = asyncio.Semaphore(self.settings.build_slot_count())  # builds at once here
@@ -74,6 +89,36 @@ class BuildCacheActor:
     ) -> tuple[str, Records]:
         with remote_call(node_context(context, self.node)) as records:
             result = await self.cache.checkout(request)
+        return result, records
+
+    # The agent's tools, on the node that holds the trees.
+
+    async def code(
+        self, request: BuildRequest, query: CodeQuery, context: dict | None = None
+    ) -> tuple[CodeAnswer, Records]:
+        with remote_call(context) as records:
+            result = await self.index.query(request, query)
+        return result, records
+
+    async def history(
+        self, request: BuildRequest, query: HistoryQuery, context: dict | None = None
+    ) -> tuple[HistoryAnswer, Records]:
+        with remote_call(context) as records:
+            result = await self.git.query(request, query)
+        return result, records
+
+    async def maintainers(
+        self, request: BuildRequest, patch: str, context: dict | None = None
+    ) -> tuple[list[str], Records]:
+        with remote_call(context) as records:
+            result = await self.submitter.maintainers(request, patch)
+        return result, records
+
+    async def format_patch(
+        self, request: BuildRequest, submission: Submission, context: dict | None = None
+    ) -> tuple[str, Records]:
+        with remote_call(context) as records:
+            result = await self.submitter.format_patch(request, submission)
         return result, records
 
     async def status(self, request: BuildRequest | None = None) -> dict:

@@ -8,15 +8,23 @@ from pathlib import Path
 
 import kgym.settings
 from actors.build_cache import BuildCache
+from actors.build_cache.code_index import CodeIndex
+from actors.build_cache.history import History
+from actors.build_cache.submit import Submitter
 from actors.crash_parser import CrashParser, contains_crash
 from actors.platforms.events import log_parsed
 from kgym.models import (
     BuildRequest,
     BuildResult,
     CheckpatchResult,
+    CodeAnswer,
+    CodeQuery,
     CrashReport,
+    HistoryAnswer,
+    HistoryQuery,
     RunRequest,
     RunResult,
+    Submission,
 )
 from kgym.settings import Settings
 from vmpool import Pool
@@ -30,6 +38,9 @@ class LocalPlatform:
         self.builds = BuildCache(self.settings)
         self.vms = Pool(self.settings, contains_crash)
         self.parser = CrashParser()
+        self.index = CodeIndex(self.builds)
+        self.git = History(self.builds)
+        self.submitter = Submitter(self.builds)
 
     async def build(self, request: BuildRequest) -> BuildResult:
         return await self.builds.build(request)
@@ -57,6 +68,18 @@ class LocalPlatform:
 
     async def parse(self, console_log: str | bytes, vmlinux: str | None = None) -> CrashReport:
         return await asyncio.to_thread(self.parser.parse, console_log, vmlinux)
+
+    async def code(self, request: BuildRequest, query: CodeQuery) -> CodeAnswer:
+        return await self.index.query(request, query)
+
+    async def history(self, request: BuildRequest, query: HistoryQuery) -> HistoryAnswer:
+        return await self.git.query(request, query)
+
+    async def maintainers(self, request: BuildRequest, patch: str) -> list[str]:
+        return await self.submitter.maintainers(request, patch)
+
+    async def format_patch(self, request: BuildRequest, submission: Submission) -> str:
+        return await self.submitter.format_patch(request, submission)
 
     async def close(self) -> None:
         await self.vms.close()

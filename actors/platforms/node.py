@@ -24,9 +24,14 @@ from kgym.models import (
     BuildRequest,
     BuildResult,
     CheckpatchResult,
+    CodeAnswer,
+    CodeQuery,
     CrashReport,
+    HistoryAnswer,
+    HistoryQuery,
     RunRequest,
     RunResult,
+    Submission,
 )
 from kgym.platform import PlatformUnavailable
 from kgym.settings import Settings, load_settings
@@ -112,6 +117,18 @@ class Node:
 
     async def checkpatch(self, request: BuildRequest, patch: str) -> CheckpatchResult:
         return await _call(self.builds.checkpatch, request, patch)
+
+    async def code(self, request: BuildRequest, query: CodeQuery) -> CodeAnswer:
+        return await _call(self.builds.code, request, query)
+
+    async def history(self, request: BuildRequest, query: HistoryQuery) -> HistoryAnswer:
+        return await _call(self.builds.history, request, query)
+
+    async def maintainers(self, request: BuildRequest, patch: str) -> list[str]:
+        return await _call(self.builds.maintainers, request, patch)
+
+    async def format_patch(self, request: BuildRequest, submission: Submission) -> str:
+        return await _call(self.builds.format_patch, request, submission)
 
     async def run(self, request: RunRequest) -> RunResult:
         return await _call(self.vms.run, request)

@@ -26,10 +26,15 @@ from kgym.models import (
     BuildRequest,
     BuildResult,
     CheckpatchResult,
+    CodeAnswer,
+    CodeQuery,
     CrashReport,
+    HistoryAnswer,
+    HistoryQuery,
     Placement,
     RunRequest,
     RunResult,
+    Submission,
 )
 from kgym.platform import Platform
 from kgym.settings import Settings
@@ -113,6 +118,30 @@ class RayPlatform:
         )
         return result
 
+    async def code(self, request: BuildRequest, query: CodeQuery) -> CodeAnswer:
+        result, _ = await self.scheduler.unit(
+            request, lambda n: n.code(request, query), kind="code"
+        )
+        return result
+
+    async def history(self, request: BuildRequest, query: HistoryQuery) -> HistoryAnswer:
+        result, _ = await self.scheduler.unit(
+            request, lambda n: n.history(request, query), kind="history"
+        )
+        return result
+
+    async def maintainers(self, request: BuildRequest, patch: str) -> list[str]:
+        result, _ = await self.scheduler.unit(
+            request, lambda n: n.maintainers(request, patch), kind="maintainers"
+        )
+        return result
+
+    async def format_patch(self, request: BuildRequest, submission: Submission) -> str:
+        result, _ = await self.scheduler.unit(
+            request, lambda n: n.format_patch(request, submission), kind="format_patch"
+        )
+        return result
+
     async def checkout(self, request: BuildRequest) -> str:
         """A tree this process can read: this node's kgym actor if it is a kgym node,
         else a build cache in this process (this process's KGYM_HOME)."""
@@ -166,6 +195,18 @@ class _Pinned:
 
     async def checkpatch(self, request: BuildRequest, patch: str) -> CheckpatchResult:
         return await self.node.checkpatch(request, patch)
+
+    async def code(self, request: BuildRequest, query: CodeQuery) -> CodeAnswer:
+        return await self.node.code(request, query)
+
+    async def history(self, request: BuildRequest, query: HistoryQuery) -> HistoryAnswer:
+        return await self.node.history(request, query)
+
+    async def maintainers(self, request: BuildRequest, patch: str) -> list[str]:
+        return await self.node.maintainers(request, patch)
+
+    async def format_patch(self, request: BuildRequest, submission: Submission) -> str:
+        return await self.node.format_patch(request, submission)
 
     async def run(self, request: RunRequest) -> RunResult:
         return await self.node.run(request)

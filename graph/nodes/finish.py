@@ -1,7 +1,12 @@
-"""finish: pick the result when the loop ends.
+"""finish: choose the result when the loop ends.
 
-Rule, when several patches resolve the crash: fewest compiler warnings in the
-touched files, then the smallest patch (changed lines), then the earliest.
+The rule, among resolved patches (each part breaks the ties of the one before):
+1. not flagged as only silencing the symptom;
+2. fewest checkpatch errors;
+3. fewest new warnings (compiler warnings in the touched files + new boot-log warnings);
+4. fewest checkpatch warnings;
+5. the simplest: fewest hunks, then files, then changed lines;
+6. the earliest hypothesis.
 """
 
 from __future__ import annotations
@@ -11,6 +16,12 @@ from langgraph.runtime import Runtime
 from graph.context import Deps
 from graph.state import Hypothesis, Outcome, Result, State
 
+RULE = (
+    "resolved patches ranked by: not silencing the symptom, fewest checkpatch errors, fewest "
+    "new compiler and boot warnings, fewest checkpatch warnings, fewest hunks, files and "
+    "changed lines, earliest"
+)
+
 
 def changed_lines(patch: str) -> int:
     return sum(
@@ -18,29 +29,60 @@ def changed_lines(patch: str) -> int:
     )
 
 
-def best(hypotheses: list[Hypothesis]) -> Hypothesis | None:
-    resolved = [h for h in hypotheses if h.get("outcome") == Outcome.RESOLVED]
-    order = {h["id"]: i for i, h in enumerate(hypotheses)}
-    return min(
-        resolved,
-        key=lambda h: (h.get("warnings", 0), changed_lines(h["patch"]), order[h["id"]]),
-        default=None,
+def rank(h: Hypothesis, order: int) -> tuple:
+    q = h.get("quality") or {}
+    return (
+        bool(q.get("silences_symptom")),
+        q.get("checkpatch_errors", 0),
+        q.get("new_compiler_warnings", h.get("warnings", 0)) + q.get("new_boot_warnings", 0),
+        q.get("checkpatch_warnings", 0),
+        q.get("hunks", 0),
+        q.get("files", len(h.get("files") or [])),
+        changed_lines(h.get("patch") or ""),
+        order,
     )
 
 
+def best(hypotheses: list[Hypothesis]) -> Hypothesis | None:
+    resolved = [(i, h) for i, h in enumerate(hypotheses) if h.get("outcome") == Outcome.RESOLVED]
+    return min(resolved, key=lambda ih: rank(ih[1], ih[0]), default=(0, None))[1]
+
+
+async def style_of(deps: Deps, hypotheses: list[Hypothesis]) -> list[Hypothesis]:
+    """Resolved hypotheses with checkpatch counts in their quality (asked of the platform)."""
+    out = []
+    for h in hypotheses:
+        q = dict(h.get("quality") or {})
+        if (
+            h.get("outcome") == Outcome.RESOLVED
+            and deps.platform is not None
+            and "checkpatch_errors" not in q
+        ):
+            style = await deps.platform.checkpatch(deps.tree_request(), h["patch"])
+            if style.ok:
+                q.update(checkpatch_errors=style.errors, checkpatch_warnings=style.warnings)
+            h = {**h, "quality": q}  # type: ignore[assignment]
+        out.append(h)
+    return out
+
+
 async def finish_node(state: State, runtime: Runtime[Deps]) -> dict:
-    chosen = best(state.get("hypotheses") or [])
+    deps = runtime.context
+    hypotheses = await style_of(deps, state.get("hypotheses") or [])
+    chosen = best(hypotheses)
     result = Result(
         resolved=chosen is not None,
         patch=chosen["patch"] if chosen else "",
         hypothesis=chosen["id"] if chosen else None,
         reason=state.get("stop_reason") or "",
+        rule=RULE,
     )
-    runtime.context.tracer.event(
+    deps.tracer.event(
         "finish",
         "result",
         result["hypothesis"],
         resolved=result["resolved"],
         reason=result["reason"],
+        quality=(chosen or {}).get("quality"),
     )
-    return {"result": result}
+    return {"result": result, "hypotheses": hypotheses}

@@ -1,91 +1,162 @@
-"""patcher (one per hypothesis): write a fix with the code tools, compile-check it, hand it on.
+"""patcher (one branch per hypothesis): the tool loop, one graph step per model turn or tool call.
 
-Edits are search/replace on a scratch copy of the touched files; the diff goes
-to the platform's fast compile check before any VM time is spent, and the
-compiler's errors go back to the model once.
+    start -> turn -> tool -> tool ... -> turn -> ... -> check (graph/nodes/verifier.py)
+
+Every step is checkpointed, so a resumed run redoes no finished turn or tool
+call; the conversation and the successful edits live in the branch's state,
+and the scratch copy of the edited files is rebuilt from them at each step.
+The budget is checked before every turn (graph/llm.ask); the conversation is
+compacted before it outgrows the context window; a branch that repeats the
+same tool call without an edit in between is stopped with the reason.
 """
 
 from __future__ import annotations
 
-from langchain_core.messages import HumanMessage
+import json
+
+from langchain_core.messages import AIMessage, ToolMessage, messages_from_dict, messages_to_dict
 from langgraph.runtime import Runtime
-from langgraph.types import Command, Send
 
 from graph import prompts
-from graph.context import Deps
-from graph.llm import tool_loop
-from graph.nodes.common import candidates_text, report_text, reproducer_text
-from graph.state import Hypothesis, PatchTask, Usage, add_usage
-from graph.tools import Workspace, code_tools, edit_tools
-from kgym.judge import bug_build_request
+from graph.context import BudgetSpent, Deps
+from graph.llm import ask, compact
+from graph.nodes.common import (
+    analysis_text,
+    candidates_text,
+    crash_class,
+    report_text,
+    reproducer_text,
+)
+from graph.state import Branch
+from graph.tools import Workspace, clip, toolbox
 
-COMPILED_SUFFIXES = (".c", ".S")
+
+def workspace(deps: Deps, b: Branch) -> Workspace:
+    """The branch's tree with its finished edits (rebuilt: the checkpoint is the truth)."""
+    ws = Workspace(b["bug"]["tree"], deps.run_dir / "scratch" / b["hypothesis"]["id"])
+    ws.replay(b.get("edits") or [])
+    return ws
 
 
-async def write_patch(task: PatchTask, deps: Deps, ws: Workspace) -> tuple[list, Usage]:
-    """Let the model read and edit `ws` for the task's hypothesis; returns the conversation."""
-    h = task["hypothesis"]
-    bug = task["bug"]
+def tools_for(deps: Deps, ws: Workspace):
+    platform = deps.platform
+    return toolbox(ws, platform, deps.tree_request() if platform else None)
+
+
+async def start_node(b: Branch, runtime: Runtime[Deps]) -> dict:
+    """The patcher's prompt for this hypothesis."""
+    h, bug = b["hypothesis"], b["bug"]
+    analysis = b.get("analysis") or {}
     messages = prompts.messages(
         "patcher",
         title=bug["title"],
         report=report_text(bug),
+        analysis=analysis_text(analysis),
+        guidance=prompts.guidance(analysis.get("crash_class") or crash_class(bug["title"])),
         hypothesis=h["id"],
         root_cause=h["root_cause"],
         location=h["location"],
         fix_idea=h["fix_idea"],
-        candidates=candidates_text(task["candidates"]),
+        candidates=candidates_text(b.get("candidates") or []),
         reproducer_type=bug["reproducer_type"],
         reproducer=reproducer_text(bug),
     )
-    return await _loop(deps, ws, h, messages)
+    runtime.context.tracer.event("patcher", "start", h["id"])
+    return {
+        "messages": messages_to_dict(messages),
+        "edits": [],
+        "turns": 0,
+        "compile_rounds": 0,
+        "repeats": {},
+        "stop": "",
+        "budget_spent": False,
+    }
 
 
-async def _loop(deps: Deps, ws: Workspace, h: Hypothesis, messages: list) -> tuple[list, Usage]:
-    def on_tool(name: str, args: dict, output: str) -> None:
-        deps.tracer.event(
-            "patcher",
-            "tool",
-            h["id"],
-            tool=name,
-            args={k: str(v)[:200] for k, v in args.items()},
-            output_chars=len(output),
-        )
-
-    tools = code_tools(ws) + edit_tools(ws)
-    return await tool_loop(deps.llm, tools, messages, deps.options.patcher_steps, on_tool)
-
-
-async def compile_errors(deps: Deps, h: Hypothesis, patch: str, files: list[str]) -> list[str]:
-    """Compile the touched files with the patch applied; [] when they build."""
-    targets = [f for f in files if f.endswith(COMPILED_SUFFIXES)]
-    if not targets:
-        return []  # headers only: the verifier's full build judges them
-    with deps.tracer.span("patcher", "platform.compile_check", h["id"], files=targets) as out:
-        result = await deps.need_platform().compile_check(
-            bug_build_request(deps.bug, patch), targets
-        )
-        out.update(ok=result.ok, platform_s=result.duration_s)
-    return [] if result.ok else result.error_messages()
-
-
-async def patcher_node(task: PatchTask, runtime: Runtime[Deps]) -> Command:
+async def turn_node(b: Branch, runtime: Runtime[Deps]) -> dict:
+    """One model turn (budget checked first)."""
     deps = runtime.context
-    h = dict(task["hypothesis"])
-    ws = Workspace(task["bug"]["tree"], deps.run_dir / "scratch" / h["id"])
-    with deps.tracer.span("patcher", "patch", h["id"]) as out:
-        messages, usage = await write_patch(task, deps, ws)
-        errors = await compile_errors(deps, h, ws.diff(), ws.changed_files()) if ws.diff() else []
-        if errors:  # one more chance, with the compiler's words
-            messages.append(
-                HumanMessage(prompts.render("patcher", "compile_errors", errors="\n".join(errors)))
-            )
-            messages, more = await _loop(deps, ws, h, messages)
-            usage = add_usage(usage, more)
-            errors = await compile_errors(deps, h, ws.diff(), ws.changed_files())
-        h.update(patch=ws.diff(), files=ws.changed_files(), compile_errors=errors)
-        out.update(
-            files=h["files"], compiled=not errors, patch_lines=h["patch"].count("\n"), **usage
+    h = b["hypothesis"]
+    limit = deps.options.patcher_steps * (1 + b.get("compile_rounds", 0))
+    if b.get("turns", 0) >= limit:
+        return {"stop": f"{limit} model turns without a finished patch"}
+    messages, elided = compact(messages_from_dict(b["messages"]), deps.options.context_tokens)
+    if elided:
+        deps.tracer.event("patcher", "compacted", h["id"], elided=elided)
+    tools = tools_for(deps, Workspace(b["bug"]["tree"], deps.run_dir / "scratch" / h["id"]))
+    try:
+        answer, usage = await ask(deps, "patcher", messages, tools, hypothesis=h["id"])
+    except BudgetSpent as e:
+        deps.tracer.event("patcher", "budget.spent", h["id"], reason=str(e))
+        return {"stop": str(e), "budget_spent": True}
+    messages.append(answer)
+    return {"messages": messages_to_dict(messages), "turns": b.get("turns", 0) + 1, "usage": usage}
+
+
+def pending_calls(messages: list) -> list[dict]:
+    """Tool calls of the last model answer that have no result yet."""
+    last = next(
+        (i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], AIMessage)), None
+    )
+    if last is None:
+        return []
+    done = {m.tool_call_id for m in messages[last + 1 :] if isinstance(m, ToolMessage)}
+    return [c for c in messages[last].tool_calls if c["id"] not in done]
+
+
+async def tool_node(b: Branch, runtime: Runtime[Deps]) -> dict:
+    """One tool call: the first of the last answer's calls that has no result yet."""
+    deps = runtime.context
+    h = b["hypothesis"]
+    messages = messages_from_dict(b["messages"])
+    call = pending_calls(messages)[0]
+    key = f"{call['name']}:{json.dumps(call['args'], sort_keys=True, default=str)}"
+    repeats = {**(b.get("repeats") or {})}
+    repeats[key] = repeats.get(key, 0) + 1
+    if repeats[key] >= deps.options.repeat_limit:
+        why = (
+            f"stopped: {call['name']} called {repeats[key]} times with the same arguments "
+            "and no edit in between"
         )
-    update = {"hypotheses": [h], "usage": usage}
-    return Command(update=update, goto=Send("verifier", {**task, "hypothesis": h}))
+        for c in pending_calls(messages):
+            messages.append(
+                ToolMessage(content=f"error: {why}", tool_call_id=c["id"], name=c["name"])
+            )
+        deps.tracer.event("patcher", "loop.stopped", h["id"], reason=why, tool=call["name"])
+        return {"messages": messages_to_dict(messages), "repeats": repeats, "stop": why}
+    ws = workspace(deps, b)
+    tools = {t.name: t for t in tools_for(deps, ws)}
+    tool = tools.get(call["name"])
+    if tool is None:
+        output = f"error: no tool named {call['name']!r}; tools: {', '.join(tools)}"
+    else:
+        output = clip(str(await tool.ainvoke(call["args"])))
+    edits = list(b.get("edits") or [])
+    if call["name"] == "edit_file" and output.startswith("edited "):
+        edits.append({k: call["args"][k] for k in ("path", "search", "replace")})
+        repeats = {}  # progress
+    deps.tracer.event(
+        "patcher",
+        "tool",
+        h["id"],
+        tool=call["name"],
+        turn=b.get("turns", 0),
+        call=call["id"],
+        args={k: str(v)[:200] for k, v in call["args"].items()},
+        output_chars=len(output),
+        error=output[7:200] if output.startswith("error: ") else None,
+    )
+    messages.append(ToolMessage(content=output, tool_call_id=call["id"], name=call["name"]))
+    return {"messages": messages_to_dict(messages), "edits": edits, "repeats": repeats}
+
+
+def after_turn(b: Branch) -> str:
+    if b.get("stop"):
+        return "check"
+    return "tool" if pending_calls(messages_from_dict(b["messages"])) else "check"
+
+
+def after_tool(b: Branch) -> str:
+    if b.get("stop"):
+        return "check"
+    return "tool" if pending_calls(messages_from_dict(b["messages"])) else "turn"

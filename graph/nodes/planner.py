@@ -1,4 +1,8 @@
-"""planner: propose K distinct root-cause hypotheses, or stop; fan them out to patchers."""
+"""planner: propose K distinct root-cause hypotheses, or stop; fan them out to K branches.
+
+Each branch (graph/builder.py) is the patcher's tool loop then the verifier, as
+steps of its own, checkpointed one by one.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,15 @@ from langgraph.types import Command, Send
 from pydantic import BaseModel, Field
 
 from graph import prompts
-from graph.context import Deps, budget_spent
+from graph.context import BudgetSpent, Deps, budget_spent
 from graph.llm import LLMError, structured
-from graph.nodes.common import candidates_text, history_text, report_text
+from graph.nodes.common import (
+    analysis_text,
+    candidates_text,
+    crash_class,
+    history_text,
+    report_text,
+)
 from graph.state import Hypothesis, Outcome, PatchTask, State
 
 
@@ -52,11 +62,16 @@ async def planner_node(state: State, runtime: Runtime[Deps]) -> Command:
         deps.tracer.event("planner", "budget.spent", reason=why)
         return Command(goto="finish", update={"stop_reason": why})
     iteration = state.get("iteration", 0) + 1
+    analysis = state.get("analysis")
     with deps.tracer.span("planner", "plan", iteration=iteration) as out:
         messages = prompts.messages(
             "planner",
             title=state["bug"]["title"],
             report=report_text(state["bug"]),
+            analysis=analysis_text(analysis),
+            guidance=prompts.guidance(
+                (analysis or {}).get("crash_class") or crash_class(state["bug"]["title"])
+            ),
             candidates=candidates_text(state.get("candidates") or []),
             history=history_text(hypotheses),
             iteration=iteration,
@@ -64,10 +79,15 @@ async def planner_node(state: State, runtime: Runtime[Deps]) -> Command:
             k=deps.options.hypotheses,
         )
         try:
-            plan, usage = await structured(deps.llm, Plan, messages)
+            plan, usage = await structured(deps, "planner", Plan, messages)
+        except BudgetSpent as e:
+            out["error"] = str(e)
+            return Command(goto="finish", update={"stop_reason": str(e)})
         except LLMError as e:
             out["error"] = str(e)
-            return Command(goto="finish", update={"stop_reason": f"planner failed: {e}"})
+            return Command(
+                goto="finish", update={"stop_reason": f"planner failed: {e}", "usage": e.usage}
+            )
         proposals = (
             [] if plan.stop else distinct(plan.hypotheses, hypotheses, deps.options.hypotheses)
         )
@@ -87,8 +107,13 @@ async def planner_node(state: State, runtime: Runtime[Deps]) -> Command:
         )
     sends = [
         Send(
-            "patcher",
-            PatchTask(bug=state["bug"], candidates=state.get("candidates") or [], hypothesis=h),
+            "branch",
+            PatchTask(
+                bug=state["bug"],
+                analysis=analysis or {},
+                candidates=state.get("candidates") or [],
+                hypothesis=h,
+            ),
         )
         for h in new
     ]

@@ -27,7 +27,7 @@ def bug_view(bug: BugSpec, tree: str, report: CrashReport) -> BugView:
 async def reproduce_node(state: State, runtime: Runtime[Deps]) -> Command:
     """Build and run the buggy kernel once; stop early when the bug does not reproduce."""
     if state.get("bug"):  # given by the caller (a known report) or a resumed run
-        return Command(goto="localizer")
+        return Command(goto="rootcause")
     deps = runtime.context
     platform = deps.need_platform()
     with deps.tracer.span("reproduce", "platform.checkout"):
@@ -39,4 +39,4 @@ async def reproduce_node(state: State, runtime: Runtime[Deps]) -> Command:
     if report is None or verdict.same_crash_runs == 0:
         why = "; ".join(verdict.errors) or f"saw {verdict.title or 'no crash'}"
         return Command(goto="finish", update={"stop_reason": f"bug not reproduced: {why}"})
-    return Command(goto="localizer", update={"bug": bug_view(deps.bug, tree, report)})
+    return Command(goto="rootcause", update={"bug": bug_view(deps.bug, tree, report)})

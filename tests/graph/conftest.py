@@ -65,3 +65,32 @@ def report() -> CrashReport:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "home")
+
+
+@pytest.fixture
+def tree_bug(tmp_path: Path, tree: Path) -> BugSpec:
+    """A bug whose source is the `tree` directory itself (so the platform's code tools work)."""
+    d = tmp_path / "tree-bug"
+    d.mkdir()
+    (d / "repro.c").write_text("int main(void) { return 0; }\n")
+    (d / "bug.json").write_text(
+        json.dumps(
+            {
+                "id": "opt-bug",
+                "title": TITLE,
+                "source": {"kind": "dir", "path": str(tree)},
+                "inject": None,
+                "reproducer": {"type": "c", "file": "repro.c"},
+            }
+        )
+    )
+    return BugSpec.load(d)
+
+
+@pytest.fixture
+async def platform(settings: Settings):
+    """The real local platform (only its build cache's code tools are used without a kernel)."""
+    from actors.platforms.local_platform import LocalPlatform
+
+    async with LocalPlatform(settings) as p:
+        yield p

@@ -21,6 +21,9 @@ KEYS = {
     "cost_usd",
     "wall_s",
     "run_id",
+    "mbox",
+    "rule",
+    "parent",
 }
 
 
@@ -73,3 +76,17 @@ def test_progress_lines(capsys):
     err = capsys.readouterr().err
     assert "i1h2: build_error — does not compile" in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["--replay", "a", "--resume", "b"], "give one of --resume, --replay, --fork"),
+        (["--fork", "a"], "--fork RUN_ID needs --at STEP"),
+        (["--at", "3"], "--at STEP goes with --fork RUN_ID"),
+    ],
+)
+def test_replay_fork_resume_arguments(argv, error):
+    args = build_parser().parse_args(["fix", "x", *argv])
+    with pytest.raises(ValueError, match=error):
+        fix_cmd._check_modes(args)

@@ -10,8 +10,11 @@ from aiohttp import web
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from graph.llm import LLMError, chat_model, structured, tool_loop
-from graph.tools import Workspace, code_tools
+from graph.agent import fix, replay
+from graph.context import Deps, FixOptions
+from graph.llm import LLMError, ask, chat_model, structured
+from graph.tools import Workspace, toolbox
+from graph.trace import Tracer
 from kgym.settings import Settings
 
 USAGE = {"prompt_tokens": 1000, "completion_tokens": 200, "total_tokens": 1200}
@@ -114,6 +117,14 @@ def llm_for(server, tmp_path, **overrides):
     return chat_model(s)
 
 
+def deps_for(llm, tmp_path) -> Deps:
+    from kgym.models import BugSpec
+
+    bug = BugSpec.model_construct(id="b", title="t", dir=str(tmp_path))
+    run_dir = tmp_path / "runs" / "r"
+    return Deps(llm, None, bug, Tracer("r", run_dir), FixOptions(), run_dir)
+
+
 class Verdict(BaseModel):
     """Is it a bug?"""
 
@@ -123,7 +134,8 @@ class Verdict(BaseModel):
 
 async def test_structured_output_via_function_calling(server, tmp_path):
     server.answers = [tool_call("Verdict", {"bug": True, "why": "off by one"})]
-    parsed, usage = await structured(llm_for(server, tmp_path), Verdict, [HumanMessage("x?")])
+    deps = deps_for(llm_for(server, tmp_path), tmp_path)
+    parsed, usage = await structured(deps, "test", Verdict, [HumanMessage("x?")])
     assert parsed == Verdict(bug=True, why="off by one")
     assert usage["llm_s"] > 0
     assert {k: v for k, v in usage.items() if k != "llm_s"} == {
@@ -140,27 +152,74 @@ async def test_structured_output_via_function_calling(server, tmp_path):
 async def test_structured_output_without_a_call_is_an_error(server, tmp_path):
     server.answers = [{"content": "yes it is"}]
     with pytest.raises(LLMError, match="Verdict"):
-        await structured(llm_for(server, tmp_path), Verdict, [HumanMessage("x?")])
+        await structured(
+            deps_for(llm_for(server, tmp_path), tmp_path), "t", Verdict, [HumanMessage("x?")]
+        )
 
 
-async def test_tool_loop_sends_tool_results_back(server, tmp_path):
+async def test_tool_calls_go_out_and_results_come_back(server, tmp_path):
     (tmp_path / "tree").mkdir()
     (tmp_path / "tree" / "a.c").write_text("int x;\nint bad = 1;\n")
     ws = Workspace(tmp_path / "tree", tmp_path / "scratch")
-    server.answers = [tool_call("grep", {"pattern": "bad"}), {"content": "found it"}]
-    messages, usage = await tool_loop(
-        llm_for(server, tmp_path), code_tools(ws), [SystemMessage("s"), HumanMessage("go")], 5
-    )
-    assert messages[-1].content == "found it"
-    assert usage["input_tokens"] == 2000
-    tool_msg = server.requests[1]["messages"][-1]
-    assert tool_msg == {"role": "tool", "tool_call_id": "call_1", "content": "a.c:2: int bad = 1;"}
+    tools = toolbox(ws, None, None)
+    deps = deps_for(llm_for(server, tmp_path), tmp_path)
+    server.answers = [tool_call("read_lines", {"path": "a.c", "start": 2, "end": 2})]
+    answer, usage = await ask(deps, "patcher", [SystemMessage("s"), HumanMessage("go")], tools)
+    assert answer.tool_calls[0]["args"] == {"path": "a.c", "start": 2, "end": 2}
+    assert usage["input_tokens"] == 1000
     assert {t["function"]["name"] for t in server.requests[0]["tools"]} == {
-        "grep",
         "read_lines",
-        "find_definition",
         "list_dir",
+        "edit_file",
     }
+
+
+def _graph_answers() -> list:
+    """What the server says to a K=1 run: analysis, suspects, one hypothesis, a read, a no."""
+    cause = {
+        "crash_class": "out-of-bounds",
+        "object": "str",
+        "violation": "written past its end",
+        "where": "mm/opt.c:parse_opt()",
+        "explanation": "e",
+        "fix_direction": "f",
+    }
+    return [
+        tool_call("RootCause", cause),
+        tool_call(
+            "Localization",
+            {"suspects": [{"file": "mm/opt.c", "function": "parse_opt", "reason": "r"}]},
+        ),
+        tool_call(
+            "Plan", {"hypotheses": [{"root_cause": "c", "location": "mm/opt.c", "fix_idea": "i"}]}
+        ),
+        tool_call("read_lines", {"path": "mm/opt.c", "start": 10, "end": 12}, id="call_9"),
+        {"content": "I cannot fix it."},
+    ]
+
+
+async def test_a_run_through_chatopenai_replays_with_no_endpoint_call(
+    server, tmp_path, bug, tree, report
+):
+    settings = Settings(home=tmp_path / "home")
+    server.answers = _graph_answers()
+    opts = FixOptions(hypotheses=1, max_iterations=1)
+    first = await fix(
+        bug,
+        None,
+        llm_for(server, tmp_path),
+        opts,
+        settings=settings,
+        run_id="o1",
+        known=(str(tree), report),
+    )
+    assert len(server.requests) == 5 and not server.answers
+    tool_result = server.requests[4]["messages"][-1]
+    assert tool_result["role"] == "tool" and "int parse_opt(char *str" in tool_result["content"]
+    again = await replay("o1", None, settings=settings, new_run_id="o1-replay")
+    assert len(server.requests) == 5  # the replay asked the endpoint nothing
+    assert again.hypotheses == first.hypotheses and again.reason == first.reason
+    assert again.tokens == first.tokens == 5 * 1200
 
 
 async def test_streaming_with_usage(server, tmp_path):

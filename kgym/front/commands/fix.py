@@ -1,7 +1,9 @@
 """`kgym fix BUG`: run the repair agent (kAgent) on a bug, with live progress.
 
-With no LLM endpoint configured (no --base-url, no KGYM_LLM_BASE_URL, no API
-key) or with --offline, it starts llama.cpp's server with a small packaged
+`--replay RUN_ID` re-runs a run with every LLM answer read from its recording
+(no endpoint); `--fork RUN_ID --at STEP [--model M]` goes on from a checkpoint
+of it as a new run. With no LLM endpoint configured (no --base-url, no
+KGYM_LLM_BASE_URL, no API key) or with --offline, it starts llama.cpp's server with a small packaged
 model on 127.0.0.1: that proves the path runs offline, not that the model
 fixes kernels.
 """
@@ -15,7 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from graph.agent import fix, resume
+from graph.agent import fix, fork, replay, resume
 from graph.context import FixOptions
 from graph.llm import chat_model
 from graph.state import FixResult
@@ -79,6 +81,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--resume", metavar="RUN_ID", help="go on with an earlier run of BUG")
     parser.add_argument(
+        "--replay",
+        metavar="RUN_ID",
+        help="re-run RUN_ID with every LLM answer from its recording (no endpoint)",
+    )
+    parser.add_argument(
+        "--fork", metavar="RUN_ID", help="a new run from RUN_ID's checkpoint at --at STEP"
+    )
+    parser.add_argument("--at", type=int, metavar="STEP", help="the step --fork starts from")
+    parser.add_argument(
         "--run-id", help="the new run's id (default: fix-BUG-TIME-RANDOM); must not exist yet"
     )
 
@@ -95,11 +106,33 @@ async def run(args: argparse.Namespace) -> int:
     listeners = [] if args.json else [_progress]
     log.set_stderr_level(logging.WARNING)  # progress comes from the run's events
     try:
+        _check_modes(args)
+    except ValueError as e:
+        return fail(str(e), args.json, bug=bug.id)
+    if args.replay:
+        try:
+            async with open_platform(args) as platform:
+                result = await replay(
+                    args.replay, platform, new_run_id=args.run_id, listeners=listeners
+                )
+        except ValueError as e:  # ReplayDiverged is a RuntimeError: it propagates, named
+            return fail(str(e), args.json, bug=bug.id)
+        return _report(args, result, "")
+    try:
         async with _llm(args, settings()) as (llm, note):
             if note:
                 stderr.print(f"[yellow]{note}[/yellow]")
             async with open_platform(args) as platform:
-                if args.resume:
+                if args.fork:
+                    result = await fork(
+                        args.fork,
+                        args.at,
+                        platform,
+                        llm,
+                        new_run_id=args.run_id,
+                        listeners=listeners,
+                    )
+                elif args.resume:
                     result = await resume(
                         args.resume, platform, llm, listeners=listeners, reviewer=reviewer
                     )
@@ -115,6 +148,10 @@ async def run(args: argparse.Namespace) -> int:
                     )
     except (OfflineLLMUnavailable, ValueError) as e:
         return fail(str(e), args.json, bug=bug.id)
+    return _report(args, result, note)
+
+
+def _report(args: argparse.Namespace, result: FixResult, note: str) -> int:
     out = fix_json(result)
     if note:
         out["note"] = note
@@ -122,6 +159,16 @@ async def run(args: argparse.Namespace) -> int:
     if not args.json:
         _summary(result)
     return 0 if result.resolved else 1
+
+
+def _check_modes(args: argparse.Namespace) -> None:
+    modes = [m for m in ("resume", "replay", "fork") if getattr(args, m)]
+    if len(modes) > 1:
+        raise ValueError(f"give one of --resume, --replay, --fork (got {', '.join(modes)})")
+    if args.fork and args.at is None:
+        raise ValueError("--fork RUN_ID needs --at STEP (the checkpoint step to go on from)")
+    if args.at is not None and not args.fork:
+        raise ValueError("--at STEP goes with --fork RUN_ID")
 
 
 def fix_json(result: FixResult) -> dict:
@@ -137,6 +184,9 @@ def fix_json(result: FixResult) -> dict:
         "wall_s",
         "run_id",
         "reason",
+        "mbox",
+        "rule",
+        "parent",
     )
     return {k: getattr(result, k) for k in keys}
 
@@ -151,6 +201,7 @@ def _options(args: argparse.Namespace, s: Settings) -> FixOptions:
         max_tokens=args.max_tokens,
         max_wall_s=args.max_wall,
         verify_runs=args.runs or s.verify_runs,
+        context_tokens=s.llm_context_tokens,
         human=args.human,
     )
 
@@ -209,5 +260,7 @@ def _summary(result: FixResult) -> None:
         f"{result.iterations} iteration(s) ({verdicts}); {result.tokens} tokens, "
         f"${result.cost_usd:.4f}, {result.wall_s:.0f} s; run {result.run_id}"
     )
-    if result.patch:
+    if result.mbox:
+        stderr.print(result.mbox, markup=False, highlight=False)
+    elif result.patch:
         stderr.print(result.patch, markup=False, highlight=False)

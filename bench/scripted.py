@@ -1,9 +1,11 @@
-"""A scripted chat model for tests: answers come from a function of the conversation.
+"""A scripted chat model: answers come from a function of the conversation.
 
-A small subclass of langchain-core's fake chat model that supports tool calls
-(`bind_tools`) and so structured output via function calling. Parallel
-patchers call it concurrently, so the script decides by what it is asked
-(which node, which hypothesis, which step), not by call order.
+For the agent's tests and for bench/perf/agent_perf.py, which measures the
+platform's share of a run with no LLM endpoint here. A small subclass of
+langchain-core's fake chat model that supports tool calls (`bind_tools`) and
+so structured output via function calling. Parallel patchers call it
+concurrently, so the script decides by what it is asked (which node, which
+hypothesis, which step), not by call order.
 """
 
 from __future__ import annotations
@@ -34,12 +36,16 @@ class Turn:
 
     @property
     def node(self) -> str:
-        if "Plan" in self.tools:
-            return "planner"
-        if "Localization" in self.tools:
-            return "localizer"
+        for schema, node in (
+            ("Plan", "planner"),
+            ("Localization", "localizer"),
+            ("RootCause", "rootcause"),
+            ("CommitMessage", "commit"),
+        ):
+            if schema in self.tools:
+                return node
         if "edit_file" in self.tools:
-            return "patcher"
+            return "style" if "checkpatch.pl found" in self.text(0) else "patcher"
         return "chat"
 
     @property
@@ -84,7 +90,7 @@ class ScriptedChatModel(GenericFakeChatModel):
     turns: list[Turn] = Field(default_factory=list)
     lock: Any = Field(default_factory=threading.Lock, exclude=True)
 
-    def bind_tools(self, tools, tool_choice=None, **kwargs):
+    def bind_tools(self, tools, tool_choice=None, **kwargs):  # tool_choice: the script decides
         return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
