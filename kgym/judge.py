@@ -83,7 +83,7 @@ async def _judge(
     for i in range(runs):
         log.info("run.start", index=i)
         result = await platform.run(run_request(bug, build, run_id))
-        log.info("run.end", index=i, outcome=result.outcome, title=_title(result))
+        log.info("run.end", index=i, outcome=result.outcome, **run_fields(result))
         _record(verdict, bug, result)
         if result.outcome == RunOutcome.BOOT_FAILURE or verdict.infra_error:
             break
@@ -97,6 +97,34 @@ async def _judge(
     verdict.duration_s = time.monotonic() - started
     log.info("verdict", resolved=verdict.resolved, crashed_runs=verdict.crashed_runs)
     return verdict
+
+
+REPORT_FRAMES = 24  # frames of a crash report kept in its run.end event
+REPORT_CHARS = 8000  # characters of its text kept
+
+
+def run_fields(result: RunResult) -> dict:
+    """What a `run.end` event says about one VM run: its crash report (bounded), console log."""
+    report = result.report
+    fields: dict = {
+        "title": _title(result),
+        "console_log": result.console_log,
+        "boot_s": result.boot_s,
+        "run_s": result.run_s,
+        "message": result.message[:500],
+    }
+    if report is not None and report.crashed:
+        fields["report"] = {
+            "title": report.title,
+            "type": report.type,
+            "guilty_file": report.guilty_file,
+            "frames": [
+                {"function": f.function, "file": f.file, "line": f.line, "offset": f.offset}
+                for f in report.frames[:REPORT_FRAMES]
+            ],
+            "text": report.report[:REPORT_CHARS],
+        }
+    return fields
 
 
 def _title(result: RunResult) -> str | None:

@@ -43,6 +43,9 @@ class Settings(BaseModel):
     llm_temperature: float = 0.2
     llm_timeout_s: float = 120.0
     llm_retries: int = 2
+    # the service (`kgym serve`): directories whose bug directories jobs may name, besides
+    # the installed suites (os.pathsep-separated)
+    serve_bug_dirs: str = ""
 
     @property
     def ccache_dir(self) -> Path:
@@ -63,6 +66,11 @@ class Settings(BaseModel):
     @property
     def runs_dir(self) -> Path:
         return self.home / "runs"
+
+    @property
+    def bug_dirs(self) -> list[Path]:
+        """`serve_bug_dirs` as paths."""
+        return [Path(p) for p in self.serve_bug_dirs.split(os.pathsep) if p.strip()]
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:

@@ -29,10 +29,15 @@ async def wait_for_end(client, job_id: str) -> dict:
     raise AssertionError(f"job {job_id} still running after {JOB_DEADLINE_S} s")
 
 
+async def test_an_unknown_bug_is_404_naming_it(client):
+    response = await client.post("/api/jobs", json={"bug": "no-such-bug-anywhere"})
+    assert response.status == 404
+    assert "no-such-bug-anywhere" in (await response.json())["error"]
+
+
 @pytest.mark.parametrize(
     ("body", "named"),
     [
-        ({"bug": "no-such-bug-anywhere"}, "no-such-bug-anywhere"),
         ({"bug": ""}, "'bug'"),
         ({"hypotheses": 2}, "'bug'"),
         ({"bug": "x", "hypotheses": 0}, "'hypotheses'"),
@@ -50,7 +55,9 @@ async def test_bad_job_requests_are_400_naming_the_problem(client, body, named):
 
 
 async def test_body_that_is_not_json_is_400(client):
-    response = await client.post("/api/jobs", data=b"bug=x")
+    response = await client.post(
+        "/api/jobs", data=b"bug=x", headers={"Content-Type": "application/json"}
+    )
     assert response.status == 400
     assert "JSON" in (await response.json())["error"]
 
