@@ -153,10 +153,11 @@ async def post_review(request: web.Request) -> web.Response:
 async def stream_events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: one `data:` per trace event (its `id:` is its line number),
     then an `end` event after the run's final event or its job's exit.
-    A reconnecting client (Last-Event-ID) gets only the events after the last it saw."""
+    A reconnecting client (Last-Event-ID) gets only the events after the last it saw;
+    `?after=N` skips the first N (a page that loaded them already)."""
     run_id, run_dir = _run_dir(request)
+    skip = max(_last_event_id(request) + 1, _after(request))
     jobs = request.app[JOBS]
-    skip = _last_event_id(request) + 1
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -186,6 +187,14 @@ async def _numbered(events):
     async for event in events:
         yield index, event
         index += 1
+
+
+def _after(request: web.Request) -> int:
+    """`?after=N`: the client has the first N events already."""
+    try:
+        return max(int(request.query.get("after", "0")), 0)
+    except ValueError:
+        raise JobError("'after' must be a count of events (an integer)") from None
 
 
 def _last_event_id(request: web.Request) -> int:

@@ -104,7 +104,16 @@ def openapi(server: str = "") -> dict[str, Any]:
             "/api/runs/{run_id}/events/stream": {
                 "get": {
                     "summary": "the run's events as Server-Sent Events, live",
-                    "parameters": [_path_param("run_id")],
+                    "parameters": [
+                        _path_param("run_id"),
+                        {
+                            "name": "after",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 0},
+                            "description": "skip the first N events",
+                        },
+                    ],
                     "responses": {
                         "200": {
                             "description": "one `data:` per event, then `event: end`",

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from kgym.rundir import is_final, reviews
+from kgym.rundir import FINAL_EVENT, is_final, reviews
 
 RUN_LANE = "run"  # the lane of events that serve no hypothesis (reproduce, plan, ...)
 KINDS = ("node", "llm", "compile", "build", "boot", "run")  # the rows of a lane, in order
@@ -89,13 +89,13 @@ def _kind(event: dict) -> str:
     return "node"
 
 
-def _label(event: dict) -> str:
-    name = str(event.get("event")).removesuffix(".end")
+def _label(event: dict, kind: str) -> str:
+    name = str(event.get("event")).removesuffix(".end").removesuffix(".start")
     if event.get("stage"):
         return f"{name.removeprefix('build.')} {event['stage']}"
     if event.get("event") == "run_done" and event.get("outcome"):
         return f"run: {event['outcome']}"
-    return f"{event.get('node')}: {name}" if _kind(event) == "node" else name
+    return f"{event.get('node')}: {name}" if kind == "node" else name
 
 
 def timeline(events: list[dict]) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def timeline(events: list[dict]) -> dict[str, Any]:
         if name.endswith(".start"):
             bar = {
                 "kind": _kind(e),
-                "label": _label(e).removesuffix(".start"),
+                "label": _label(e, _kind(e)),
                 "node": e.get("node"),
                 "start": round(ts, 3),
                 "end": round(t1, 3),
@@ -130,7 +130,8 @@ def timeline(events: list[dict]) -> dict[str, Any]:
             continue
         bar = opened.pop(key, None) if name.endswith(".end") else None
         if bar is None:
-            bar = {"kind": kind or _kind(e), "label": _label(e), "node": e.get("node")}
+            kind = kind or _kind(e)
+            bar = {"kind": kind, "label": _label(e, kind), "node": e.get("node")}
             lanes.setdefault(lane, []).append(bar)
         start = ts - duration if duration > 0 else bar.get("start", ts)
         bar.update(start=round(max(start, 0.0), 3), end=round(ts, 3), open=False)
@@ -188,9 +189,12 @@ def usage_by_node(events: list[dict]) -> list[dict[str, Any]]:
 
 
 def active_nodes(events: list[dict]) -> list[str]:
-    """Nodes with a span started and not ended yet (what runs now)."""
+    """Nodes with a span started and not ended yet (what runs now; the run's own span is
+    left out)."""
     open_spans: dict[tuple, str] = {}
     for e in events:
+        if e.get("node") == FINAL_EVENT[0]:
+            continue
         name = str(e.get("event"))
         key = (e.get("node"), e.get("hypothesis"), name.rsplit(".", 1)[0])
         if name.endswith(".start"):
