@@ -111,6 +111,7 @@ def test_the_token_file_is_private_and_stable(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert bearer_ok(f"Bearer {token}", token) and not bearer_ok(f"Bearer {token}x", token)
     assert not bearer_ok(None, token) and not bearer_ok(token, token)
+    assert not bearer_ok("Bearer ñ\udcff", token)  # any text a header may hold: no error
 
 
 def test_loopback_addresses():

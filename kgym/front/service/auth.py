@@ -45,7 +45,8 @@ def load_or_create_token(home: Path) -> str:
 def bearer_ok(header: str | None, token: str) -> bool:
     """Does an Authorization header carry `token`? (constant-time comparison)"""
     scheme, _, given = (header or "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+    given_bytes = given.strip().encode("utf-8", "surrogateescape")  # any header text
+    return scheme.lower() == "bearer" and hmac.compare_digest(given_bytes, token.encode())
 
 
 def is_loopback(host: str) -> bool:
