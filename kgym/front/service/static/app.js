@@ -153,12 +153,13 @@ function graphView(shape) {
   for (const [layer, ids] of byLayer) {
     ids.forEach((id, i) => pos.set(id, {
       x: 12 + layer * COL_W,
-      y: 14 + (i + (tallest - ids.length) / 2) * ROW_H,
+      y: 34 + (i + (tallest - ids.length) / 2) * ROW_H,
     }));
   }
   const width = 24 + (byLayer.size - 1) * COL_W + NODE_W;
-  const height = 34 + tallest * ROW_H + 26;
-  const svg = s("svg", { id: "graph", viewBox: `0 0 ${width} ${height}`, width, height,
+  const height = 34 + tallest * ROW_H + 6;
+  const svg = s("svg", { id: "graph", viewBox: `0 0 ${width} ${height}`, width: "100%",
+    style: `max-width: ${width}px`,
     role: "img", "aria-label": "the agent's graph" });
   svg.append(s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5,
     markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
@@ -167,10 +168,10 @@ function graphView(shape) {
     const a = pos.get(e.source);
     const b = pos.get(e.target);
     let d;
-    if (e.back) {  // a loop back: an arc under the nodes
-      const low = Math.max(a.y, b.y) + NODE_H + 22;
-      d = `M${a.x + NODE_W / 2},${a.y + NODE_H} C${a.x + NODE_W / 2},${low} ` +
-        `${b.x + NODE_W / 2},${low} ${b.x + NODE_W / 2},${b.y + NODE_H}`;
+    if (e.back) {  // a loop back: an arc over the nodes
+      const high = Math.min(a.y, b.y) - 26;
+      d = `M${a.x + NODE_W / 2},${a.y} C${a.x + NODE_W / 2},${high} ` +
+        `${b.x + NODE_W / 2},${high} ${b.x + NODE_W / 2},${b.y}`;
     } else {
       const x1 = a.x + NODE_W;
       const y1 = a.y + NODE_H / 2;
@@ -223,14 +224,15 @@ function packRows(bars) {
 
 function ganttView(timeline, width) {
   const span = Math.max(timeline.t1, 1);
-  const plotW = width - LABEL_W - 12;
+  const plotW = width - LABEL_W - 30;
   const x = (t) => LABEL_W + (t / span) * plotW;
   const parts = [];
   let y = 22;
   for (const lane of timeline.lanes) {
     const top = y;
-    parts.push(s("text", { x: 4, y: y + 11, class: "lane-name" }, lane.lane));
-    y += 4;
+    parts.push(s("text", { x: 4, y: y + 12, class: "lane-name" }, lane.lane === "run"
+      ? "run (no hypothesis)" : `hypothesis ${lane.lane}`));
+    y += 17;
     for (const kind of KINDS) {
       const bars = lane.bars.filter((b) => b.kind === kind);
       if (!bars.length) continue;
@@ -342,14 +344,14 @@ function usageTable(rows) {
   const total = rows.reduce((t, r) => ({ input_tokens: t.input_tokens + r.input_tokens,
     output_tokens: t.output_tokens + r.output_tokens, cost_usd: t.cost_usd + r.cost_usd,
     llm_s: t.llm_s + r.llm_s }), { input_tokens: 0, output_tokens: 0, cost_usd: 0, llm_s: 0 });
-  const line = (r, name) => h("tr", {}, h("td", { class: "mono" }, name),
+  const line = (r, name, cls) => h("tr", { class: cls }, h("td", { class: "mono" }, name),
     h("td", { class: "num" }, r.input_tokens.toLocaleString()),
     h("td", { class: "num" }, r.output_tokens.toLocaleString()),
     h("td", { class: "num" }, money(r.cost_usd)), h("td", { class: "num" }, secs(r.llm_s)));
   return h("table", { id: "usage" },
     h("tr", {}, h("th", {}, "node"), ["in", "out", "cost", "model time"].map((t) =>
       h("th", { class: "num" }, t))),
-    rows.map((r) => line(r, r.node)), h("tr", { class: "total" }, line(total, "total").children));
+    rows.map((r) => line(r, r.node)), line(total, "total", "total"));
 }
 
 function summaryView(run) {
