@@ -30,6 +30,7 @@ from kgym.front.commands.common import (
     stderr,
 )
 from kgym.front.offline_llm import CAVEAT, MODEL_NAME, OfflineLLMUnavailable, offline_server
+from kgym.front.otel import SpanExporter, otlp_provider
 from kgym.log import get_logger
 from kgym.rundir import check_run_id
 from kgym.settings import Settings, settings
@@ -102,6 +103,9 @@ async def run(args: argparse.Namespace) -> int:
     run_id = args.resume or args.run_id or new_run_id(bug)
     reviewer = _reviewer(args, settings().runs_dir / run_id) if args.human else None
     listeners = [] if args.json else [_progress]
+    provider = otlp_provider()  # OpenTelemetry export, when OTEL_EXPORTER_OTLP_* asks for it
+    if provider is not None:
+        listeners.append(SpanExporter(provider))
     try:
         async with _llm(args, settings()) as (llm, note):
             if note:
@@ -123,6 +127,9 @@ async def run(args: argparse.Namespace) -> int:
                     )
     except (OfflineLLMUnavailable, ValueError) as e:
         return fail(str(e), args.json, bug=bug.id)
+    finally:
+        if provider is not None:
+            provider.shutdown()  # sends what is left
     out = fix_json(result)
     if note:
         out["note"] = note
