@@ -13,6 +13,7 @@ from kgym.front.commands.common import (
     fail,
     load_bug,
     open_platform,
+    seconds,
     stderr,
 )
 from kgym.models import Verdict
@@ -73,4 +74,4 @@ def _summary(r: dict) -> None:
     for e in r["errors"]:
         stderr.print(f"  [red]{e}[/red]", markup=True, highlight=False)
     word = "[green]RESOLVED[/green]" if r["resolved"] else "[red]NOT RESOLVED[/red]"
-    stderr.print(f"{r['bug']}: {word} in {r['duration_s']}s")
+    stderr.print(f"{r['bug']}: {word} in {seconds(r['duration_s'])}")
