@@ -14,7 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import finished_run
+
+from tests.service.conftest import finished_run
 
 pytestmark = pytest.mark.timeout(900)
 

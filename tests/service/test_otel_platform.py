@@ -6,9 +6,9 @@ from __future__ import annotations
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from test_view import _stream
 
 from kgym.front.otel import SpanExporter
+from tests.service.test_view import _stream
 
 
 def test_platform_spans_hang_under_their_hypothesis():

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import append, event
 
 from kgym import rundir
 from kgym.front.commands.fix import _RundirReviewer
+from tests.service.conftest import append, event
 
 QUESTION = {"hypothesis": "i1h1", "root_cause": "off by one", "patch": "--- a/x\n+++ b/x\n"}
 

@@ -8,13 +8,13 @@ import stat
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import TOKEN
 
 from kgym.front.cli import main
 from kgym.front.service.api import MAX_BODY
 from kgym.front.service.app import make_app
 from kgym.front.service.auth import bearer_ok, is_loopback, load_or_create_token
 from kgym.front.service.jobs import Job, Jobs, JobStore
+from tests.service.conftest import TOKEN
 
 
 @pytest.fixture(autouse=True)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import event
-
 from graph.builder import build_graph
 from kgym.front.service import view
+from tests.service.conftest import event
 
 
 def test_the_graph_is_the_compiled_one_laid_out_in_layers():
