@@ -96,7 +96,12 @@ def test_usage_per_node_leaves_out_the_final_totals():
     assert set(usage) == {"planner", "patcher"}
     assert (usage["planner"]["input_tokens"], usage["planner"]["cost_usd"]) == (100, 0.01)
     assert usage["planner"]["llm_s"] == 0.9
-    assert usage["patcher"]["input_tokens"] == 50
+    assert usage["patcher"]["input_tokens"] == 50  # its recorded call, not its spans
+    assert usage["patcher"]["llm_s"] == 0.5
+    spans_only = [e for e in events if e["event"] != "llm.call"]
+    patch_end = event("r", "patcher", "patch.end", "i1h1", ts=125.0, input_tokens=70, llm_s=2.0)
+    usage = {row["node"]: row for row in view.usage_by_node([*spans_only, patch_end])}
+    assert (usage["patcher"]["input_tokens"], usage["patcher"]["llm_s"]) == (70, 2.0)
 
 
 def test_active_nodes_are_those_with_open_spans():

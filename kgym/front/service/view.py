@@ -162,8 +162,11 @@ def _duration(event: dict) -> tuple[float, str | None]:
 
 
 def usage_by_node(events: list[dict]) -> list[dict[str, Any]]:
-    """Tokens, cost and model time per node (the run's totals in its final event left out)."""
-    nodes: dict[str, dict[str, Any]] = {}
+    """Tokens, cost and model time per node. A node's recorded model calls (`llm*`/`chat*`
+    events) count when it has any, else what its spans report; the run's totals in its
+    final event are left out."""
+    calls: dict[str, dict[str, Any]] = {}
+    spans: dict[str, dict[str, Any]] = {}
     for e in events:
         if is_final(e):
             continue
@@ -171,7 +174,9 @@ def usage_by_node(events: list[dict]) -> list[dict[str, Any]]:
         cost = float(e.get("cost_usd") or 0.0)
         if not (tokens_in or tokens_out or cost):
             continue
-        row = nodes.setdefault(
+        is_call = str(e.get("event")).startswith(("llm", "chat"))
+        table = calls if is_call else spans
+        row = table.setdefault(
             str(e.get("node")),
             {
                 "node": e.get("node"),
@@ -184,8 +189,10 @@ def usage_by_node(events: list[dict]) -> list[dict[str, Any]]:
         row["input_tokens"] += tokens_in
         row["output_tokens"] += tokens_out
         row["cost_usd"] = round(row["cost_usd"] + cost, 6)
-        row["llm_s"] = round(row["llm_s"] + float(e.get("llm_s") or 0.0), 3)
-    return list(nodes.values())
+        took = e.get("duration_s") if is_call else e.get("llm_s")
+        row["llm_s"] = round(row["llm_s"] + float(took or 0.0), 3)
+    nodes = list(dict.fromkeys([*spans, *calls]))
+    return [calls.get(n) or spans[n] for n in nodes]
 
 
 def active_nodes(events: list[dict]) -> list[str]:
