@@ -426,6 +426,18 @@ async function showRun(runId) {
     await load();
   }
 
+  function drawGantt() {
+    if (!detail) return;
+    const t = detail.timeline;
+    if (detail.run.status === "running" && t.t0) {  // open spans grow until they end
+      const now = Date.now() / 1000 - t.t0;
+      t.t1 = Math.max(t.t1, now);
+      for (const lane of t.lanes) for (const b of lane.bars) if (b.open) b.end = Math.max(b.end, now);
+    }
+    gantt.replaceChildren(t.lanes.length ? ganttView(t, Math.max(gantt.clientWidth || 900, 600))
+      : h("p", { class: "dim" }, "No events yet."));
+  }
+
   async function load() {
     try {
       detail = await api(url);
@@ -434,8 +446,7 @@ async function showRun(runId) {
     const d = detail;
     summary.replaceChildren(summaryView(d.run));
     usage.replaceChildren(usageTable(d.usage));
-    gantt.replaceChildren(d.timeline.lanes.length ? ganttView(d.timeline,
-      Math.max(gantt.clientWidth || 900, 600)) : h("p", { class: "dim" }, "No events yet."));
+    drawGantt();
     hyps.replaceChildren(...(d.hypotheses.length ? d.hypotheses.map((x) => hypothesisCard(x,
       answer)) : [h("p", { class: "dim" }, "No hypotheses yet.")]));
     bugRuns.replaceChildren(...(d.bug_runs.length ? d.bug_runs.map(reportView)
@@ -467,8 +478,10 @@ async function showRun(runId) {
   };
   source.addEventListener("end", () => { source.close(); load(); });
   source.onerror = () => { if (source.readyState === EventSource.CLOSED) load(); };
-  const timer = setInterval(() => { if (detail && detail.reviews.some((r) => !r.answer)) load(); },
-    2000);
+  const timer = setInterval(() => {
+    if (detail && detail.reviews.some((r) => !r.answer)) load();
+    else if (detail && detail.run.status === "running") drawGantt();
+  }, 2000);
   return () => { source.close(); clearTimeout(pending); clearInterval(timer); };
 }
 
