@@ -130,3 +130,14 @@ def test_fix_refuses_a_bad_or_taken_run_id(tmp_path, broken_bug, capsys, monkeyp
         assert "exists already" in capsys.readouterr().out
     finally:
         settings.cache_clear()
+
+
+async def test_a_human_job_is_reviewed_through_the_run_dir(client, broken_bug):
+    body = {"bug": str(broken_bug), "human": True, "runs": 2}
+    started = await (await client.post("/api/jobs", json=body)).json()
+    job = await wait_for_end(client, started["job_id"])
+    assert job["argv"][-5:] == ["--runs", "2", "--human", "--review", "rundir"]
+    assert job["options"] == {"human": True, "runs": 2}
+    response = await client.post("/api/jobs", json={"bug": str(broken_bug), "human": "yes"})
+    assert response.status == 400
+    assert "'human'" in (await response.json())["error"]
