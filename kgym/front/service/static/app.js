@@ -281,19 +281,30 @@ function legend() {
 
 // --- a hypothesis: patch, verdict, crash reports --------------------------------------
 
-function reportView(run) {
-  const r = run.report;
+const FRAMES_SHOWN = 8;
+
+function frameItem(f) {
+  return h("li", { class: "mono" }, f.function, f.offset ? h("span", { class: "dim" },
+    `+${f.offset}`) : "", f.file ? h("span", { class: "dim" },
+    ` ${f.file}${f.line ? `:${f.line}` : ""}`) : "");
+}
+
+function reportView(run, repeated = false) {
+  const r = repeated ? null : run.report;
   const head = h("div", { class: "run-head" }, `run ${run.index ?? ""} `, badge(run.outcome || "?"),
     " ", run.title ? h("b", { class: "crash-title" }, run.title) : h("span", { class: "dim" },
       "no crash"),
     run.console ? [" · ", h("a", { href: run.console, target: "_blank", class: "console" },
       "console log")] : "");
-  if (!r) return h("div", { class: "run" }, head, run.message ? h("div", { class: "dim" },
-    run.message) : "");
+  if (!r) return h("div", { class: "run" }, head, repeated ? h("span", { class: "dim" },
+    " (the same report as above)") : run.message ? h("div", { class: "dim" }, run.message)
+    : "");
+  const frames = r.frames || [];
   return h("div", { class: "run crash" }, head,
-    h("ol", { class: "frames" }, (r.frames || []).map((f) => h("li", { class: "mono" },
-      f.function, f.offset ? h("span", { class: "dim" }, `+${f.offset}`) : "",
-      f.file ? h("span", { class: "dim" }, ` ${f.file}${f.line ? `:${f.line}` : ""}`) : ""))),
+    h("ol", { class: "frames" }, frames.slice(0, FRAMES_SHOWN).map(frameItem)),
+    frames.length > FRAMES_SHOWN ? h("details", {}, h("summary", {},
+      `${frames.length - FRAMES_SHOWN} more frames`), h("ol", { class: "frames",
+      start: FRAMES_SHOWN + 1 }, frames.slice(FRAMES_SHOWN).map(frameItem))) : "",
     r.text ? h("details", {}, h("summary", {}, "report text"),
       h("pre", { class: "report" }, r.text)) : "");
 }
@@ -314,9 +325,20 @@ function hypothesisCard(hyp, onReview) {
   if (hyp.outcome || hyp.runs.length) {
     body.push(h("div", { class: "verdict" }, h("div", {}, h("b", {}, "verdict "),
       hyp.outcome ? badge(hyp.outcome) : "…", " ",
-      h("span", { class: "feedback" }, hyp.feedback || "")), hyp.runs.map(reportView)));
+      h("span", { class: "feedback" }, hyp.compile_errors && hyp.compile_errors.length
+        ? (hyp.feedback || "").split("\n")[0] : hyp.feedback || "")), runsView(hyp.runs)));
   }
   return h("section", { class: "card hyp", "data-hypothesis": hyp.id }, head, body);
+}
+
+function runsView(runs) {
+  // A crash report that repeats an earlier run's title is shown by its head line only.
+  const seen = new Set();
+  return runs.map((run) => {
+    const repeated = Boolean(run.report && seen.has(run.title));
+    if (run.title) seen.add(run.title);
+    return reportView(run, repeated);
+  });
 }
 
 function reviewView(hyp, onReview) {
@@ -449,7 +471,7 @@ async function showRun(runId) {
     drawGantt();
     hyps.replaceChildren(...(d.hypotheses.length ? d.hypotheses.map((x) => hypothesisCard(x,
       answer)) : [h("p", { class: "dim" }, "No hypotheses yet.")]));
-    bugRuns.replaceChildren(...(d.bug_runs.length ? d.bug_runs.map(reportView)
+    bugRuns.replaceChildren(...(d.bug_runs.length ? runsView(d.bug_runs)
       : [h("p", { class: "dim" }, "No run of the unpatched kernel here.")]));
     const pending = d.reviews.filter((r) => !r.answer);
     reviews.replaceChildren(...(pending.length ? [h("div", { class: "review-banner" },
