@@ -15,6 +15,7 @@ from pathlib import Path
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from graph.builder import build_graph
+from kgym import rundir
 from kgym.rundir import CHECKPOINTS, write_meta
 
 TITLE = "KASAN: slab-out-of-bounds Write in mpol_parse_str"
@@ -39,11 +40,12 @@ FRAMES = [
 class Recorder:
     """Appends events to a run's events.jsonl with timestamps from a moving clock."""
 
-    def __init__(self, run_dir: Path, run_id: str):
+    def __init__(self, run_dir: Path, run_id: str, meta: bool = True):
         self.run_dir, self.run_id = run_dir, run_id
         self.t = time.time()
         run_dir.mkdir(parents=True, exist_ok=True)
-        write_meta(run_dir, {"run_id": run_id, "bug": "demo", "model": "scripted"})
+        if meta:
+            write_meta(run_dir, {"run_id": run_id, "bug": "demo", "model": "scripted"})
 
     def __call__(self, node: str, event: str, hypothesis: str | None = None, dt: float = 1.0,
                  **fields) -> None:  # fmt: skip
@@ -129,3 +131,9 @@ def steps(run_dir: Path, run_id: str) -> Iterator[str]:
     e("agent", "run.end", resolved=True, reason="a patch resolved the crash", duration_s=80.0,
       input_tokens=4200, output_tokens=630, cost_usd=0.0012)  # fmt: skip
     yield "finished"
+
+
+def ask(run_dir: Path, run_id: str, hypothesis: str, patch: str = "--- a/x\n+++ b/x\n") -> None:
+    """Leave a review question, and log `review.waiting` as `kgym fix --review rundir` does."""
+    rundir.ask_review(run_dir, {"hypothesis": hypothesis, "root_cause": "?", "patch": patch})
+    Recorder(run_dir, run_id, meta=False)("review", "review.waiting", hypothesis, dt=0.0)

@@ -8,7 +8,7 @@ import asyncio
 import time
 
 from browserkit import Service, copy_out
-from replay import steps
+from replay import ask, steps
 
 from kgym import rundir
 
@@ -61,8 +61,7 @@ async def _follow(browser, service: Service, home, out) -> None:
         assert active, step
         bars.append(await page.locator("#gantt .bar").count())
         if step == "patching":  # a person is asked about i1h1 while the others go on
-            rundir.ask_review(run_dir, {"hypothesis": "i1h1", "root_cause": "wrong idea",
-                                        "patch": "--- a/x\n+++ b/x\n"})  # fmt: skip
+            ask(run_dir, "replayed", "i1h1")
             card = page.locator('[data-hypothesis="i1h1"]')
             await card.locator(".review.pending button.reject").wait_for(timeout=10_000)
             await card.locator("button.reject").click()  # no token yet: the page asks for it
@@ -73,6 +72,15 @@ async def _follow(browser, service: Service, home, out) -> None:
             await card.locator("button.reject").click()
             await card.locator(".review.done").wait_for(timeout=10_000)
             assert rundir.read_answer(run_dir, "i1h1") == {"action": "reject"}
+            # and i1h3's patch is edited on the page (the token is known now)
+            ask(run_dir, "replayed", "i1h3")
+            card = page.locator('[data-hypothesis="i1h3"]')
+            await card.locator(".review.pending summary").click(timeout=10_000)
+            await card.locator(".review.pending textarea").fill("--- a/y\n+++ b/y\n")
+            await card.locator("button.edit").click()
+            await card.locator(".review.done").wait_for(timeout=10_000)
+            answer = rundir.read_answer(run_dir, "i1h3")
+            assert answer == {"action": "edit", "patch": "--- a/y\n+++ b/y\n"}
         step = next(writer, None)
         if step is None:
             break
