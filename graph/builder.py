@@ -51,6 +51,11 @@ def build_branch() -> CompiledStateGraph:
     return g.compile()
 
 
+# The trace names the work inside a hypothesis's branch by what it does (patching,
+# verifying); in the compiled graph that work is the `branch` node.
+TRACE_NODES = {"patcher": "branch", "verifier": "branch"}
+
+
 def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
     g = StateGraph(State, context_schema=Deps)
     g.add_node("reproduce", reproduce_node, destinations=("rootcause", "finish"))

@@ -259,7 +259,7 @@ async def _judge_on(
     for i in range(runs):
         log.info("vm.run.start", index=i)
         result = await _run_once_more_on_host_fault(platform, run_request(bug, build, run_id), log)
-        log.info("vm.run.end", index=i, outcome=result.outcome, title=_title(result))
+        log.info("vm.run.end", index=i, outcome=result.outcome, **run_fields(result))
         record_run(verdict, bug, result, patched=patch is not None)
         if verdict.boot_failure or verdict.infra_error:
             break
@@ -291,6 +291,34 @@ async def _run_once_more_on_host_fault(platform: Platform, request: RunRequest, 
     retry = await platform.run(request)
     retry.retried_after = result.message
     return retry
+
+
+REPORT_FRAMES = 24  # frames of a crash report kept in its run.end event
+REPORT_CHARS = 8000  # characters of its text kept
+
+
+def run_fields(result: RunResult) -> dict:
+    """What a `run.end` event says about one VM run: its crash report (bounded), console log."""
+    report = result.report
+    fields: dict = {
+        "title": _title(result),
+        "console_log": result.console_log,
+        "boot_s": result.boot_s,
+        "run_s": result.run_s,
+        "message": result.message[:500],
+    }
+    if report is not None and report.crashed:
+        fields["report"] = {
+            "title": report.title,
+            "type": report.type,
+            "guilty_file": report.guilty_file,
+            "frames": [
+                {"function": f.function, "file": f.file, "line": f.line, "offset": f.offset}
+                for f in report.frames[:REPORT_FRAMES]
+            ],
+            "text": report.report[:REPORT_CHARS],
+        }
+    return fields
 
 
 def _title(result: RunResult) -> str | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import time
 import uuid
@@ -201,3 +202,89 @@ def _read_from(path: Path, offset: int) -> bytes:
             return f.read()
     except FileNotFoundError:
         return b""
+
+
+# --- a person's review of a patch (`kgym fix --human --review rundir`) --------------
+
+REVIEW_DIR = "review"
+REVIEW_ACTIONS = ("approve", "edit", "reject")
+
+
+def _review_path(run_dir: Path, hypothesis: str, suffix: str) -> Path:
+    return run_dir / REVIEW_DIR / f"{check_run_id(hypothesis)}.{suffix}.json"
+
+
+def ask_review(run_dir: Path, question: dict[str, Any]) -> Path:
+    """Leave a review question ({hypothesis, root_cause, patch}) for a person; its path."""
+    path = _review_path(run_dir, str(question["hypothesis"]), "question")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomic(path, question)
+    return path
+
+
+def check_answer(answer: object) -> dict[str, Any]:
+    """A review answer {action, patch?}; ValueError naming what is wrong."""
+    if not isinstance(answer, dict):
+        raise ValueError('a review answer is an object like {"action": "approve"}')
+    unknown = sorted(set(answer) - {"action", "patch"})
+    if unknown:
+        raise ValueError(f"unknown field(s) in the review answer: {', '.join(unknown)}")
+    action = answer.get("action")
+    if action not in REVIEW_ACTIONS:
+        raise ValueError(f"'action' must be one of {', '.join(REVIEW_ACTIONS)}, not {action!r}")
+    patch = answer.get("patch")
+    if action == "edit" and (not isinstance(patch, str) or not patch.strip()):
+        raise ValueError("an 'edit' answer needs 'patch': the edited unified diff")
+    if action != "edit" and patch is not None:
+        raise ValueError(f"only an 'edit' answer carries a 'patch', not {action!r}")
+    return {"action": action, **({"patch": patch} if action == "edit" else {})}
+
+
+def answer_review(run_dir: Path, hypothesis: str, answer: object) -> dict[str, Any]:
+    """Answer the pending question about `hypothesis`; ValueError if there is none or it
+    was answered already, or the answer is malformed."""
+    answer = check_answer(answer)
+    if not _review_path(run_dir, hypothesis, "question").is_file():
+        raise ValueError(f"no review of {hypothesis!r} is waiting in run {run_dir.name!r}")
+    path = _review_path(run_dir, hypothesis, "answer")
+    tmp = path.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(json.dumps(answer, indent=1))
+    try:
+        os.link(tmp, path)  # atomic, and fails when someone answered first
+    except FileExistsError:
+        raise ValueError(f"the review of {hypothesis!r} is answered already") from None
+    finally:
+        tmp.unlink()
+    return answer
+
+
+def read_answer(run_dir: Path, hypothesis: str) -> dict[str, Any] | None:
+    """The answer to the question about `hypothesis`, once a person gave it."""
+    path = _review_path(run_dir, hypothesis, "answer")
+    try:
+        return check_answer(json.loads(path.read_text()))
+    except FileNotFoundError:
+        return None
+
+
+def reviews(run_dir: Path) -> list[dict[str, Any]]:
+    """Every review question of the run, with its answer (None while pending)."""
+    out = []
+    for path in sorted((run_dir / REVIEW_DIR).glob("*.question.json")):
+        try:
+            question = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        hypothesis = path.name.removesuffix(".question.json")
+        try:
+            answer = read_answer(run_dir, hypothesis)
+        except ValueError:
+            answer = None
+        out.append({**question, "hypothesis": hypothesis, "answer": answer})
+    return out
+
+
+def _write_atomic(path: Path, obj: object) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    tmp.replace(path)

@@ -62,6 +62,10 @@ class Settings(BaseModel):
     # scale-out
     unit_retries: int = 2  # moves of a unit of work to another node when its node dies
 
+    # the service (`kgym serve`): directories whose bug directories jobs may name, besides
+    # the installed suites (os.pathsep-separated)
+    serve_bug_dirs: str = ""
+
     @property
     def ccache_dir(self) -> Path:
         return self.ccache or self.home / "ccache"
@@ -104,6 +108,11 @@ class Settings(BaseModel):
     def crash_logs_dir(self) -> Path:
         """syzkaller's labelled crash logs (Apache-2.0): the parser's development set."""
         return self.data_dir / "syzkaller-linux-reports"
+
+    @property
+    def bug_dirs(self) -> list[Path]:
+        """`serve_bug_dirs` as paths."""
+        return [Path(p) for p in self.serve_bug_dirs.split(os.pathsep) if p.strip()]
 
 
 VM_OVERHEAD_MB = 512  # QEMU's own memory beside the guest's, with room for the host

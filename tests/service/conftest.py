@@ -61,14 +61,27 @@ def finished_run(runs_dir: Path, run_id: str, ts: float, resolved: bool) -> Path
     return run_dir
 
 
+TOKEN = "test-token-0123456789abcdef0123456789abcdef"
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path / "home")
+    """A home of its own; bug directories under the test's tmp dir may be run."""
+    return Settings(home=tmp_path / "home", serve_bug_dirs=str(tmp_path))
 
 
 @pytest.fixture
 async def client(settings: Settings):
-    async with TestClient(TestServer(make_app(settings), host="127.0.0.1")) as c:
+    """A client that sends the service's token."""
+    server = TestServer(make_app(settings, TOKEN), host="127.0.0.1")
+    async with TestClient(server, headers={"Authorization": f"Bearer {TOKEN}"}) as c:
+        yield c
+
+
+@pytest.fixture
+async def anon(client):
+    """A client of the same service that sends no token."""
+    async with TestClient(client.server) as c:
         yield c
 
 

@@ -29,10 +29,15 @@ async def wait_for_end(client, job_id: str) -> dict:
     raise AssertionError(f"job {job_id} still running after {JOB_DEADLINE_S} s")
 
 
+async def test_an_unknown_bug_is_404_naming_it(client):
+    response = await client.post("/api/jobs", json={"bug": "no-such-bug-anywhere"})
+    assert response.status == 404
+    assert "no-such-bug-anywhere" in (await response.json())["error"]
+
+
 @pytest.mark.parametrize(
     ("body", "named"),
     [
-        ({"bug": "no-such-bug-anywhere"}, "no-such-bug-anywhere"),
         ({"bug": ""}, "'bug'"),
         ({"hypotheses": 2}, "'bug'"),
         ({"bug": "x", "hypotheses": 0}, "'hypotheses'"),
@@ -50,7 +55,9 @@ async def test_bad_job_requests_are_400_naming_the_problem(client, body, named):
 
 
 async def test_body_that_is_not_json_is_400(client):
-    response = await client.post("/api/jobs", data=b"bug=x")
+    response = await client.post(
+        "/api/jobs", data=b"bug=x", headers={"Content-Type": "application/json"}
+    )
     assert response.status == 400
     assert "JSON" in (await response.json())["error"]
 
@@ -123,3 +130,14 @@ def test_fix_refuses_a_bad_or_taken_run_id(tmp_path, broken_bug, capsys, monkeyp
         assert "exists already" in capsys.readouterr().out
     finally:
         settings.cache_clear()
+
+
+async def test_a_human_job_is_reviewed_through_the_run_dir(client, broken_bug):
+    body = {"bug": str(broken_bug), "human": True, "runs": 2}
+    started = await (await client.post("/api/jobs", json=body)).json()
+    job = await wait_for_end(client, started["job_id"])
+    assert job["argv"][-5:] == ["--runs", "2", "--human", "--review", "rundir"]
+    assert job["options"] == {"human": True, "runs": 2}
+    response = await client.post("/api/jobs", json={"bug": str(broken_bug), "human": "yes"})
+    assert response.status == 400
+    assert "'human'" in (await response.json())["error"]

@@ -39,7 +39,17 @@ async def test_run_detail_has_the_summary_and_every_event(client, settings):
         "verdict",
         "run.end",
     ]
-    assert body["hypotheses"] == []  # no checkpoint file in this run
+    # no checkpoint file in this run: the hypothesis comes from its events alone
+    [h] = body["hypotheses"]
+    assert (h["id"], h["root_cause"], h["outcome"], h["patch"]) == (
+        "i1h1",
+        "off by one",
+        "resolved",
+        None,
+    )
+    assert body["usage"] == [
+        {"node": "patcher", "input_tokens": 30, "output_tokens": 5, "cost_usd": 0.0, "llm_s": 0.0}
+    ]
 
 
 async def test_a_run_that_died_with_an_error_is_stopped(client, settings):
@@ -61,7 +71,7 @@ async def test_unknown_run_is_a_json_404_naming_it(client):
 
 
 async def test_path_traversal_is_refused(client, settings):
-    settings.home.mkdir(parents=True)
+    settings.home.mkdir(parents=True, exist_ok=True)
     append(settings.home / "secret", event("x", "agent", "run.start"))  # $KGYM_HOME/secret
     for bad in ("%2e%2e", "..%2Fsecret", "a%2Fb", ".hidden"):
         url = URL(f"{client.make_url('/api/runs/')}{bad}", encoded=True)  # sent as written

@@ -87,6 +87,18 @@ async def open_platform(args: argparse.Namespace) -> AsyncIterator[Platform]:
         yield platform
 
 
+def seconds(value: float | None) -> str:
+    """A duration for people: 6.97 s, 42.1 s, 3 m 05 s ("?" when unknown)."""
+    if value is None:
+        return "?"
+    if value < 10:
+        return f"{value:.2f} s"
+    if value < 60:
+        return f"{value:.1f} s"
+    minutes, rest = divmod(round(value), 60)
+    return f"{minutes} m {rest:02d} s"
+
+
 def emit(obj: dict, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(obj, default=str) + "\n")

@@ -11,17 +11,19 @@ fixes kernels.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from graph.agent import fix, fork, replay, resume
+from graph.agent import fix, fork, new_run_id, replay, resume
 from graph.context import FixOptions
 from graph.llm import chat_model
 from graph.state import FixResult
-from kgym import log
+from kgym import log, rundir
 from kgym.front.commands.common import (
     add_platform_arguments,
     checked_bug,
@@ -31,6 +33,8 @@ from kgym.front.commands.common import (
     stderr,
 )
 from kgym.front.offline_llm import CAVEAT, MODEL_NAME, OfflineLLMUnavailable, offline_server
+from kgym.front.otel import SpanExporter, otlp_provider
+from kgym.log import get_logger
 from kgym.narrate import describe
 from kgym.rundir import check_run_id
 from kgym.settings import Settings, settings
@@ -79,6 +83,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="pause before verifying each patch: approve, edit or reject it",
     )
+    parser.add_argument(
+        "--review",
+        choices=("terminal", "rundir"),
+        default="terminal",
+        help="with --human: ask on this terminal, or leave the question in the run's "
+        "directory for `kgym serve`'s page to answer (default terminal)",
+    )
     parser.add_argument("--resume", metavar="RUN_ID", help="go on with an earlier run of BUG")
     parser.add_argument(
         "--replay",
@@ -102,7 +113,8 @@ async def run(args: argparse.Namespace) -> int:
             _check_new_run_id(args, settings())
     except ValueError as e:
         return fail(str(e), args.json, bug=args.bug)
-    reviewer = _ask_person if args.human else None
+    run_id = args.resume or args.run_id or new_run_id(bug)
+    reviewer = _reviewer(args, settings().runs_dir / run_id) if args.human else None
     listeners = [] if args.json else [_progress]
     log.set_stderr_level(logging.WARNING)  # progress comes from the run's events
     try:
@@ -118,6 +130,9 @@ async def run(args: argparse.Namespace) -> int:
         except ValueError as e:  # ReplayDiverged is a RuntimeError: it propagates, named
             return fail(str(e), args.json, bug=bug.id)
         return _report(args, result, "")
+    provider = otlp_provider()  # OpenTelemetry export, when OTEL_EXPORTER_OTLP_* asks for it
+    if provider is not None:
+        listeners.append(SpanExporter(provider))
     try:
         async with _llm(args, settings()) as (llm, note):
             if note:
@@ -142,12 +157,15 @@ async def run(args: argparse.Namespace) -> int:
                         platform,
                         llm,
                         options,
-                        run_id=args.run_id,
+                        run_id=run_id,
                         listeners=listeners,
                         reviewer=reviewer,
                     )
     except (OfflineLLMUnavailable, ValueError) as e:
         return fail(str(e), args.json, bug=bug.id)
+    finally:
+        if provider is not None:
+            provider.shutdown()  # sends what is left
     return _report(args, result, note)
 
 
@@ -235,6 +253,45 @@ def _progress(event: dict) -> None:
     line = describe(event)
     if line:
         stderr.print(f"[dim]{event.get('node', '?'):>12}[/dim] {line}", highlight=False)
+
+
+REVIEW_POLL_S = 0.5
+
+
+def _reviewer(args: argparse.Namespace, run_dir: Path):
+    return _ask_person if args.review == "terminal" else _RundirReviewer(run_dir)
+
+
+class _RundirReviewer:
+    """Leaves each question in the run's directory and waits for the page's answer."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+
+    async def __call__(self, question: dict) -> dict:
+        hypothesis = str(question["hypothesis"])
+        log = get_logger("review")
+        rundir.ask_review(self.run_dir, question)
+        log.info("review.waiting", node="review", hypothesis=hypothesis)
+        started = time.monotonic()
+        while (answer := _read_answer(self.run_dir, hypothesis, log)) is None:
+            await asyncio.sleep(REVIEW_POLL_S)
+        log.info(
+            "review.answered",
+            node="review",
+            hypothesis=hypothesis,
+            action=answer["action"],
+            duration_s=round(time.monotonic() - started, 3),
+        )
+        return answer
+
+
+def _read_answer(run_dir: Path, hypothesis: str, log) -> dict | None:
+    try:
+        return rundir.read_answer(run_dir, hypothesis)
+    except (ValueError, OSError) as e:  # written by hand and malformed: say so, keep waiting
+        log.warning("review.bad_answer", node="review", hypothesis=hypothesis, error=str(e))
+        return None
 
 
 async def _ask_person(question: dict) -> dict:

@@ -12,6 +12,7 @@ from kgym.front.commands.common import (
     end_run,
     fail,
     open_platform,
+    seconds,
     start_run,
     stderr,
 )
@@ -92,12 +93,12 @@ def _summary(result: dict) -> None:
     b = result["build"]
     stderr.print(
         f"build: {'ok' if b['ok'] else 'FAILED'}"
-        f"{' (cache hit)' if b['cache_hit'] else ''} in {b['duration_s']}s"
+        f"{' (cache hit)' if b['cache_hit'] else ''} in {seconds(b['duration_s'])}"
     )
     for e in b["errors"]:
         stderr.print(f"  [red]{e}[/red]")
     for i, r in enumerate(result["runs"], 1):
-        stderr.print(f"run {i}: {r['outcome']} {r['title'] or ''} (boot {r['boot_s']}s)")
+        stderr.print(f"run {i}: {r['outcome']} {r['title'] or ''} (boot {seconds(r['boot_s'])})")
     verdict = "[green]reproduced[/green]" if result["reproduced"] else "[yellow]not reproduced"
     stderr.print(f"{result['bug']}: {verdict} — {result['title'] or 'no crash'}")
     if result["reproduction_rate"] is not None:

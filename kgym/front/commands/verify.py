@@ -13,6 +13,7 @@ from kgym.front.commands.common import (
     end_run,
     fail,
     open_platform,
+    seconds,
     start_run,
     stderr,
 )
@@ -129,4 +130,4 @@ def _summary(r: dict) -> None:
         if q["silences_symptom"]:
             stderr.print(f"  [yellow]silences the symptom: {q['silencing_reason']}[/yellow]")
     word = "[green]RESOLVED[/green]" if r["resolved"] else "[red]NOT RESOLVED[/red]"
-    stderr.print(f"{r['bug']}: {word} in {r['duration_s']}s")
+    stderr.print(f"{r['bug']}: {word} in {seconds(r['duration_s'])}")
