@@ -32,7 +32,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +43,7 @@ SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 SAFE_ENV = ("PATH", "LANG", "TERM", "SOURCE_DATE_EPOCH")
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 _PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl  # loaded here: never dlopen in a forked child
 _user_lock = threading.Lock()
 
 
@@ -111,20 +112,27 @@ class Sandbox:
         drop += ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         return [*args, *drop, *map(str, cmd)]
 
-    def preexec(self) -> None:
-        """In the child before exec: die with the parent, apply the rlimits."""
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    def preexec(self) -> Callable[[], None]:
+        """What the child runs before exec: die with the parent, apply the rlimits. All it
+        needs is looked up here, in the parent: a child forked from a threaded process must
+        not dlopen, import or take locks another thread may have held at the fork."""
         lim = self.limits
-        for what, value in (
+        limits = [
             (resource.RLIMIT_CPU, lim.cpu_s),
             (resource.RLIMIT_AS, lim.memory_bytes),
             (resource.RLIMIT_FSIZE, lim.file_bytes),
             (resource.RLIMIT_CORE, 0),
-        ):
-            resource.setrlimit(what, (value, value))
+        ]
         if os.geteuid() == 0:  # counted per real uid: the build user's processes only
-            resource.setrlimit(resource.RLIMIT_NPROC, (lim.processes, lim.processes))
+            limits.append((resource.RLIMIT_NPROC, lim.processes))
+        setrlimit = resource.setrlimit
+
+        def child() -> None:
+            _die_with_parent()
+            for what, value in limits:
+                setrlimit(what, (value, value))
+
+        return child
 
 
 def _skeleton(bound: Sequence[Path]) -> list[str]:
@@ -203,58 +211,144 @@ async def run(
     log: Path | None = None,
 ) -> Completed:
     """Run `cmd` (in `sandbox`, unless None: then as is, with `env`), output to `log` too.
-    Cancelling kills the whole process group; returns after every process of it is gone."""
+    Cancelling kills the whole process group; returns after every process of it is gone.
+
+    The output pipe is ours, not the subprocess transport's: asyncio's `proc.wait()` also
+    waits for the transport's pipes to close, and a pipe whose reader stopped reading (flow
+    control paused at the output cap) never sees EOF, so `wait()` would never return."""
     if sandbox is not None:
-        argv, env, preexec, limits = sandbox.argv(cmd, cwd), None, sandbox.preexec, sandbox.limits
+        argv, env, preexec, limits = sandbox.argv(cmd, cwd), None, sandbox.preexec(), sandbox.limits
         cwd = None
     else:
         argv, preexec, limits = [str(c) for c in cmd], _die_with_parent, Limits()
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-        preexec_fn=preexec,
-    )
-    chunks: list[bytes] = []
-    killed = ""
-    try:
-        killed = await asyncio.wait_for(_read(proc, chunks, log, limits), limits.wall_s)
-    except TimeoutError:
-        killed = f"killed after {limits.wall_s:g} s (wall time limit)"
-    finally:
-        if killed or proc.returncode is None:
-            _killpg(proc.pid)
-        await asyncio.shield(_reap(proc))
-    text = b"".join(chunks).decode(errors="replace")
+    with log.open("ab") if log is not None else contextlib.nullcontext() as f:
+        out = _Output(limits.output_bytes, f)
+        async with _output_pipe(out) as w:
+            try:
+                proc = await asyncio.create_subprocess_exec(
+                    *argv,
+                    cwd=cwd,
+                    env=env,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=w,
+                    stderr=w,
+                    start_new_session=True,
+                    preexec_fn=preexec,
+                )
+            finally:
+                os.close(w)  # the command's copies are the only writers left
+            killed = await _supervise(proc, out, limits)
+    text = b"".join(out.chunks).decode(errors="replace")
     if killed:
         text += f"\nkgym: {killed}\n"
     code = proc.returncode if proc.returncode is not None else -9
     return Completed(code or -9 if killed else code, text, killed)
 
 
-async def _read(proc, chunks: list[bytes], log: Path | None, limits: Limits) -> str:
-    assert proc.stdout is not None
-    total = 0
-    with log.open("ab") if log is not None else contextlib.nullcontext() as f:
-        while chunk := await proc.stdout.read(1 << 16):
-            total += len(chunk)
-            if total > limits.output_bytes:
-                return f"killed: output exceeded {limits.output_bytes} bytes"
-            chunks.append(chunk)
-            if f is not None:
-                f.write(chunk)
-    await proc.wait()
-    return ""
+async def _supervise(proc: asyncio.subprocess.Process, out: _Output, limits: Limits) -> str:
+    """Wait for the command (within the wall time), kill its group if it broke a limit or
+    we are cancelled, reap every process of it. Returns why it was killed ("" if not)."""
+    killed = ""
+    try:
+        async with asyncio.timeout(limits.wall_s):
+            killed = await _collect(proc, out)
+    except TimeoutError:
+        killed = f"killed after {limits.wall_s:g} s (wall time limit)"
+    finally:
+        if killed or proc.returncode is None:
+            _killpg(proc.pid)
+        await _uncancellable(_reap(proc))
+    return killed
 
 
-async def _reap(proc) -> None:
-    """Wait for the leader, then until no process of its group is left."""
-    await proc.wait()
+@contextlib.asynccontextmanager
+async def _output_pipe(out: _Output) -> AsyncIterator[int]:
+    """A pipe whose read end feeds `out` until the block ends; yields its write end, which
+    the caller closes once the command has its copies."""
+    r, w = os.pipe()
+    with open(r, "rb", buffering=0) as pipe:
+        try:
+            transport, _ = await asyncio.get_running_loop().connect_read_pipe(lambda: out, pipe)
+        except BaseException:
+            os.close(w)
+            raise
+        try:
+            yield w
+        finally:
+            transport.close()
+
+
+class _Output(asyncio.Protocol):
+    """Collects a command's output (up to `cap` bytes, also into `log`); never pauses."""
+
+    def __init__(self, cap: int, log) -> None:
+        self.cap, self.log, self.total = cap, log, 0
+        self.chunks: list[bytes] = []
+        self.over = False
+        self.done = asyncio.get_running_loop().create_future()  # set at EOF or over the cap
+
+    def data_received(self, data: bytes) -> None:
+        keep = data[: max(0, self.cap - self.total)]
+        self.total += len(data)
+        if keep:
+            self.chunks.append(keep)
+            if self.log is not None:
+                self.log.write(keep)
+        if self.total > self.cap and not self.over:
+            self.over = True
+            self._finish()
+
+    def eof_received(self) -> None:
+        self._finish()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._finish()
+
+    def _finish(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+async def _collect(proc: asyncio.subprocess.Process, out: _Output) -> str:
+    """Until the output is over the cap (its kill reason), or it ended and the leader
+    exited (""). Output held open by a process outside the group (gone) ends it too."""
+    exited = asyncio.ensure_future(proc.wait())
+    try:
+        await asyncio.wait([out.done, exited], return_when=asyncio.FIRST_COMPLETED)
+        while not out.done.done() and group_alive(proc.pid):
+            await asyncio.wait([out.done], timeout=0.2)
+        if not out.done.done():  # leader and group gone: let the pipe drain a moment
+            await asyncio.wait([out.done], timeout=0.5)
+        if out.over:
+            return f"killed: output exceeded {out.cap} bytes"
+        await exited
+        return ""
+    finally:
+        exited.cancel()
+
+
+async def _uncancellable(coro) -> None:
+    """Run `coro` to its end even if we are cancelled meanwhile; then re-raise that."""
+    task = asyncio.ensure_future(coro)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            cancelled = True  # ours, not the task's: shield keeps it running
+    if cancelled:
+        raise asyncio.CancelledError
+    task.result()
+
+
+async def _reap(proc: asyncio.subprocess.Process) -> None:
+    """Wait for the leader, then until no process of its group is left (at most ~30 s)."""
     deadline = time.monotonic() + 30.0
+    while proc.returncode is None and time.monotonic() < deadline:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(proc.wait()), 1.0)
+        if proc.returncode is None:
+            _killpg(proc.pid)
     while group_alive(proc.pid) and time.monotonic() < deadline:
         _killpg(proc.pid)
         await asyncio.sleep(0.05)
@@ -293,5 +387,5 @@ def _killpg(pgid: int) -> None:
 
 
 def _die_with_parent() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    """In the child before exec: SIGKILL when the parent dies (libc loaded in the parent)."""
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)

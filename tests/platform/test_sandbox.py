@@ -67,6 +67,28 @@ async def test_output_cap_and_wall_time_kill_the_command():
     assert "wall time" in sleeper.killed and time.monotonic() - t0 < 10
 
 
+async def test_output_cap_returns_while_other_commands_flood_the_same_loop():
+    """Output piling up unread past the cap (busy loop) must not keep run() waiting: it hung
+    when asyncio's own stdout pipe, paused by flow control, never saw its EOF."""
+    box = sb.Sandbox(env=sb.safe_env({}), limits=sb.Limits(output_bytes=100_000, wall_s=30))
+    floods = [sh("yes flood", box) for _ in range(6)]
+    done = await asyncio.wait_for(asyncio.gather(*floods), 20)
+    assert all(f.killed.startswith("killed: output exceeded") for f in done)
+    assert all(len(f.output) < 200_000 for f in done)
+
+
+async def test_output_held_by_a_process_outside_the_group_does_not_hold_run():
+    """Unsandboxed, a process in its own session may keep the output pipe open: run()
+    returns once the command's group is gone, not when that process lets go."""
+    t0 = time.monotonic()
+    done = await sb.run(["sh", "-c", "setsid sleep 313.57 & echo ok"], None)
+    try:
+        assert done.code == 0 and "ok" in done.output and time.monotonic() - t0 < 10
+    finally:
+        for pid in _sleepers():
+            os.kill(int(pid), 9)
+
+
 async def test_cpu_and_memory_limits():
     box = sb.Sandbox(env=sb.safe_env({}), limits=sb.Limits(cpu_s=1, memory_bytes=256 << 20))
     spin = await sh("while :; do :; done", box)
