@@ -252,12 +252,22 @@ async def _read(proc, chunks: list[bytes], log: Path | None, limits: Limits) -> 
 
 
 async def _reap(proc) -> None:
-    """Wait for the leader, then until no process of its group is left."""
+    """Wait for the leader, then until no process of its group is left. What is left in the
+    pipe is read and dropped first: asyncio's wait() returns only once the pipe is closed,
+    and a reader that stopped at the output cap would otherwise never see it close."""
+    if proc.stdout is not None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(_drain(proc.stdout), 30.0)
     await proc.wait()
     deadline = time.monotonic() + 30.0
     while group_alive(proc.pid) and time.monotonic() < deadline:
         _killpg(proc.pid)
         await asyncio.sleep(0.05)
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    while await stream.read(1 << 16):
+        pass
 
 
 def group_alive(pgid: int) -> bool:
