@@ -339,12 +339,20 @@ async def test_qemu_killed_mid_run_is_infra_and_retried(demo_bug, demo_kernel, t
     )
 
 
+def _interruptible() -> None:
+    """A terminal's Ctrl-C, even when this test runs as a background job (which inherits
+    SIGINT ignored, and Python then never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.kernel
 @pytest.mark.vm
 def test_ctrl_c_ends_with_one_line_and_reaps(demo_bug, demo_kernel, tmp_path, record):
     bug = delayed(demo_bug, tmp_path / "bug", 30)
-    kg = subprocess.Popen([*CLI, "repro", bug.dir], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True)  # fmt: skip
+    kg = subprocess.Popen(
+        [*CLI, "repro", bug.dir], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_interruptible,
+    )  # fmt: skip
     try:
         wait_until(our_qemus, 120, "no VM started")
         time.sleep(1.0)

@@ -74,6 +74,8 @@ def repro_json(verdict: Verdict, run_id: str | None = None) -> dict:
                 "run_s": r.run_s,
                 "console_log": r.console_log,
                 "message": r.message,
+                "exit_code": r.exit_code,
+                "retried_after": r.retried_after,
             }
             for r in verdict.run_results
         ],
