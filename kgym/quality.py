@@ -11,8 +11,10 @@ Silencing rules (the first that matches is the reason):
   from a file than it adds back;
 - `weakens-report-call`: a hunk replaces a report call with a weaker one (BUG -> WARN,
   WARN -> WARN_ONCE, a report -> pr_*) or turns its condition into a constant false;
-- `removes-reached-code`: a hunk in a function on the crash report's stack deletes code
-  and adds no condition (no if/while/switch/?:/&&/||) to handle what reached it.
+- `removes-reached-code`: in a function on the crash report's stack, the patch deletes
+  lines that call into the stack (the path the reproducer takes) and adds nothing in
+  their place (moved lines do not count): the crash cannot happen because the code
+  that reached it is gone, not because the condition is handled.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ _REPORT_CALL = re.compile(
 _PRINT_CALL = re.compile(r"\b(?:pr_\w+|printk\w*|dev_(?:warn|err|info|dbg)\w*|netdev_\w+)\s*\(")
 _FALSE_CONDITION = re.compile(r"\b\w+\s*\(\s*(?:0|false)\s*[,)]")
 _CONDITION = re.compile(r"\b(?:if|while|switch|for)\s*\(|\?|&&|\|\|")
+_CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 _COMMENT = re.compile(r"^\s*(?:/\*.*?\*/\s*|//.*|\*.*|/\*.*)?$")
 
 
@@ -79,10 +82,15 @@ def silencing(
         if sum(removed.values()) > sum(added.values()):
             what = ", ".join(f"{n} x{k}" if k > 1 else n for n, k in sorted(gone.items()))
             return f"deletes-report-call: removes {what} from {f.path}"
+    stack = stack_functions or set()
     for f in files:
+        by_function: dict[str, list[HunkInfo]] = {}
         for i, h in enumerate(f.hunks):
             function = (functions or {}).get((f.path, i)) or heading_function(h.heading)
-            if reason := _removes_reached(f.path, h, function, stack_functions or set()):
+            if function in stack:
+                by_function.setdefault(function, []).append(h)
+        for function, hunks in by_function.items():
+            if reason := _removes_reached(f.path, hunks, function, stack):
                 return reason
     return None
 
@@ -104,15 +112,20 @@ def _weakens(path: str, h: HunkInfo) -> str | None:
     return None
 
 
-def _removes_reached(path: str, h: HunkInfo, function: str | None, stack: set[str]) -> str | None:
-    if function is None or function not in stack:
-        return None
-    removed = [t for _, t in h.removed if _is_code(t)]
-    added = [t for _, t in h.added if _is_code(t)]
-    if removed and not any(_CONDITION.search(_code(t)) for t in added):
+def _removes_reached(
+    path: str, hunks: list[HunkInfo], function: str, stack: set[str]
+) -> str | None:
+    """Pure deletion in `function`: lines that call into the crash stack (the path the
+    reproducer takes) are deleted, and nothing new is added to the function in their
+    place (moved lines are neither deleted nor new)."""
+    removed = Counter(t.strip() for h in hunks for _, t in h.removed if _is_code(t))
+    added = Counter(t.strip() for h in hunks for _, t in h.added if _is_code(t))
+    deleted, new = removed - added, added - removed
+    calls = {m[1] for line in deleted for m in _CALL.finditer(_code(line))} & stack
+    if calls and not new:
         return (
-            f"removes-reached-code: deletes {len(removed)} line(s) of {function}() in {path}, "
-            "which the crash stack runs through, and adds no check"
+            f"removes-reached-code: deletes the call of {', '.join(sorted(calls))} from "
+            f"{function}() in {path}, on the crash stack, and adds nothing in its place"
         )
     return None
 

@@ -3,6 +3,7 @@ checkpatch output, and how the judge folds a run into a verdict."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -63,16 +64,23 @@ def test_ordinary_edits_are_not_silencing(removed, added) -> None:
     assert silencing(parse_diff(diff("mm/x.c", removed, added))) is None
 
 
+def test_moving_reached_code_is_not_removing_it() -> None:
+    fix = (PATCHES.parents[2] / "bench/suites/kbench-6.1/mpol-parse-str/fix.patch").read_text()
+    assert silencing(parse_diff(fix), {"mpol_parse_str"}) is None
+
+
 def test_removing_reached_code_without_a_check_is_silencing() -> None:
-    files = parse_diff(diff("mm/x.c", ["\tmemcpy(dst, src, len);"], [], "int foo(int a)"))
-    stack = {"foo", "bar"}
-    assert silencing(files, stack).startswith("removes-reached-code: deletes 1 line(s) of foo()")
-    assert silencing(files, {"other"}) is None  # not on the crash stack
+    files = parse_diff(diff("mm/x.c", ["\tcopy_it(dst, src, len);"], [], "int foo(int a)"))
+    stack = {"foo", "copy_it"}
+    reason = silencing(files, stack)
+    assert reason.startswith("removes-reached-code: deletes the call of copy_it from foo()")
+    assert silencing(files, {"foo"}) is None  # the deleted call is not on the crash stack
+    assert silencing(files, {"copy_it"}) is None  # the function changed is not on it
     guarded = parse_diff(
         diff(
             "mm/x.c",
-            ["\tmemcpy(dst, src, len);"],
-            ["\tif (len <= sz)", "\t\tmemcpy(dst, src, len);"],
+            ["\tcopy_it(dst, src, len);"],
+            ["\tif (len <= sz)", "\t\tcopy_it(dst, src, len);"],
             "int foo(int a)",
         )  # fmt: skip
     )
@@ -80,11 +88,18 @@ def test_removing_reached_code_without_a_check_is_silencing() -> None:
 
 
 def test_no_upstream_fix_of_the_suite_is_flagged_except_the_one_that_deletes_a_warn() -> None:
+    """Even with every function a fix changes taken as on the crash stack."""
     flagged = {}
     for bug in load_suite("kbench-6.1"):
         assert bug.fix is not None
         files = parse_diff(bug.read(bug.fix.file))
-        if reason := silencing(files):
+        functions = hunk_functions(files, lambda path: None)
+        # the changed functions and everything they call, as if all were on the stack
+        stack = {fn for fn in functions.values() if fn} | {
+            m for f in files for h in f.hunks for _, t in h.removed
+            for m in re.findall(r"\b([A-Za-z_]\w*)\s*\(", t)
+        }  # fmt: skip
+        if reason := silencing(files, stack, functions):
             flagged[bug.id] = reason
     # upstream removed a WARN_ONCE that fired on legitimate long lines: the rule says so
     assert set(flagged) <= {"bpf-vlog-truncated-warn"}, flagged
