@@ -17,6 +17,7 @@ import os
 import statistics
 from pathlib import Path
 
+from actors.crash_parser import contains_crash
 from kgym.models import ReproducerSpec, RunOutcome, RunRequest
 from kgym.settings import settings
 from vmpool import Pool
@@ -26,7 +27,7 @@ REPROS = Path(__file__).resolve().parents[2] / "tests/vmpool/repros"
 
 async def boot_once(bzimage: str, cpus: int, index: int) -> tuple[float, str]:
     """Boot seconds and the guest's `processors=N` line, from one fresh VM."""
-    pool = Pool(settings().model_copy(update={"vm_cpus": cpus, "vm_pool_size": 1}))
+    pool = Pool(settings().model_copy(update={"vm_cpus": cpus, "vm_pool_size": 1}), contains_crash)
     try:
         result = await pool.run(
             RunRequest(

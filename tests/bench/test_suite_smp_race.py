@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from actors.platforms.local_platform import LocalPlatform
 from bench.suites import SUITES_DIR, resolve_bug
 from kgym import judge
-from kgym.platform import LocalPlatform
 from kgym.settings import settings
 
 pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600)]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from actors.crash_parser import contains_crash
 from kgym.models import ReproducerSpec, RunOutcome, RunRequest
 from kgym.settings import settings
 from vmpool import Pool, reaper
@@ -18,7 +19,7 @@ REPROS = Path(__file__).parent / "repros"
 
 @pytest.mark.parametrize("cpus", [2, 1])
 async def test_the_guest_reports_the_cpus_qemu_gives_it(test_kernel, cpus: int) -> None:
-    pool = Pool(settings().model_copy(update={"vm_cpus": cpus, "vm_pool_size": 1}))
+    pool = Pool(settings().model_copy(update={"vm_cpus": cpus, "vm_pool_size": 1}), contains_crash)
     try:
         result = await pool.run(
             RunRequest(
