@@ -15,7 +15,7 @@ from bench.suites import SUITES_DIR
 from bench.timing import breakdown
 from kgym.rundir import read_events
 
-pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.ray]
+pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.ray, pytest.mark.soak]
 
 DEMO = SUITES_DIR / "kbench-6.1" / "mpol-parse-str"
 

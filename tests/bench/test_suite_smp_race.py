@@ -13,7 +13,7 @@ from bench.suites import SUITES_DIR, resolve_bug
 from kgym import judge
 from kgym.settings import settings
 
-pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600)]
+pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600), pytest.mark.soak]
 
 RACE_ID = "watchq-add-defunct-uaf"
 HOMES = [SUITES_DIR / "kbench-6.1", SUITES_DIR.parent / "candidates" / "kbench-6.1"]

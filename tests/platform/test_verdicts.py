@@ -25,7 +25,7 @@ from kgym.front.commands.verify import verify_json
 from kgym.models import BugSpec, Quality
 from kgym.settings import settings
 
-pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600)]
+pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600), pytest.mark.soak]
 
 PATCHES = Path(__file__).parent / "patches"
 REPROS = Path(__file__).parents[1] / "vmpool" / "repros"
