@@ -27,7 +27,13 @@ from bench.suites import SUITES_DIR
 from kgym.judge import bug_build_request
 from kgym.settings import load_settings
 
-pytestmark = [pytest.mark.ray, pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3000), pytest.mark.soak]
+pytestmark = [
+    pytest.mark.ray,
+    pytest.mark.kernel,
+    pytest.mark.vm,
+    pytest.mark.timeout(3000),
+    pytest.mark.soak,
+]
 
 REPO = Path(__file__).resolve().parents[2]
 BUGS = ["mpol-parse-str", "tbf-fifo-set-limit-null", "watchq-free-null-page"]
