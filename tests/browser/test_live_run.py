@@ -25,7 +25,7 @@ from scripted_server import ScriptedServer  # noqa: E402
 
 from bench.demo_agent import DEMO, demo_edits, demo_script, hunks_as_edits  # noqa: E402
 
-pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600)]
+pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600), pytest.mark.soak]
 RUN_DEADLINE_S = 3000.0
 
 
@@ -134,7 +134,7 @@ async def _drive(browser, service: Service, out: Path) -> None:
     assert "compile" in (await page.inner_text('[data-hypothesis="i1h2"]')).lower()
     # tokens and cost per node: the nodes that asked the model
     usage = await page.inner_text("#usage")
-    for node in ("localizer", "planner", "branch"):
+    for node in ("localizer", "planner", "patcher"):
         assert node in usage
 
     shot = out / "k3-run.png"
