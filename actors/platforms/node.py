@@ -156,6 +156,11 @@ def _get_or_create(actor_class, name: str, settings, want: dict, pinned, resourc
                     lifetime="detached",
                     scheduling_strategy=pinned,
                     resources=resources,
+                    # a killed actor process restarts on its node, and the call it was
+                    # serving is retried once (builds and runs are idempotent); a dead
+                    # node is the scheduler's to handle
+                    max_restarts=1,
+                    max_task_retries=1,
                 ).remote(settings)
             except ValueError:  # another caller created it meanwhile: check its settings
                 continue

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.ray, pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(1800)]
+pytestmark = [
+    pytest.mark.ray,
+    pytest.mark.kernel,
+    pytest.mark.vm,
+    pytest.mark.timeout(1800),
+    pytest.mark.soak,
+]
 
 REPO = Path(__file__).resolve().parents[2]
 RAY = str(Path(sys.executable).with_name("ray"))

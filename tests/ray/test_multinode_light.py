@@ -24,7 +24,7 @@ from actors.platforms.local_cluster import LocalCluster
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "build_cache"))
 from fakekernel import make_source, udiff  # noqa: E402
 
-pytestmark = [pytest.mark.ray, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.ray, pytest.mark.timeout(900), pytest.mark.soak]
 
 REPO = Path(__file__).resolve().parents[2]
 
