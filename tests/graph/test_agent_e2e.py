@@ -26,7 +26,7 @@ from kgym.judge import bug_build_request
 from kgym.rundir import MBOX, read_events
 from kgym.settings import settings
 
-pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600), pytest.mark.soak]
+pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600)]
 
 
 async def test_three_hypotheses_in_parallel_on_the_real_platform():
