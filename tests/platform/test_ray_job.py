@@ -20,7 +20,6 @@ pytestmark = [
     pytest.mark.kernel,
     pytest.mark.vm,
     pytest.mark.timeout(1800),
-    pytest.mark.soak,
 ]
 
 REPO = Path(__file__).resolve().parents[2]
