@@ -3,7 +3,9 @@
     store/<key>/bzImage, vmlinux, .config, build.log, meta.json
 
 An entry appears atomically (built in a temporary directory, then renamed);
-reading an entry marks it used (the directory's mtime).
+reading an entry marks it used (the directory's mtime). The paths an entry hands out
+are those of where it is read, not where it was written: the store may be reached
+through another path (a linked KGYM_HOME, a moved cache).
 """
 
 from __future__ import annotations
@@ -34,7 +36,17 @@ class ArtifactStore:
         if not meta.is_file():
             return None
         os.utime(entry)
-        return KernelArtifacts.model_validate_json(meta.read_text())
+        written = KernelArtifacts.model_validate_json(meta.read_text())
+        return self._artifacts(key, written.source_dir)
+
+    def _artifacts(self, key: str, source_dir: str | None) -> KernelArtifacts:
+        entry = self.root / key
+        return KernelArtifacts(
+            key=key,
+            dir=str(entry),
+            source_dir=source_dir,
+            **{name: str(entry / FILES[name]) for name in FILES},
+        )
 
     def put(
         self, key: str, files: dict[str, Path], source_dir: str | None = None
@@ -42,12 +54,7 @@ class ArtifactStore:
         """Copy `files` (KernelArtifacts field -> path) in as the entry of `key`; then evict."""
         entry = self.root / key
         tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=".tmp-"))
-        art = KernelArtifacts(
-            key=key,
-            dir=str(entry),
-            source_dir=source_dir,
-            **{name: str(entry / FILES[name]) for name in FILES},
-        )
+        art = self._artifacts(key, source_dir)
         try:
             for name, path in files.items():
                 shutil.copy(path, tmp / FILES[name])

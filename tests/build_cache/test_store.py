@@ -27,6 +27,22 @@ def test_put_get(tmp_path):
     assert art.source_dir == "/src"
 
 
+def test_entry_written_through_a_link_is_read_where_it_is(tmp_path):
+    """A store filled through a linked home (a test's KGYM_HOME) serves paths that exist
+    after the link is gone."""
+    real = tmp_path / "real-store"
+    real.mkdir()
+    linked_home = tmp_path / "home"
+    linked_home.mkdir()
+    (linked_home / "store").symlink_to(real)
+    ArtifactStore(linked_home / "store", max_bytes=10**6).put("k1", _files(tmp_path, 10))
+    (linked_home / "store").unlink()
+
+    art = ArtifactStore(real, max_bytes=10**6).get("k1")
+    assert art is not None and art.dir == str(real / "k1")
+    assert Path(art.bzimage).read_bytes() == b"x" * 10
+
+
 def test_lru_eviction_keeps_recently_used(tmp_path):
     store = ArtifactStore(tmp_path / "store", max_bytes=3 * 4 * 1000 + 2000)  # room for 3 entries
     for i, key in enumerate(["a", "b", "c"]):
