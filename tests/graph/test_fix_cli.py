@@ -51,6 +51,9 @@ def test_options_from_arguments(tmp_path):
     )
     opts = fix_cmd._options(args, Settings(home=tmp_path, verify_runs=5))
     assert (opts.hypotheses, opts.max_iterations, opts.verify_runs, opts.human) == (2, 4, 5, True)
+    assert opts.siblings == "finish"
+    cancel = build_parser().parse_args(["fix", "some-bug", "--siblings", "cancel"])
+    assert fix_cmd._options(cancel, Settings(home=tmp_path)).siblings == "cancel"
     bad = build_parser().parse_args(["fix", "some-bug", "-k", "0"])
     with pytest.raises(ValueError, match="--hypotheses must be at least 1"):
         fix_cmd._options(bad, Settings(home=tmp_path))

@@ -6,19 +6,22 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from rich.console import Console
 
 from actors.platforms.local_platform import LocalPlatform
 from kgym import events, log, rundir
+from kgym.front.commands.progress import progress
 from kgym.models import BugSpec
 from kgym.platform import Platform
 from kgym.rundir import new_run_id
 from kgym.settings import settings
 
 stderr = Console(stderr=True, soft_wrap=True)  # messages are never wrapped mid-sentence
+T = TypeVar("T")
 
 
 def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +33,34 @@ def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
         help="use the platform on every kgym node of the Ray cluster at RAY_ADDRESS "
         "(else a local one-node cluster)",
     )
+
+
+def run_count(text: str, auto: bool = False) -> int | str:
+    """An argparse type: a number of reproducer runs (at least 1), or "auto" if allowed."""
+    if auto and text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        what = "a number of runs or 'auto'" if auto else "a number of runs"
+        raise argparse.ArgumentTypeError(f"{text!r}: {what}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least 1 run")
+    return value
+
+
+async def run_on_platform(
+    kind: str,
+    bug: BugSpec,
+    args: argparse.Namespace,
+    work: Callable[[Platform, str], Awaitable[T]],
+) -> tuple[str, T]:
+    """`work(platform, run_id)` as a new run of command `kind`, with the progress
+    display on stderr (unless --json): the run's id and what the work returned."""
+    run_id = start_run(kind, bug, args)
+    with progress(run_id, stderr, enabled=not args.json):
+        async with open_platform(args) as platform:
+            return run_id, await work(platform, run_id)
 
 
 def start_run(kind: str, bug: BugSpec, args: argparse.Namespace) -> str:

@@ -73,6 +73,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="reproducer runs per verification (default: settings.verify_runs)",
     )
+    parser.add_argument(
+        "--siblings",
+        choices=("finish", "cancel"),
+        default=d.siblings,
+        help="when one hypothesis resolves, the others still verifying finish (their "
+        "verdicts help choose among resolved patches) or are cancelled to save VM time "
+        f"(default {d.siblings})",
+    )
     parser.add_argument("--model", help="model name (default: settings.llm_model)")
     parser.add_argument("--base-url", help="OpenAI-compatible endpoint (default: settings)")
     parser.add_argument(
@@ -221,6 +229,7 @@ def _options(args: argparse.Namespace, s: Settings) -> FixOptions:
         verify_runs=args.runs or s.verify_runs,
         context_tokens=s.llm_context_tokens,
         human=args.human,
+        siblings=args.siblings,
     )
 
 

@@ -11,31 +11,29 @@ from kgym.front.commands.common import (
     emit,
     end_run,
     fail,
-    open_platform,
+    run_count,
+    run_on_platform,
     seconds,
-    start_run,
     stderr,
 )
-from kgym.front.commands.progress import progress
 from kgym.models import Verdict
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_platform_arguments(parser)
-    parser.add_argument("--runs", type=int, default=1, help="VM runs (default 1)")
+    parser.add_argument("--runs", type=run_count, default=1, help="VM runs (default 1)")
 
 
 async def run(args: argparse.Namespace) -> int:
-    if args.runs is not None and args.runs < 1:
-        return fail(f"--runs must be at least 1 (got {args.runs})", args.json, bug=args.bug)
     try:
         bug = await checked_bug(args.bug)
     except ValueError as e:
         return fail(str(e), args.json, bug=args.bug)
-    run_id = start_run("repro", bug, args)
-    with progress(run_id, stderr, enabled=not args.json):
-        async with open_platform(args) as platform:
-            verdict = await judge.reproduce(platform, bug, runs=args.runs, run_id=run_id)
+
+    async def work(platform, run_id: str) -> Verdict:
+        return await judge.reproduce(platform, bug, runs=args.runs, run_id=run_id)
+
+    run_id, verdict = await run_on_platform("repro", bug, args, work)
     result = repro_json(verdict, run_id)
     end_run(
         run_id,

@@ -12,12 +12,11 @@ from kgym.front.commands.common import (
     emit,
     end_run,
     fail,
-    open_platform,
+    run_count,
+    run_on_platform,
     seconds,
-    start_run,
     stderr,
 )
-from kgym.front.commands.progress import progress
 from kgym.models import Verdict
 from kgym.settings import settings
 
@@ -27,28 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patch", required=True, type=Path, help="unified diff, buggy tree → fix")
     parser.add_argument(
         "--runs",
-        type=_runs,
+        type=lambda text: run_count(text, auto=True),
         default=None,
         help="reproducer runs (default 3), or 'auto': enough for the target confidence "
         "(setting target_confidence, default 0.99) given the bug's reproduction rate",
     )
 
 
-def _runs(text: str) -> int | str:
-    if text == "auto":
-        return text
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: a number of runs or 'auto'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: at least 1 run")
-    return value
-
-
 async def run(args: argparse.Namespace) -> int:
-    if args.runs is not None and args.runs < 1:
-        return fail(f"--runs must be at least 1 (got {args.runs})", args.json, bug=args.bug)
     try:
         bug = await checked_bug(args.bug)
     except ValueError as e:
@@ -60,10 +45,11 @@ async def run(args: argparse.Namespace) -> int:
     if not patch.strip():
         return fail(f"{args.patch}: the patch is empty", args.json, bug=bug.id)
     runs = args.runs or settings().verify_runs
-    run_id = start_run("verify", bug, args)
-    with progress(run_id, stderr, enabled=not args.json):
-        async with open_platform(args) as platform:
-            verdict = await judge.verify(platform, bug, patch, runs=runs, run_id=run_id)
+
+    async def work(platform, run_id: str) -> Verdict:
+        return await judge.verify(platform, bug, patch, runs=runs, run_id=run_id)
+
+    run_id, verdict = await run_on_platform("verify", bug, args, work)
     result = verify_json(verdict, run_id)
     end_run(
         run_id,
