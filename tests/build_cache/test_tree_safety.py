@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fakekernel import FAKE, VALUE_C, make_source, request, run_kernel, udiff, value_patch
+from procs import live_processes
 
 from actors.build_cache import BuildCache
 from kgym.models import BuildStage
@@ -157,23 +158,6 @@ asyncio.run(BuildCache(Settings(home={home!r}, jobs=2)).build(request({kernel!r}
 """
 
 
-def processes_mentioning(text: str) -> list[str]:
-    found = []
-    for p in os.listdir("/proc"):
-        if not p.isdigit() or int(p) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{p}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-            with open(f"/proc/{p}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if text in cmd and state != "Z":
-            found.append(f"{p}: {cmd[:160]}")
-    return found
-
-
 async def test_kill_9_of_kgym_mid_build_leaves_no_make(cache, kernel, tmp_path):
     """A SIGKILLed kgym left make running, writing the build dir under the next build."""
     home = str(cache.settings.home)
@@ -187,14 +171,14 @@ async def test_kill_9_of_kgym_mid_build_leaves_no_make(cache, kernel, tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)])
     try:
         deadline = time.monotonic() + 120
-        while not processes_mentioning("sleep 271.5"):
+        while not live_processes("sleep 271.5"):
             assert proc.poll() is None and time.monotonic() < deadline, "the build never started"
             time.sleep(0.2)
-        assert processes_mentioning(home)  # make, under bwrap
+        assert live_processes(home)  # make, under bwrap
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         deadline = time.monotonic() + 10
-        while left := processes_mentioning(home) + processes_mentioning("sleep 271.5"):
+        while left := live_processes(home) + live_processes("sleep 271.5"):
             assert time.monotonic() < deadline, f"left behind: {left}"
             time.sleep(0.1)
     finally:

@@ -111,3 +111,29 @@ async def test_three_hypotheses_in_parallel_on_the_real_platform():
         ]
     leaked = [s for s in secrets if s and s in shown]
     assert not leaked
+
+
+async def test_cancel_policy_stops_a_sibling_once_one_resolves():
+    """K=2, two resolving patches, one VM at a time, `siblings="cancel"`: the first to
+    resolve settles the iteration and the other stops before its next run."""
+    bug = resolve_bug(DEMO)
+    right = hunks_as_edits(bug.read("fix.patch"))
+    nonce = uuid.uuid4().hex[:8]
+    edits = {"right": demo_edits(right, nonce=f"a{nonce}")["right"]}
+    edits["right2"] = demo_edits(right, nonce=f"b{nonce}")["right"]
+    llm = ScriptedChatModel(script=demo_script(["right", "right2"], edits))
+    run_id = f"e2e-cancel-{nonce}"
+    options = FixOptions(hypotheses=2, max_iterations=1, siblings="cancel")
+    async with LocalPlatform(settings().model_copy(update={"vm_pool_size": 1})) as platform:
+        result = await fix(bug, platform, llm, options, run_id=run_id)
+
+    assert result.resolved, result.model_dump_json(indent=1)
+    outcomes = sorted(h["outcome"] for h in result.hypotheses)
+    assert outcomes == ["cancelled", "resolved"], result.model_dump_json(indent=1)
+    events = read_events(settings().runs_dir / run_id)
+    runs = {e["hypothesis"]: e["runs"] for e in events if e["event"] == "platform.verify.end"}
+    resolved = next(h["id"] for h in result.hypotheses if h["outcome"] == "resolved")
+    cancelled = next(h["id"] for h in result.hypotheses if h["outcome"] == "cancelled")
+    assert runs[resolved] == options.verify_runs
+    assert runs[cancelled] < options.verify_runs
+    assert result.patch == next(h["patch"] for h in result.hypotheses if h["id"] == resolved)
