@@ -19,7 +19,7 @@ from graph.state import Hypothesis, Outcome, Result, State
 RULE = (
     "resolved patches ranked by: not silencing the symptom, fewest checkpatch errors, fewest "
     "new compiler and boot warnings, fewest checkpatch warnings, fewest hunks, files and "
-    "changed lines, earliest"
+    "changed lines, earliest (a count not measured counts as none)"
 )
 
 
@@ -31,13 +31,18 @@ def changed_lines(patch: str) -> int:
 
 def rank(h: Hypothesis, order: int) -> tuple:
     q = h.get("quality") or {}
+
+    def count(key: str, fallback: int = 0) -> int:
+        value = q.get(key)  # None: not measured (e.g. the boot log was not read)
+        return fallback if value is None else value
+
     return (
         bool(q.get("silences_symptom")),
-        q.get("checkpatch_errors", 0),
-        q.get("new_compiler_warnings", h.get("warnings", 0)) + q.get("new_boot_warnings", 0),
-        q.get("checkpatch_warnings", 0),
-        q.get("hunks", 0),
-        q.get("files", len(h.get("files") or [])),
+        count("checkpatch_errors"),
+        count("new_compiler_warnings", h.get("warnings") or 0) + count("new_boot_warnings"),
+        count("checkpatch_warnings"),
+        count("hunks"),
+        count("files", len(h.get("files") or [])),
         changed_lines(h.get("patch") or ""),
         order,
     )

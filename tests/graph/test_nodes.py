@@ -346,6 +346,18 @@ def test_finish_ranks_resolved_patches_by_quality():
     assert best(ranked[:2])["id"] == "b"
 
 
+def test_finish_ranks_patches_whose_counts_were_not_measured():
+    """A count of None (the boot log was not read) counts as none, and does not crash."""
+    small = "--- a/f\n+++ b/f\n@@\n-a\n+b\n"
+    unread = {"new_boot_warnings": None, "new_compiler_warnings": None, "hunks": 1}
+    hyps = [
+        {"id": "1", "outcome": "resolved", "patch": small, "quality": {**unread, "hunks": 2}},
+        {"id": "2", "outcome": "resolved", "patch": small, "quality": unread, "warnings": None},
+        {"id": "3", "outcome": "resolved", "patch": small, "quality": {"new_boot_warnings": 1}},
+    ]
+    assert best(hyps)["id"] == "2"
+
+
 def test_commit_message_form():
     assert subject_line("mm/mempolicy:", "Fix the split.") == "mm/mempolicy: Fix the split"
     long = subject_line("net: sched", "word " * 30)
