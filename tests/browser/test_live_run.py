@@ -25,7 +25,7 @@ from scripted_server import ScriptedServer  # noqa: E402
 
 from bench.demo_agent import DEMO, demo_edits, demo_script, hunks_as_edits  # noqa: E402
 
-pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600), pytest.mark.soak]
+pytestmark = [pytest.mark.kernel, pytest.mark.vm, pytest.mark.timeout(3600)]
 RUN_DEADLINE_S = 3000.0
 
 
