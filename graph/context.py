@@ -7,7 +7,9 @@ from the checkpoint).
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -96,7 +98,10 @@ class Deps:
     run_dir: Path
     recorder: Recorder | None = None
     ledger: Ledger | None = None
-    resolved: set[int] = field(default_factory=set)  # iterations in which a patch resolved
+    # per iteration: set once one of its patches resolved (siblings may stop then)
+    resolved: defaultdict[int, asyncio.Event] = field(
+        default_factory=lambda: defaultdict(asyncio.Event)
+    )
     model: str = ""  # the model's name (a replay has no llm to ask)
 
     def __post_init__(self) -> None:

@@ -13,10 +13,12 @@ the unpatched one, and a boot failure of the patch otherwise.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from functools import partial
+from typing import Literal, TypeVar
 
 from kgym import confidence as conf
 from kgym.assess import assess
@@ -38,6 +40,8 @@ from kgym.platform import Platform, Scheduling
 from kgym.rates import RateStore
 from kgym.settings import Settings
 from kgym.settings import settings as default_settings
+
+T = TypeVar("T")
 
 NO_OUTPUT_TITLE = "no output from test machine"
 LOST_CONNECTION_TITLE = "lost connection to test machine"
@@ -102,13 +106,16 @@ async def verify(
     config: Settings | None = None,
     *,
     stop_at_crash: bool = True,
-    should_stop: Callable[[], bool] | None = None,
+    cancel: asyncio.Event | None = None,
+    on_settled: Callable[[Verdict], None] | None = None,
 ) -> Verdict:
     """Judge `patch` (relative to the buggy tree): resolved iff no crash of any kind in R
     runs. `runs="auto"` picks R for `config.target_confidence` from the bug's rate.
     An empty patch is an error (it would judge the unpatched kernel). The first crash
-    settles the verdict, so by default no VM time is spent after it; `should_stop()` is
-    asked between runs (a caller that no longer needs the verdict)."""
+    settles the verdict, so by default no VM time is spent after it. A caller that no
+    longer needs the verdict sets `cancel`: the run waiting for or using a VM is
+    abandoned and no other starts. `on_settled` gets the verdict as soon as its runs
+    decide it, before the slower quality checks."""
     if not patch.strip():
         return Verdict(bug=bug.id, applied=False, built=False, booted=False, runs=0,
                        crashed_runs=0, resolved=False, errors=[EMPTY_PATCH])  # fmt: skip
@@ -124,7 +131,9 @@ async def verify(
             chosen = conf.runs_for(p, config.target_confidence, config.max_verify_runs)
         except ValueError as e:
             notes.append(f"--runs auto: {e}; using {chosen} runs")
-    verdict = await _judge(platform, bug, patch, chosen, run_id, stop_at_crash, should_stop)
+    verdict = await _judge(platform, bug, patch, chosen, run_id, stop_at_crash, cancel)
+    if on_settled is not None:
+        on_settled(verdict)
     verdict.notes += notes
     verdict.reproduction_rate = p
     verdict.reproduction_runs = record.runs if record else 0
@@ -191,12 +200,12 @@ async def _judge(
     runs: int,
     run_id: str,
     stop_at_crash: bool = False,
-    should_stop: Callable[[], bool] | None = None,
+    cancel: asyncio.Event | None = None,
 ) -> Verdict:
     """One unit of work: on a platform of several nodes, the build and its runs go to
     one node, and move together to another if that node dies. The run id is bound for
     the calls inside, so the platform's events (also from Ray actors) join its stream."""
-    stop = _Stop(stop_at_crash, should_stop)
+    stop = _Stop(stop_at_crash, cancel)
     with run_context(run_id):
         return await _judge_unit(platform, bug, patch, runs, run_id, stop)
 
@@ -206,7 +215,25 @@ class _Stop:
     """When a judgement may end before its last run."""
 
     at_crash: bool = False  # the first crash settles a verify verdict
-    asked: Callable[[], bool] | None = None  # the caller no longer needs the verdict
+    cancel: asyncio.Event | None = None  # set: the caller no longer needs the verdict
+
+    async def unless_cancelled(self, start: Callable[[], Awaitable[T]]) -> T | None:
+        """What `start()` returns, or None if `cancel` is set before it ends (the work is
+        then cancelled) or was set already (the work never starts)."""
+        if self.cancel is None:
+            return await start()
+        if self.cancel.is_set():
+            return None
+        task = asyncio.ensure_future(start())
+        waiter = asyncio.ensure_future(self.cancel.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        return None if task.cancelled() else task.result()
 
 
 async def _judge_unit(
@@ -257,17 +284,17 @@ async def _judge_on(
         verdict.duration_s = time.monotonic() - started
         return verdict
     for i in range(runs):
-        log.info("vm.run.start", index=i)
-        result = await _run_once_more_on_host_fault(platform, run_request(bug, build, run_id), log)
+        run = run_request(bug, build, run_id)
+        result = await stop.unless_cancelled(partial(_started_run, platform, run, i, log))
+        if result is None:
+            log.info("verify.stop", reason="cancelled by the caller", runs=i)
+            break
         log.info("vm.run.end", index=i, outcome=result.outcome, **run_fields(result))
         record_run(verdict, bug, result, patched=patch is not None)
         if verdict.boot_failure or verdict.infra_error:
             break
         if stop.at_crash and verdict.crashed_runs:
             log.info("verify.stop", reason="crashed: the verdict cannot change", runs=i + 1)
-            break
-        if stop.asked is not None and i + 1 < runs and stop.asked():
-            log.info("verify.stop", reason="cancelled by the caller", runs=i + 1)
             break
     verdict.resolved = (
         patch is not None
@@ -279,6 +306,11 @@ async def _judge_on(
     verdict.duration_s = time.monotonic() - started
     log.info("verdict", resolved=verdict.resolved, crashed_runs=verdict.crashed_runs)
     return verdict
+
+
+async def _started_run(platform: Platform, request: RunRequest, index: int, log) -> RunResult:
+    log.info("vm.run.start", index=index)
+    return await _run_once_more_on_host_fault(platform, request, log)
 
 
 async def _run_once_more_on_host_fault(platform: Platform, request: RunRequest, log) -> RunResult:

@@ -5,7 +5,9 @@ compiler's errors go back to the patcher (`FixOptions.compile_rounds` times).
 Verification stops at the patch's first crash (the verdict cannot change).
 Siblings: when one hypothesis of an iteration resolves, the others still
 verifying finish their runs by default (their verdicts feed the choice among
-resolved patches); with `siblings="cancel"` they stop after their current run.
+resolved patches); with `siblings="cancel"` they stop at once, a run waiting for
+or using a VM included (the sibling counts as resolved once its runs decide it,
+before its quality checks).
 In human-in-the-loop mode the branch pauses (LangGraph `interrupt`) before
 verifying, so a person can approve, edit or reject the patch.
 """
@@ -144,8 +146,12 @@ async def verify_node(b: Branch, runtime: Runtime[Deps]) -> dict:
         h["patch"] = patch
         iteration = h.get("iteration", 0)
 
-        def sibling_resolved() -> bool:
-            return deps.options.siblings == "cancel" and iteration in deps.resolved
+        resolved = deps.resolved[iteration]
+        cancel = resolved if deps.options.siblings == "cancel" else None
+
+        def settled(verdict: Verdict) -> None:
+            if verdict.resolved:
+                resolved.set()
 
         with deps.tracer.span("verifier", "platform.verify", h["id"]) as out:
             verdict = await verify(
@@ -154,7 +160,8 @@ async def verify_node(b: Branch, runtime: Runtime[Deps]) -> dict:
                 patch,
                 runs=deps.options.verify_runs,
                 run_id=deps.run_id,
-                should_stop=sibling_resolved,
+                cancel=cancel,
+                on_settled=settled,
             )
             out.update(
                 resolved=verdict.resolved,
@@ -165,10 +172,12 @@ async def verify_node(b: Branch, runtime: Runtime[Deps]) -> dict:
                 vm_s=sum((r.boot_s or 0.0) + (r.run_s or 0.0) for r in verdict.run_results),
             )
         outcome, feedback = classify(verdict)
-        if not verdict.resolved and not verdict.crashed_runs and sibling_resolved():
+        if (
+            cancel is not None
+            and cancel.is_set()
+            and not (verdict.resolved or verdict.crashed_runs)
+        ):
             outcome, feedback = Outcome.CANCELLED, "a sibling resolved first; verification stopped"
-        if verdict.resolved:
-            deps.resolved.add(iteration)
         h.update(
             outcome=outcome.value,
             feedback=feedback,
