@@ -95,17 +95,18 @@ def plain_frame(text: str) -> Parsed | None:
 
 
 def _plain(m: re.Match[str]) -> Parsed:
-    line = m.group("line")
-    name = m.group("name")
+    name, file, line, module, inline, unreliable = m.group(
+        "name", "file", "line", "module", "inline", "unreliable"
+    )
     frame = RawFrame(
         demangled(name) if name[0] == "_" else name,
-        f"0x{m.group('off')}/0x{m.group('size')}",
-        m.group("module"),
-        m.group("file"),
+        m.string[m.start("off") - 2 : m.end("size")],  # "0x1a/0x40" as printed
+        module,
+        file,
         int(line) if line else None,
-        m.group("inline") is not None,
+        inline is not None,
     )
-    return Parsed(frame, m.group("unreliable") is not None)
+    return Parsed(frame, unreliable is not None)
 
 
 def locate(text: str) -> tuple[Parsed, str, int, int] | None:

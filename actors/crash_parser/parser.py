@@ -206,37 +206,56 @@ class CrashParser:
         self._symbolizers.clear()
 
 
-# The usual console line, read in one match: a timestamp, maybe a caller, then text
-# with no other printk prefix in it (one would mean lines glued together).
-_PLAIN_LINE = re.compile(
-    r"\[\s*\d+\.\d+\](?:\[\s*([TC]\d+)\])? ?(?!\[)((?:[^\n\[]|\[(?!\s*\d+\.\d+\]))*)(?=\n|$)"
-)
+# The console lines of a piece of a log, in one pass: a line that starts with a
+# timestamp (group 1), maybe a caller (2), then its text (3); any other line (4).
+_LINE = re.compile(r"^(?:(\[) *\d+\.\d+\](?:\[ *([TC]\d+)\])? ?(.*)|(.*))", re.M)
+_FIRST_PIECE = 8 * 1024
+_MAX_PIECE = 256 * 1024
 
 
 def _lines(window: str) -> Iterator[console.Line]:
-    """The console lines of `window`, read as they are asked for."""
+    """The console lines of `window`, read a piece at a time as they are asked for."""
     start = 0
-    plain = _PLAIN_LINE.match
-    limit = console.MAX_LINE
-    for _ in range(MAX_REPORT_LINES * 2):
-        m = plain(window, start)
-        if m is not None and m.end() - start <= limit:
-            yield console.Line(m.group(2), m.group(1), True)
-            if m.end() >= len(window):
-                return
-            start = m.end() + 1
-            continue
-        end = window.find("\n", start)
-        raw = window[start:] if end < 0 else window[start:end]
-        cut_at = _glued_at(raw)
-        while cut_at > 0:  # lines glued by the console: each printk prefix starts one
-            yield console.split(raw[:cut_at])
-            raw = raw[cut_at:]
-            cut_at = _glued_at(raw)
-        yield console.split(raw)
+    size = _FIRST_PIECE
+    left = MAX_REPORT_LINES * 2
+    while left > 0:
+        end = window.find("\n", start + size)
+        piece = window[start:] if end < 0 else window[start:end]
+        lines = _piece_lines(piece)
+        yield from lines[:left]
+        left -= len(lines)
         if end < 0:
             return
         start = end + 1
+        size = min(size * 4, _MAX_PIECE)
+
+
+def _piece_lines(piece: str) -> list[console.Line]:
+    """The console lines of a piece of a log (whole lines)."""
+    limit = console.MAX_LINE
+    line = console.Line
+    split = console.split
+    glued = _GLUED.search
+    # the usual stamped line in one step, any other through console.split; a piece
+    # with a line neither can read (a second prefix, lines glued, a flood) line by line
+    lines = [
+        (line(text, caller or None, True)
+         if len(text) < limit and (text[:1] != "[" or text[:2] == "[<")
+         and ("[" not in text or "." not in text or glued(text) is None) else None)
+        if stamped else split(other)
+        for stamped, caller, text, other in _LINE.findall(piece)
+    ]  # fmt: skip
+    if None not in lines:
+        return lines
+    lines = []
+    for raw in piece.split("\n"):
+        cut_at = _glued_at(raw)
+        while cut_at > 0:  # lines glued by the console: each printk prefix starts one
+            lines.append(console.split(raw[:cut_at]))
+            raw = raw[cut_at:]
+            cut_at = _glued_at(raw)
+        lines.append(console.split(raw))
+    return lines
 
 
 def _hangup_later(f) -> bool:  # type: ignore[no-untyped-def]

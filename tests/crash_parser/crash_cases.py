@@ -15,7 +15,7 @@ from kgym.settings import settings
 REPO = Path(__file__).resolve().parents[2]
 DATASET = dataset_root(REPO)
 # Whether DATASET is the full labelled set (not the sample checked in under tests/data).
-FULL_SET = DATASET == settings().crash_logs_dir
+FULL_SET = settings().crash_logs_dir == DATASET
 REPORT_CASES, GUILTY_CASES = load(DATASET, "dev")
 HELD_OUT_REPORTS, HELD_OUT_GUILTY = load(DATASET, "held-out")
 SAMPLE_CASES, _ = load(REPO / "tests" / "data" / "crash_samples", "dev")
