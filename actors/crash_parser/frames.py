@@ -43,9 +43,8 @@ _FRAME = re.compile(
 )
 _NAME_ONLY = re.compile(_NAME)
 # The usual line, read in one anchored match: blanks, an optional "? ", the frame.
-_PLAIN = re.compile(
-    r"\s*(?P<unreliable>\?\s+)?" + _FRAME.pattern[_FRAME.pattern.index(r"\(?(?P<name>") :]
-)
+_PLAIN = re.compile(r"\s*" + _FRAME.pattern)
+_PLAIN_MATCH = _PLAIN.match
 _TAIL = re.compile(_FRAME.pattern[_FRAME.pattern.index(r"\+0x") :])
 # An inlined callee added by symbolisation: "name file.c:12 [inline]".
 _INLINE = re.compile(
@@ -70,6 +69,8 @@ class RawFrame(NamedTuple):
     inline: bool = False
 
     def model(self) -> Frame:
+        if self.module is None and self.file is None and not self.inline:
+            return Frame(function=self.function, offset=self.offset)  # the usual frame
         return Frame(function=self.function, offset=self.offset, module=self.module,
                      file=self.file, line=self.line, inline=self.inline)  # fmt: skip
 
@@ -89,14 +90,21 @@ def parse_frame(text: str) -> Parsed | None:
 
 def plain_frame(text: str) -> Parsed | None:
     """The frame of a line that holds only a frame ("  name+0x1a/0x40", "  ? name+...",
-    symbolised or not), or None (other lines: see parse_frame)."""
-    m = _PLAIN.match(text)
-    return _plain(m) if m is not None else None
+    "[<ffffffff81234567>] ? name+...", symbolised or not), or None (other lines: see
+    parse_frame)."""
+    found = plain(text)
+    return Parsed(*found) if found is not None else None
 
 
-def _plain(m: re.Match[str]) -> Parsed:
-    name, file, line, module, inline, unreliable = m.group(
-        "name", "file", "line", "module", "inline", "unreliable"
+def plain(text: str) -> tuple[RawFrame, bool] | None:
+    """plain_frame() as a bare (frame, unreliable) pair: the stack reader's fast path."""
+    m = _PLAIN_MATCH(text)
+    return _from_match(m) if m is not None else None
+
+
+def _from_match(m: re.Match[str]) -> tuple[RawFrame, bool]:
+    name, file, line, module, inline, unreliable, unreliable2 = m.group(
+        "name", "file", "line", "module", "inline", "unreliable", "unreliable2"
     )
     frame = RawFrame(
         demangled(name) if name[0] == "_" else name,
@@ -106,15 +114,15 @@ def _plain(m: re.Match[str]) -> Parsed:
         int(line) if line else None,
         inline is not None,
     )
-    return Parsed(frame, unreliable is not None)
+    return frame, unreliable is not None or unreliable2 is not None
 
 
 def locate(text: str) -> tuple[Parsed, str, int, int] | None:
     """The frame on one line, its symbol as printed (before demangling), and where its
     `name+0xoff/0xsize` starts and ends on the line (symbolize.py writes there)."""
     m = _PLAIN.match(text)
-    if m is not None:  # the usual line: "  name+0x1a/0x40", "  ? name+0x1a/0x40 [mod]"
-        return _plain(m), m.group("name"), m.start("name"), m.end("size")
+    if m is not None:  # the usual line: "  name+0x1a/0x40", "  ? [<ffff...>] name+0x1a/0x40"
+        return Parsed(*_from_match(m)), m.group("name"), m.start("name"), m.end("size")
     at = text.find("+0x")
     if at > 0:
         # Other lines: the name ends at the first "+0x" and starts after a blank,

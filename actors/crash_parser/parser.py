@@ -185,9 +185,8 @@ class CrashParser:
             log.warning("crash_parser.symbolize_failed", vmlinux=vmlinux, error=str(e))
             return report
         # the report's lines were already sorted out: they all keep the header's caller
-        first = report.lines[0]
-        return cut((console.Line(t, first.caller, first.kernel) for t in text.split("\n")),
-                   report.header)  # fmt: skip
+        first = report.first
+        return cut(((t, first.caller, first.kernel) for t in text.split("\n")), report.header)
 
     def _symbolizer(self, vmlinux: str) -> Symbolizer:
         """The symboliser of `vmlinux`; the least recently used one beyond the cap closes."""
@@ -213,8 +212,9 @@ _FIRST_PIECE = 8 * 1024
 _MAX_PIECE = 256 * 1024
 
 
-def _lines(window: str) -> Iterator[console.Line]:
-    """The console lines of `window`, read a piece at a time as they are asked for."""
+def _lines(window: str) -> Iterator[tuple[str, str | None, bool]]:
+    """The console lines of `window` (console.Line's fields), read a piece at a time as
+    they are asked for."""
     start = 0
     size = _FIRST_PIECE
     left = MAX_REPORT_LINES * 2
@@ -230,16 +230,15 @@ def _lines(window: str) -> Iterator[console.Line]:
         size = min(size * 4, _MAX_PIECE)
 
 
-def _piece_lines(piece: str) -> list[console.Line]:
+def _piece_lines(piece: str) -> list[tuple[str, str | None, bool]]:
     """The console lines of a piece of a log (whole lines)."""
     limit = console.MAX_LINE
-    line = console.Line
     split = console.split
     glued = _GLUED.search
     # the usual stamped line in one step, any other through console.split; a piece
     # with a line neither can read (a second prefix, lines glued, a flood) line by line
     lines = [
-        (line(text, caller or None, True)
+        ((text, caller or None, True)
          if len(text) < limit and (text[:1] != "[" or text[:2] == "[<")
          and ("[" not in text or "." not in text or glued(text) is None) else None)
         if stamped else split(other)
@@ -274,11 +273,11 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
     kind = header.kind
     fields = dict(header.fields)
     if "access" in report.parts:
-        m = _ACCESS.match(report.lines[report.parts["access"]].text)
+        m = _ACCESS.match(report.lines[report.parts["access"]])
         if m:
             fields["access"] = m.group("access")
     for line in report.lines[1:8]:
-        m = _LAST_FUNCTION.match(line.text)
+        m = _LAST_FUNCTION.match(line)
         if m:
             fields["func"] = m.group(1)
     reason: str | None = None
@@ -390,7 +389,7 @@ def _generic_checker(func: str) -> bool:
 
 def _header_file(report: Report) -> str | None:
     """The file of the function a (symbolised) header names: "in f+0x1/0x2 net/x.c:12"."""
-    parsed = parse_frame(report.lines[0].text)
+    parsed = parse_frame(report.lines[0])
     return parsed.frame.file if parsed else None
 
 

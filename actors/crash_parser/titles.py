@@ -38,6 +38,7 @@ _SAME: dict[str, str] = {
 _ADDR = re.compile(r"\b(?:0x)?[0-9a-fA-F]{8,16}\b")
 _IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
 _NUM = re.compile(r"(?<![\w.])\d+(?![\w])")
+_DIGIT = re.compile(r"\d")
 _SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
 
 
@@ -71,7 +72,7 @@ def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
     kind = report.header.kind
     if kind.stack_after is not None:
         for i, line in enumerate(report.lines):
-            if i and kind.stack_after.match(line.text):
+            if i and kind.stack_after.match(line):
                 frames = [f for f in frames if f.line > i]
                 break
     how = how or kind.frame
@@ -183,7 +184,7 @@ def _first_stack(frames: list[StackFrame]) -> StackFrame | None:
 def normalise(title: str) -> str:
     """One line, run-to-run details replaced (ADDR, IP, NUM), at most MAX_TITLE bytes."""
     title = _SPACE.sub(" ", title).strip()
-    if any(c.isdigit() for c in title):
+    if _DIGIT.search(title):
         title = _ADDR.sub("ADDR", title)
         title = _IPV4.sub("IP", title)
         title = _NUM.sub("NUM", title)

@@ -448,7 +448,7 @@ def test_anatomy_of_a_kasan_report():
 
     offset, header = first_header(KASAN_61)
     report = cut((console.split(x) for x in KASAN_61[offset:].split("\n")), header)
-    text = [line.text for line in report.lines]
+    text = list(report.lines)
     assert report.end == "separator" and text[-1].startswith("=====")
     assert set(report.parts) == {"access", "task", "hardware", "registers", "allocated", "freed"}
     assert text[report.parts["access"]].startswith("Read of size 4")
