@@ -86,11 +86,12 @@ _HELD_LOCK = re.compile(r"\s*#\d+: ")
 
 @dataclass(slots=True)
 class StackFrame:
-    """A frame with its place in the report."""
+    """A reliable frame with its place in the report. Unreliable frames ("? f+0x1/0x2":
+    a return address the unwinder found on the stack but did not unwind through) are
+    counted, not kept: they name nothing (they may be stale values of earlier calls)."""
 
     frame: RawFrame
     stack: int  # which stack of the report (0: before any stack header)
-    unreliable: bool  # "? name+off/size": found on the stack, not unwound
     interrupt: bool  # inside an <IRQ>/<NMI> part
     after_interrupt: bool  # after such a part closed, in the same stack
     crash_ip: bool  # from a RIP:/pc : line
@@ -112,6 +113,7 @@ class Report:
     # "access", "task", "hardware", "registers", "allocated", "freed", "end".
     parts: dict[str, int] = field(default_factory=dict)
     has_trace: bool = False
+    unreliable: int = 0  # unreliable frames seen (see StackFrame)
     dropped: bool = False  # printk said it dropped messages inside the report
     # Lines of another task's dump mixed in (see _read_stacks): a "Hardware name:" line
     # with no "CPU: N PID: N" line before it.
@@ -236,8 +238,11 @@ def _read_stacks(report: Report) -> None:
             continue
         found = plain(text)
         if found is not None:  # a line of a frame alone: no IP, lock or place marks
-            frames.append(StackFrame(found[0], stack, found[1], interrupt, after, False, i,
-                                     False, location))  # fmt: skip
+            if found[1]:
+                report.unreliable += 1
+            else:
+                frames.append(StackFrame(found[0], stack, interrupt, after, False, i, False,
+                                         location))  # fmt: skip
             if not location:
                 report.has_trace = True
             location = False
@@ -250,18 +255,10 @@ def _read_stacks(report: Report) -> None:
         crash_ip = bool(_CRASH_IP.match(text))
         held = bool(_HELD_LOCK.match(text))
         place, location = location, False
-        frames.append(
-            StackFrame(
-                parsed.frame,
-                stack,
-                parsed.unreliable,
-                interrupt,
-                after,
-                crash_ip,
-                i,
-                held,
-                place,
-            )
-        )
+        if parsed.unreliable:
+            report.unreliable += 1
+        else:
+            frames.append(StackFrame(parsed.frame, stack, interrupt, after, crash_ip, i, held,
+                                     place))  # fmt: skip
         if not (crash_ip or held or place):
             report.has_trace = True

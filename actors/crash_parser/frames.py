@@ -45,6 +45,11 @@ _NAME_ONLY = re.compile(_NAME)
 # The usual line, read in one anchored match: blanks, an optional "? ", the frame.
 _PLAIN = re.compile(r"\s*" + _FRAME.pattern)
 _PLAIN_MATCH = _PLAIN.match
+_UNRELIABLE = (None, True)
+# plain() reads _PLAIN's groups by position: check their order once
+assert tuple(_PLAIN.groupindex) == (
+    "unreliable", "unreliable2", "name", "off", "size", "module", "file", "line", "inline"
+), _PLAIN.groupindex
 _TAIL = re.compile(_FRAME.pattern[_FRAME.pattern.index(r"\+0x") :])
 # An inlined callee added by symbolisation: "name file.c:12 [inline]".
 _INLINE = re.compile(
@@ -92,29 +97,39 @@ def plain_frame(text: str) -> Parsed | None:
     """The frame of a line that holds only a frame ("  name+0x1a/0x40", "  ? name+...",
     "[<ffffffff81234567>] ? name+...", symbolised or not), or None (other lines: see
     parse_frame)."""
-    found = plain(text)
-    return Parsed(*found) if found is not None else None
-
-
-def plain(text: str) -> tuple[RawFrame, bool] | None:
-    """plain_frame() as a bare (frame, unreliable) pair: the stack reader's fast path."""
     m = _PLAIN_MATCH(text)
     return _from_match(m) if m is not None else None
 
 
-def _from_match(m: re.Match[str]) -> tuple[RawFrame, bool]:
-    name, file, line, module, inline, unreliable, unreliable2 = m.group(
-        "name", "file", "line", "module", "inline", "unreliable", "unreliable2"
-    )
-    frame = RawFrame(
+def plain(text: str) -> tuple[RawFrame | None, bool] | None:
+    """plain_frame() as a bare (frame, unreliable) pair, the stack reader's fast path;
+    an unreliable frame comes without its fields (the reader does not keep it)."""
+    m = _PLAIN_MATCH(text)
+    if m is None:
+        return None
+    groups = m.groups()
+    if groups[0] is not None or groups[1] is not None:
+        return _UNRELIABLE
+    return _fields(groups), False
+
+
+def _from_match(m: re.Match[str]) -> Parsed:
+    groups = m.groups()
+    return Parsed(_fields(groups), groups[0] is not None or groups[1] is not None)
+
+
+def _fields(groups: tuple[str | None, ...]) -> RawFrame:
+    """A frame from _PLAIN's groups (their order is checked below the pattern)."""
+    _, _, name, off, size, module, file, line, inline = groups
+    assert name is not None
+    return RawFrame(
         demangled(name) if name[0] == "_" else name,
-        m.string[m.start("off") - 2 : m.end("size")],  # "0x1a/0x40" as printed
+        f"0x{off}/0x{size}",
         module,
         file,
         int(line) if line else None,
         inline is not None,
     )
-    return frame, unreliable is not None or unreliable2 is not None
 
 
 def locate(text: str) -> tuple[Parsed, str, int, int] | None:
@@ -122,7 +137,7 @@ def locate(text: str) -> tuple[Parsed, str, int, int] | None:
     `name+0xoff/0xsize` starts and ends on the line (symbolize.py writes there)."""
     m = _PLAIN.match(text)
     if m is not None:  # the usual line: "  name+0x1a/0x40", "  ? [<ffff...>] name+0x1a/0x40"
-        return Parsed(*_from_match(m)), m.group("name"), m.start("name"), m.end("size")
+        return _from_match(m), m.group("name"), m.start("name"), m.end("size")
     at = text.find("+0x")
     if at > 0:
         # Other lines: the name ends at the first "+0x" and starts after a blank,

@@ -358,7 +358,7 @@ MAX_OUTPUT_FRAMES = 64
 def _output_frames(report: Report, named: StackFrame | None) -> list[Frame]:
     """The frames a report carries: its faulting IP (with what symbolisation inlined
     there) and the stack that names it, or the first stack; reliable frames only."""
-    reliable = [f for f in report.frames if not f.unreliable and not f.held]
+    reliable = [f for f in report.frames if not f.held]
     if not reliable:
         return []
     ip = next((f for f in reliable if f.crash_ip), None)

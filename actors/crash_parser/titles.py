@@ -78,7 +78,7 @@ def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
     how = how or kind.frame
     if how is FrameFrom.CRASH:
         ip = [f for f in frames if f.crash_ip]
-        rest = [f for f in frames if not f.crash_ip and not f.unreliable]
+        rest = [f for f in frames if not f.crash_ip]
         if ip:
             rest = [f for f in rest if f.line > ip[0].line] or rest
         # the faulting IP, then its stack; with only generic frames there, the IP itself
@@ -88,7 +88,7 @@ def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
         return _stalled(frames, whole_stack=True)
     if how is FrameFrom.INTERRUPTED:
         return _stalled(frames)
-    candidates = [f for f in frames if not f.unreliable and not f.crash_ip]
+    candidates = [f for f in frames if not f.crash_ip]
     return _first_stack(candidates)
 
 
@@ -101,7 +101,7 @@ def interrupted(frames: list[StackFrame]) -> list[StackFrame]:
     entry of the context it ran in (a softirq, another interrupt: skip.CONTEXT_ENTRIES)
     or the end of its stack. On arm the interrupted code is the next stack.
     """
-    reliable = [f for f in frames if not f.unreliable]
+    reliable = frames  # (unreliable frames are not kept: anatomy.StackFrame)
     entry = next(
         (i for i, f in enumerate(reliable) if interrupt_entry(base_name(f.frame.function))),
         None,
@@ -149,7 +149,7 @@ def _stalled(frames: list[StackFrame], whole_stack: bool = False) -> StackFrame 
     frame that is neither generic nor dispatch (see skip.DISPATCH). `whole_stack`: in
     the first stack (a stack overflow is the unit of work that recursed too deep)."""
     if whole_stack:
-        reliable = [f for f in frames if not f.unreliable]
+        reliable = frames
         first = min((f.stack for f in reliable if not f.crash_ip), default=None)
         part = [f for f in reliable if f.stack == first and not f.crash_ip]
     else:
