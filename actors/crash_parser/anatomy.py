@@ -229,7 +229,7 @@ def _read_stacks(report: Report) -> None:
                 report.stack_lines.append(i)
                 interrupt = after = False
             continue
-        if "<" in text[:12]:  # "<IRQ>  [<ffffffff81000000>] f+0x1/0x2" (4.x)
+        if text.lstrip()[:1] == "<":  # "<IRQ>  [<ffffffff81000000>] f+0x1/0x2" (4.x)
             if _IRQ_OPEN.match(text):
                 interrupt, after = True, False
             elif _IRQ_CLOSE.match(text):

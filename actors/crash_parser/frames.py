@@ -48,7 +48,15 @@ _PLAIN_MATCH = _PLAIN.match
 _UNRELIABLE = (None, True)
 # plain() reads _PLAIN's groups by position: check their order once
 assert tuple(_PLAIN.groupindex) == (
-    "unreliable", "unreliable2", "name", "off", "size", "module", "file", "line", "inline"
+    "unreliable",
+    "unreliable2",
+    "name",
+    "off",
+    "size",
+    "module",
+    "file",
+    "line",
+    "inline",
 ), _PLAIN.groupindex
 _TAIL = re.compile(_FRAME.pattern[_FRAME.pattern.index(r"\+0x") :])
 # An inlined callee added by symbolisation: "name file.c:12 [inline]".
@@ -107,10 +115,19 @@ def plain(text: str) -> tuple[RawFrame | None, bool] | None:
     m = _PLAIN_MATCH(text)
     if m is None:
         return None
-    groups = m.groups()
-    if groups[0] is not None or groups[1] is not None:
+    unreliable, unreliable2, name, off, size, module, file, line, inline = m.groups()
+    if unreliable is not None or unreliable2 is not None:
         return _UNRELIABLE
-    return _fields(groups), False
+    # (as _fields, written out: this runs for every frame of every report)
+    frame = RawFrame(
+        demangled(name) if name[0] == "_" else name,
+        f"0x{off}/0x{size}",
+        module,
+        file,
+        int(line) if line else None,
+        inline is not None,
+    )
+    return frame, False
 
 
 def _from_match(m: re.Match[str]) -> Parsed:
