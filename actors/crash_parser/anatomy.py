@@ -54,6 +54,9 @@ _END_STARTS = ("---[ end trace", "---[ end Kernel panic", "Kernel Offset:", "Reb
 # lockdep's irq state ("hardirqs last  enabled at (1): [<...>] f+0x1/0x2"): where
 # interrupts were last switched, not a stack.
 _IRQ_STATE = re.compile(r"\s*(?:hard|soft)irqs last ")
+# arm's link register ("LR is at f+0x1/0x2", arm64 __show_regs() "lr : f+0x1/0x2"): a
+# register holding a return address, maybe stale, neither the faulting PC nor a stack.
+_LINK_REGISTER = re.compile(r"\s*(?:LR is at |lr : )")
 # The anatomy's fixed parts, by the kernel function that prints them.
 _PART = re.compile(
     r"\s*(?:"
@@ -247,7 +250,7 @@ def _read_stacks(report: Report) -> None:
                 report.has_trace = True
             location = False
             continue
-        if _IRQ_STATE.match(text):
+        if _IRQ_STATE.match(text) or _LINK_REGISTER.match(text):
             continue
         parsed = parse_frame(text)
         if parsed is None:

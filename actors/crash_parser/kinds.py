@@ -194,6 +194,12 @@ KINDS: tuple[Kind, ...] = (
         "KCSAN: {bug} in {a} / {b}", "KCSAN-DATARACE", FrameFrom.NONE,
         ends_with_separator=True, name="kcsan",
     ),
+    Kind(  # kernel/kcsan/report.c print_report(): one side known ("%s in %pS"), as for
+        # an ASSERT_EXCLUSIVE_*() violation or a race with an unknown origin
+        _h(r"BUG: KCSAN: (?P<bug>[\w-]+(?:: race)?) in " + _FN + r"\s*$"),
+        "KCSAN: {bug} in {frame}", "KCSAN-DATARACE", FrameFrom.HEADER,
+        ends_with_separator=True, name="kcsan-one",
+    ),
     Kind(  # lib/ubsan.c ubsan_prologue() ("Undefined behaviour in" before 5.x)
         _h(r"UBSAN: (?P<bug>[\w-]+|Undefined behaviour) in (?P<where>\S+)"),
         "UBSAN: {bug} in {frame}", "UBSAN", FrameFrom.TRACE, ends_with_separator=True,
@@ -513,8 +519,9 @@ def match_header(text: str) -> Header | None:
     return found
 
 
-# A pr_fmt() prefix: the subsystem that printed the header ("watchdog: ", "rcu: ").
-_PR_FMT = re.compile(r"(?:[a-z][\w-]{1,20}|Oops): ")
+# A pr_fmt() prefix: the subsystem that printed the header ("watchdog: ", "rcu: ",
+# 4.x's "NMI watchdog: ", 6.x's "Oops: ").
+_PR_FMT = re.compile(r"(?:[a-z][\w-]{1,20}|Oops|NMI watchdog): ")
 
 
 def _match(stripped: str) -> Header | None:

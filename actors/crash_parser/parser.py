@@ -50,6 +50,7 @@ def to_text(log_data: str | bytes) -> str:
 def first_header(text: str) -> tuple[int, Header] | None:
     """The offset of the line holding the first report header in `text`, and the header."""
     seen = -1
+    stamped: bool | None = None  # whether the log has printk timestamps (when asked)
     for m in TRIGGERS.finditer(text):
         start = text.rfind("\n", 0, m.start()) + 1
         if start == seen:
@@ -68,6 +69,16 @@ def first_header(text: str) -> tuple[int, Header] | None:
                 if header is not None:
                     start = g.start()
                     break
+        if header is None and not line.kernel:
+            # a console with no printk prefixes glues other output ("syzkaller login: ")
+            # straight before a header; in a log that has prefixes, a line without one
+            # is a program's, not the kernel's
+            at = m.start() - start
+            if 0 < at < 100 and line.text[at - 1] == " ":
+                if stamped is None:
+                    stamped = _KERNEL_LINE.search(text) is not None
+                if not stamped:
+                    header = match_header(line.text[at:])
         if (
             header is not None
             and header.kind.after_output
