@@ -19,8 +19,13 @@ _ADDRESS = re.compile(r"\[<[0-9a-f]{8,16}>\] ?")
 # " net/ipv4/tcp.c:123" (and ":45" columns) after a symbol: what symbolisation adds.
 _FILE_LINE = re.compile(r"(" + _SYMBOL + r") [\w.+/-]+\.\w+:\d+(?::\d+)?")
 _INLINE_LINE = re.compile(r"^.*\S \S+:\d+ \[inline\]\n", re.M)
-_FRAME_LINE = re.compile(r"^(?P<pre>(?:\[[^\]\n]*\] ?)*)(?P<sp>[ \t]+)(?P<q>\? )?(?P<sym>" +
-                         _SYMBOL + r")$", re.M)  # fmt: skip
+# A frame alone on its line, after its printk prefix: maybe an address, "? ", a file.
+_FRAME_LINE = re.compile(
+    r"^(?P<pre>(?:\[ *\d+\.\d+\](?:\[ *[TC]\d+\])? ?)?)(?P<sp>[ \t]+)"
+    r"(?P<addr>\[<[0-9a-f]{8,16}>\] )?(?P<q>\? )?(?P<sym>" + _SYMBOL + r")"
+    r"(?P<file> [\w.+/-]+\.\w+:\d+(?::\d+)?)?$",
+    re.M,
+)
 _SYMBOL_AT_END = re.compile(r"(" + _SYMBOL + r")$", re.M)
 _STAMP = re.compile(r"\[\s*(\d+)\.(\d+)\]")
 _CALLER = re.compile(r"(\[\s*\d+\.\d+\])\[\s*[TC]\d+\] ?")
@@ -37,8 +42,10 @@ def no_addresses(log: str) -> str:
 def with_addresses(log: str) -> str:
     """Frames with an `[<address>]` before them, as x86 printed them before 4.x."""
     return _FRAME_LINE.sub(
-        lambda m: f"{m['pre']}{m['sp']}[<ffffffff81a3c5d0>] {m['q'] or ''}{m['sym']}", log
-    )
+        lambda m: m[0] if m["addr"] else
+        f"{m['pre']}{m['sp']}[<ffffffff81a3c5d0>] {m['q'] or ''}{m['sym']}{m['file'] or ''}",
+        log,
+    )  # fmt: skip
 
 
 def no_file_lines(log: str) -> str:
