@@ -259,7 +259,7 @@ KINDS: tuple[Kind, ...] = (
         stack_after=_h(r"stack backtrace:"), name="lockdep-nested",
     ),
     Kind(  # print_held_locks_bug() via debug_check_no_locks_held()
-        _h(r"WARNING: \S+ still has locks held!"),
+        _h(r"WARNING: .{1,40} still has locks held!"),  # "%s/%d": a comm may hold blanks
         "WARNING: still has locks held in {frame}", "LOCKDEP", FrameFrom.TRACE,
         stack_after=_h(r"\d+ locks? held by"), held_locks=True, name="lockdep-held",
     ),
@@ -292,12 +292,14 @@ KINDS: tuple[Kind, ...] = (
     ),
     # --- hangs and stalls ----------------------------------------------------------
     Kind(  # kernel/hung_task.c check_hung_task()
-        _h(r"INFO: task (?:\S+:\d+ blocked for more than \d+ seconds|[^:]*$)"),
+        # "task %s:%d": a comm may hold blanks and colons; a header cut after "task"
+        # (only hung_task prints "INFO: task ") is one too
+        _h(r"INFO: task (?:.{1,40}:\d+ blocked for more than \d+ seconds|[^:]*$)"),
         "INFO: task hung in {frame}", "HANG", FrameFrom.TRACE, ("hang in {frame}",),
         name="hung-task",
     ),
     Kind(  # syzkaller's own watchdog: a task that does not exit after SIGKILL
-        _h(r"INFO: task \S+:\d+ can't die for more than \d+ seconds"),
+        _h(r"INFO: task .{1,40}:\d+ can't die for more than \d+ seconds"),
         "INFO: task can't die in {frame}", "HANG", FrameFrom.TRACE, ("hang in {frame}",),
         name="task-cant-die",
     ),
