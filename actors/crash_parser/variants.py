@@ -32,6 +32,9 @@ _CALLER = re.compile(r"(\[\s*\d+\.\d+\])\[\s*[TC]\d+\] ?")
 _CALLER_OF = re.compile(r"^\[\s*\d+\.\d+\]\[\s*([TC]\d+)\]", re.M)
 _PREFIX = re.compile(r"\[\s*\d+\.\d+\](?:\[\s*[TC]\d+\])? ?")
 _STAMPED = re.compile(r"^\[\s*\d+\.\d+\]", re.M)
+_NO_CALLER = re.compile(r"^(\[\s*\d+\.\d+\]) ?(?!\[\s*[TC]\d+\])", re.M)
+# A line of a call trace: a frame ("? " ones too), an interrupt mark, registers.
+_TRACE_LINE = re.compile(r"\+0x[0-9a-f]+/0x|<(?:/?(?:IRQ|NMI|SOFTIRQ)|EOI)>|\b[A-Z][A-Z0-9]{1,3}: ")
 
 
 def no_addresses(log: str) -> str:
@@ -90,6 +93,35 @@ def no_prefixes(log: str) -> str:
     return _PREFIX.sub("", log) if "[" in log else log
 
 
+def with_callers(log: str) -> str:
+    """A `[ T100]` caller after every timestamp that has none (CONFIG_PRINTK_CALLER),
+    the same for all: the log's lines stay one task's."""
+    return _NO_CALLER.sub(r"\1[  T100] ", log) if "[" in log else log
+
+
+def with_task_marks(log: str) -> str:
+    """Each x86 call trace between `<TASK>` and `</TASK>`, as kernels since 5.16 print
+    it (arch/x86/kernel/dumpstack.c show_trace_log_lvl())."""
+    if "Call Trace:" not in log or "<TASK>" in log:
+        return log
+    out: list[str] = []
+    inside = False
+    for line in log.split("\n"):
+        if inside and not _TRACE_LINE.search(line):
+            out.append(_prefix_of(out[-1]) + " </TASK>")  # as the trace's last line
+            inside = False
+        out.append(line)
+        if line.endswith("Call Trace:"):
+            out.append(_prefix_of(line) + " <TASK>")
+            inside = True
+    return "\n".join(out)
+
+
+def _prefix_of(line: str) -> str:
+    m = _PREFIX.match(line)
+    return m.group(0) if m else ""
+
+
 def with_other_task(log: str) -> str:
     """Every other line followed by a line of another task (only where the log says
     which task printed each line: without that, no reader could tell them apart)."""
@@ -131,6 +163,8 @@ VARIANTS: dict[str, Callable[[str], str]] = {
     "with-unreliable-frames": with_unreliable_frames,
     "shifted-stamps": shifted_stamps,
     "no-callers": no_callers,
+    "with-callers": with_callers,
+    "with-task-marks": with_task_marks,
     "no-prefixes": no_prefixes,
     "with-other-task": with_other_task,
     "with-program-output": with_program_output,

@@ -51,8 +51,9 @@ def test_lossy_variants_are_still_lossy():
 # Variants that keep every fact a reader needs, in an order where each keeps what the
 # next one reads (other-task lines go in while the caller ids that mark them are there).
 KEEPING = [
-    "with-other-task", "with-file-lines", "no-file-lines", "with-unreliable-frames",
-    "no-addresses", "with-addresses", "shifted-stamps", "with-program-output", "crlf",
+    "with-callers", "with-other-task", "with-file-lines", "no-file-lines",
+    "with-unreliable-frames", "no-addresses", "with-addresses", "with-task-marks",
+    "shifted-stamps", "with-program-output", "crlf",
 ]  # fmt: skip
 
 
@@ -81,3 +82,6 @@ def test_variants_do_what_they_say():
     assert VARIANTS["with-unreliable-frames"](log).count("? ") == 3  # one after each
     assert "[ T31337]" in VARIANTS["with-other-task"](log)
     assert "\r\n" in VARIANTS["crlf"](log)
+    marked = VARIANTS["with-task-marks"](log).split("\n")
+    assert marked[2].endswith("]  <TASK>") and marked[-2].endswith("]  </TASK>"), marked
+    assert VARIANTS["with-callers"](log.replace("[ T123]", "")).count("[  T100]") == 4
