@@ -23,7 +23,7 @@ from actors.crash_parser.skip import generic_accessor, generic_checker
 from actors.crash_parser.symbolize import SymbolizeError, Symbolizer
 from actors.crash_parser.titles import CORRUPTED, names, normalise, pick
 from kgym.log import get_logger
-from kgym.models import CrashReport, Frame
+from kgym.models import CrashReport
 
 log = get_logger(__name__)
 
@@ -366,7 +366,7 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
 MAX_OUTPUT_FRAMES = 64
 
 
-def _output_frames(report: Report, named: StackFrame | None) -> list[Frame]:
+def _output_frames(report: Report, named: StackFrame | None) -> list[dict[str, object]]:
     """The frames a report carries: its faulting IP (with what symbolisation inlined
     there) and the stack that names it, or the first stack; reliable frames only."""
     reliable = [f for f in report.frames if not f.held]
@@ -382,7 +382,7 @@ def _output_frames(report: Report, named: StackFrame | None) -> list[Frame]:
     if ip is not None and ip.stack != stack:
         at_ip = [f for f in reliable if f.stack == ip.stack and f.line >= ip.line]
         chosen = at_ip[:8] + chosen
-    return [f.frame.model() for f in chosen[:MAX_OUTPUT_FRAMES]]
+    return [f.frame.fields() for f in chosen[:MAX_OUTPUT_FRAMES]]
 
 
 def _accessor(kind: Kind, fields: dict[str, str]) -> bool:
