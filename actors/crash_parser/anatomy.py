@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from actors.crash_parser.console import Line
-from actors.crash_parser.frames import RawFrame, parse_frame, plain_frame
+from actors.crash_parser.frames import RawFrame, parse_frame, plain
 from actors.crash_parser.kinds import Header, match_header
 
 # Limits on what one report may hold: beyond them a flood is cut, not kept.
@@ -54,6 +54,9 @@ _END_STARTS = ("---[ end trace", "---[ end Kernel panic", "Kernel Offset:", "Reb
 # lockdep's irq state ("hardirqs last  enabled at (1): [<...>] f+0x1/0x2"): where
 # interrupts were last switched, not a stack.
 _IRQ_STATE = re.compile(r"\s*(?:hard|soft)irqs last ")
+# arm's link register ("LR is at f+0x1/0x2", arm64 __show_regs() "lr : f+0x1/0x2"): a
+# register holding a return address, maybe stale, neither the faulting PC nor a stack.
+_LINK_REGISTER = re.compile(r"\s*(?:LR is at |lr : )")
 # The anatomy's fixed parts, by the kernel function that prints them.
 _PART = re.compile(
     r"\s*(?:"
@@ -70,17 +73,28 @@ _PART_STARTS = (
     "Read ", "Write ", "CPU: ", "Hardware name: ", "RSP: ", "RAX: ", "EAX: ", "pstate: ",
     "x29: ", "Allocated by task ", "Freed by task ", "---[ end trace",
 )  # fmt: skip
+# What a line that holds no frame is, in one match: a part of the anatomy (_PART's
+# groups), a stack header, an interrupt part opening or closing.
+_LINE_KIND = re.compile(
+    _PART.pattern[:-1]
+    + r"|(?P<stack>"
+    + _STACK_START.pattern[3:]
+    + r")"
+    + r"|(?P<irq_open><(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>)"
+    + r"|(?P<irq_close></(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>|<EOI>))"
+).match
 # lockdep_print_held_locks(): " #0: ffff888012345678 (&lock){+.+.}-{3:3}, at: f+0x1/0x2"
 _HELD_LOCK = re.compile(r"\s*#\d+: ")
 
 
 @dataclass(slots=True)
 class StackFrame:
-    """A frame with its place in the report."""
+    """A reliable frame with its place in the report. Unreliable frames ("? f+0x1/0x2":
+    a return address the unwinder found on the stack but did not unwind through) are
+    counted, not kept: they name nothing (they may be stale values of earlier calls)."""
 
     frame: RawFrame
     stack: int  # which stack of the report (0: before any stack header)
-    unreliable: bool  # "? name+off/size": found on the stack, not unwound
     interrupt: bool  # inside an <IRQ>/<NMI> part
     after_interrupt: bool  # after such a part closed, in the same stack
     crash_ip: bool  # from a RIP:/pc : line
@@ -94,13 +108,15 @@ class Report:
     """One report cut out of a console log."""
 
     header: Header
-    lines: list[Line]
+    lines: list[str]  # the report's lines, printk prefixes taken off
+    first: Line  # its header line as read (who printed it, whether the kernel did)
     frames: list[StackFrame] = field(default_factory=list)
     stack_lines: list[int] = field(default_factory=list)  # where each stack starts
     # Where each part of the report's anatomy first appears (see the module docstring):
     # "access", "task", "hardware", "registers", "allocated", "freed", "end".
     parts: dict[str, int] = field(default_factory=dict)
     has_trace: bool = False
+    unreliable: int = 0  # unreliable frames seen (see StackFrame)
     dropped: bool = False  # printk said it dropped messages inside the report
     # Lines of another task's dump mixed in (see _read_stacks): a "Hardware name:" line
     # with no "CPU: N PID: N" line before it.
@@ -108,38 +124,39 @@ class Report:
     end: str = "log ended"
 
     def text(self) -> str:
-        return "".join(line.text + "\n" for line in self.lines)
+        return "\n".join(self.lines) + "\n"
 
 
-def cut(lines: Iterable[Line], header: Header) -> Report:
-    """The report whose header is the first of `lines`, up to where it ends (the rest of
-    `lines` is not read)."""
+def cut(lines: Iterable[tuple[str, str | None, bool]], header: Header) -> Report:
+    """The report whose header is the first of `lines` (console.Line's fields: text,
+    caller, kernel), up to where it ends (the rest of `lines` is not read)."""
     kind = header.kind
     lines = iter(lines)
-    first = next(lines)
+    first = Line(*next(lines))
     own = first.caller
+    own_kernel = first.kernel
     stall = kind.frame.value == "interrupted"
-    body: list[Line] = [first]
+    body: list[str] = [first.text]
+    append = body.append
     size = len(first.text)
     end = "log ended"
     traced = False  # a stack began after the header
-    for index, line in enumerate(lines, 1):
-        if len(body) >= MAX_REPORT_LINES or size >= MAX_REPORT_BYTES:
+    for index, (text, caller, kernel) in enumerate(lines, 1):
+        if size >= MAX_REPORT_BYTES or len(body) >= MAX_REPORT_LINES:
             end = "report too long"
             break
-        text = line.text
-        if first.kernel and not line.kernel and "printk messages dropped" not in text:
+        if own_kernel and not kernel and "printk messages dropped" not in text:
             continue  # a program's output between kernel lines
-        if own and line.caller and line.caller != own and not stall:
+        if own and caller and caller != own and not stall:
             continue  # another task's or CPU's line
         if text[:1] not in _INDENTED:
             # not a frame or an indented detail: it may end this report
             if text.startswith(_END_STARTS):
-                body.append(line)
+                append(text)
                 end = "end marker"
                 break
             if kind.ends_with_separator and text.startswith("=====") and _SEPARATOR.match(text):
-                body.append(line)
+                append(text)
                 end = "separator"
                 break
             if not traced and _STACK_START.match(text):
@@ -150,9 +167,9 @@ def cut(lines: Iterable[Line], header: Header) -> Report:
                 break
         elif not traced and _STACK_START.match(text):
             traced = True  # "  backtrace:", " <TASK>"-style indented stack starts
-        body.append(line)
+        append(text)
         size += len(text)
-    report = Report(header, body, end=end)
+    report = Report(header, body, first, end=end)
     _read_stacks(report)
     return report
 
@@ -182,50 +199,58 @@ def _read_stacks(report: Report) -> None:
     interrupt = False
     after = False
     frames = report.frames
-    for i, line in enumerate(report.lines):
+    for i, text in enumerate(report.lines):
         if i == 0:
             continue
-        text = line.text
         if "+0x" not in text and not text.endswith("[inline]"):
-            # not a frame: a stack header, an interrupt mark, a place announcement
+            # not a frame: a part of the anatomy, a stack header, an interrupt mark, a
+            # place announcement
             if "printk messages dropped" in text:
                 report.dropped = True
-            part = _PART.match(text) if text.lstrip().startswith(_PART_STARTS) else None
-            if part is not None:
+            m = _LINE_KIND(text)
+            what = m.lastgroup if m is not None else None
+            if what is None:
+                if text.endswith(" at:") and not text.endswith("registered at:"):
+                    location = True  # the next frame is a place, not a stack
+                continue
+            if what == "irq_open":
+                interrupt, after = True, False
+                continue
+            if what == "irq_close":
+                interrupt, after = False, True
+                continue
+            if what != "stack":
                 # dump_stack_print_info() (lib/dump_stack.c) prints the hardware line
                 # right after the task line: with no task line before it, it is another
                 # task's dump printed into this report
-                if part.lastgroup == "hardware" and "task" not in report.parts:
+                if what == "hardware" and "task" not in report.parts:
                     report.interleaved = True
-                if part.lastgroup not in report.parts:
-                    report.parts[part.lastgroup] = i  # type: ignore[index]
-            if _STACK_START.match(text):
+                if what not in report.parts:
+                    report.parts[what] = i
+            if what in ("stack", "allocated", "freed"):
                 stack += 1
                 report.stack_lines.append(i)
                 interrupt = after = False
-            elif "<" in text[:12]:
-                if _IRQ_OPEN.match(text):
-                    interrupt, after = True, False
-                elif _IRQ_CLOSE.match(text):
-                    interrupt, after = False, True
-            elif text.endswith(" at:") and not text.endswith("registered at:"):
-                location = True  # the next frame is a place, not a stack
             continue
-        if "<" in text[:12]:  # "<IRQ>  [<ffffffff81000000>] f+0x1/0x2" (4.x)
+        if text.lstrip()[:1] == "<":  # "<IRQ>  [<ffffffff81000000>] f+0x1/0x2" (4.x)
             if _IRQ_OPEN.match(text):
                 interrupt, after = True, False
             elif _IRQ_CLOSE.match(text):
                 interrupt, after = False, True
         if len(frames) >= MAX_FRAMES:
             continue
-        parsed = plain_frame(text)
-        if parsed is not None:  # a line of a frame alone: no IP, lock or place marks
-            frames.append(StackFrame(parsed.frame, stack, parsed.unreliable, interrupt, after,
-                                     False, i, False, location))  # fmt: skip
+        found = plain(text)
+        if found is not None:  # a line of a frame alone: no IP, lock or place marks
+            if found[1]:
+                report.unreliable += 1
+            else:
+                frames.append(StackFrame(found[0], stack, interrupt, after, False, i, False,
+                                         location))  # fmt: skip
+            if not location:
+                report.has_trace = True
             location = False
-            report.has_trace = report.has_trace or not frames[-1].place
             continue
-        if _IRQ_STATE.match(text):
+        if _IRQ_STATE.match(text) or _LINK_REGISTER.match(text):
             continue
         parsed = parse_frame(text)
         if parsed is None:
@@ -233,18 +258,10 @@ def _read_stacks(report: Report) -> None:
         crash_ip = bool(_CRASH_IP.match(text))
         held = bool(_HELD_LOCK.match(text))
         place, location = location, False
-        frames.append(
-            StackFrame(
-                parsed.frame,
-                stack,
-                parsed.unreliable,
-                interrupt,
-                after,
-                crash_ip,
-                i,
-                held,
-                place,
-            )
-        )
+        if parsed.unreliable:
+            report.unreliable += 1
+        else:
+            frames.append(StackFrame(parsed.frame, stack, interrupt, after, crash_ip, i, held,
+                                     place))  # fmt: skip
         if not (crash_ip or held or place):
             report.has_trace = True

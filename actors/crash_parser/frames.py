@@ -28,8 +28,6 @@ from typing import NamedTuple
 
 import demangle as _demangle
 
-from kgym.models import Frame
-
 _NAME = r"[A-Za-z_$][\w$.]*"
 _FRAME = re.compile(
     r"(?P<unreliable>\?\s+)?"
@@ -43,9 +41,21 @@ _FRAME = re.compile(
 )
 _NAME_ONLY = re.compile(_NAME)
 # The usual line, read in one anchored match: blanks, an optional "? ", the frame.
-_PLAIN = re.compile(
-    r"\s*(?P<unreliable>\?\s+)?" + _FRAME.pattern[_FRAME.pattern.index(r"\(?(?P<name>") :]
-)
+_PLAIN = re.compile(r"\s*" + _FRAME.pattern)
+_PLAIN_MATCH = _PLAIN.match
+_UNRELIABLE = (None, True)
+# plain() reads _PLAIN's groups by position: check their order once
+assert tuple(_PLAIN.groupindex) == (
+    "unreliable",
+    "unreliable2",
+    "name",
+    "off",
+    "size",
+    "module",
+    "file",
+    "line",
+    "inline",
+), _PLAIN.groupindex
 _TAIL = re.compile(_FRAME.pattern[_FRAME.pattern.index(r"\+0x") :])
 # An inlined callee added by symbolisation: "name file.c:12 [inline]".
 _INLINE = re.compile(
@@ -60,7 +70,7 @@ _NOPROF = "_noprof"
 
 
 class RawFrame(NamedTuple):
-    """A frame as read (the fields of kgym.models.Frame, without its validation cost)."""
+    """A frame as read: the fields of kgym.models.Frame (see fields())."""
 
     function: str
     offset: str | None = None
@@ -69,9 +79,12 @@ class RawFrame(NamedTuple):
     line: int | None = None
     inline: bool = False
 
-    def model(self) -> Frame:
-        return Frame(function=self.function, offset=self.offset, module=self.module,
-                     file=self.file, line=self.line, inline=self.inline)  # fmt: skip
+    def fields(self) -> dict[str, object]:
+        """The fields of a kgym.models.Frame (validated once, with the report's, in
+        pydantic's core: faster than a Frame per frame)."""
+        if self.module is None and self.file is None and not self.inline:
+            return {"function": self.function, "offset": self.offset}  # the usual frame
+        return self._asdict()
 
 
 class Parsed(NamedTuple):
@@ -89,31 +102,58 @@ def parse_frame(text: str) -> Parsed | None:
 
 def plain_frame(text: str) -> Parsed | None:
     """The frame of a line that holds only a frame ("  name+0x1a/0x40", "  ? name+...",
-    symbolised or not), or None (other lines: see parse_frame)."""
-    m = _PLAIN.match(text)
-    return _plain(m) if m is not None else None
+    "[<ffffffff81234567>] ? name+...", symbolised or not), or None (other lines: see
+    parse_frame)."""
+    m = _PLAIN_MATCH(text)
+    return _from_match(m) if m is not None else None
 
 
-def _plain(m: re.Match[str]) -> Parsed:
-    line = m.group("line")
-    name = m.group("name")
+def plain(text: str) -> tuple[RawFrame | None, bool] | None:
+    """plain_frame() as a bare (frame, unreliable) pair, the stack reader's fast path;
+    an unreliable frame comes without its fields (the reader does not keep it)."""
+    m = _PLAIN_MATCH(text)
+    if m is None:
+        return None
+    unreliable, unreliable2, name, off, size, module, file, line, inline = m.groups()
+    if unreliable is not None or unreliable2 is not None:
+        return _UNRELIABLE
+    # (as _fields, written out: this runs for every frame of every report)
     frame = RawFrame(
         demangled(name) if name[0] == "_" else name,
-        f"0x{m.group('off')}/0x{m.group('size')}",
-        m.group("module"),
-        m.group("file"),
+        f"0x{off}/0x{size}",
+        module,
+        file,
         int(line) if line else None,
-        m.group("inline") is not None,
+        inline is not None,
     )
-    return Parsed(frame, m.group("unreliable") is not None)
+    return frame, False
+
+
+def _from_match(m: re.Match[str]) -> Parsed:
+    groups = m.groups()
+    return Parsed(_fields(groups), groups[0] is not None or groups[1] is not None)
+
+
+def _fields(groups: tuple[str | None, ...]) -> RawFrame:
+    """A frame from _PLAIN's groups (their order is checked below the pattern)."""
+    _, _, name, off, size, module, file, line, inline = groups
+    assert name is not None
+    return RawFrame(
+        demangled(name) if name[0] == "_" else name,
+        f"0x{off}/0x{size}",
+        module,
+        file,
+        int(line) if line else None,
+        inline is not None,
+    )
 
 
 def locate(text: str) -> tuple[Parsed, str, int, int] | None:
     """The frame on one line, its symbol as printed (before demangling), and where its
     `name+0xoff/0xsize` starts and ends on the line (symbolize.py writes there)."""
     m = _PLAIN.match(text)
-    if m is not None:  # the usual line: "  name+0x1a/0x40", "  ? name+0x1a/0x40 [mod]"
-        return _plain(m), m.group("name"), m.start("name"), m.end("size")
+    if m is not None:  # the usual line: "  name+0x1a/0x40", "  ? [<ffff...>] name+0x1a/0x40"
+        return _from_match(m), m.group("name"), m.start("name"), m.end("size")
     at = text.find("+0x")
     if at > 0:
         # Other lines: the name ends at the first "+0x" and starts after a blank,

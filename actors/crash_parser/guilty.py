@@ -96,7 +96,7 @@ def guilty_file(report: Report, header_file: str | None = None) -> str | None:
         frames = sorted(frames, key=lambda f: not f.crash_ip)
     for f in frames:
         path = f.frame.file
-        if not path or f.unreliable or generic_file(path):
+        if not path or generic_file(path):
             continue
         if generic(base_name(f.frame.function)):
             continue

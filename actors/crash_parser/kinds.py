@@ -194,6 +194,12 @@ KINDS: tuple[Kind, ...] = (
         "KCSAN: {bug} in {a} / {b}", "KCSAN-DATARACE", FrameFrom.NONE,
         ends_with_separator=True, name="kcsan",
     ),
+    Kind(  # kernel/kcsan/report.c print_report(): one side known ("%s in %pS"), as for
+        # an ASSERT_EXCLUSIVE_*() violation or a race with an unknown origin
+        _h(r"BUG: KCSAN: (?P<bug>[\w-]+(?:: race)?) in " + _FN + r"\s*$"),
+        "KCSAN: {bug} in {frame}", "KCSAN-DATARACE", FrameFrom.HEADER,
+        ends_with_separator=True, name="kcsan-one",
+    ),
     Kind(  # lib/ubsan.c ubsan_prologue() ("Undefined behaviour in" before 5.x)
         _h(r"UBSAN: (?P<bug>[\w-]+|Undefined behaviour) in (?P<where>\S+)"),
         "UBSAN: {bug} in {frame}", "UBSAN", FrameFrom.TRACE, ends_with_separator=True,
@@ -253,7 +259,7 @@ KINDS: tuple[Kind, ...] = (
         stack_after=_h(r"stack backtrace:"), name="lockdep-nested",
     ),
     Kind(  # print_held_locks_bug() via debug_check_no_locks_held()
-        _h(r"WARNING: \S+ still has locks held!"),
+        _h(r"WARNING: .{1,40} still has locks held!"),  # "%s/%d": a comm may hold blanks
         "WARNING: still has locks held in {frame}", "LOCKDEP", FrameFrom.TRACE,
         stack_after=_h(r"\d+ locks? held by"), held_locks=True, name="lockdep-held",
     ),
@@ -286,12 +292,14 @@ KINDS: tuple[Kind, ...] = (
     ),
     # --- hangs and stalls ----------------------------------------------------------
     Kind(  # kernel/hung_task.c check_hung_task()
-        _h(r"INFO: task (?:\S+:\d+ blocked for more than \d+ seconds|[^:]*$)"),
+        # "task %s:%d": a comm may hold blanks and colons; a header cut after "task"
+        # (only hung_task prints "INFO: task ") is one too
+        _h(r"INFO: task (?:.{1,40}:\d+ blocked for more than \d+ seconds|[^:]*$)"),
         "INFO: task hung in {frame}", "HANG", FrameFrom.TRACE, ("hang in {frame}",),
         name="hung-task",
     ),
     Kind(  # syzkaller's own watchdog: a task that does not exit after SIGKILL
-        _h(r"INFO: task \S+:\d+ can't die for more than \d+ seconds"),
+        _h(r"INFO: task .{1,40}:\d+ can't die for more than \d+ seconds"),
         "INFO: task can't die in {frame}", "HANG", FrameFrom.TRACE, ("hang in {frame}",),
         name="task-cant-die",
     ),
@@ -513,8 +521,9 @@ def match_header(text: str) -> Header | None:
     return found
 
 
-# A pr_fmt() prefix: the subsystem that printed the header ("watchdog: ", "rcu: ").
-_PR_FMT = re.compile(r"(?:[a-z][\w-]{1,20}|Oops): ")
+# A pr_fmt() prefix: the subsystem that printed the header ("watchdog: ", "rcu: ",
+# 4.x's "NMI watchdog: ", 6.x's "Oops: ").
+_PR_FMT = re.compile(r"(?:[a-z][\w-]{1,20}|Oops|NMI watchdog): ")
 
 
 def _match(stripped: str) -> Header | None:

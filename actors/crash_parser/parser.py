@@ -23,7 +23,7 @@ from actors.crash_parser.skip import generic_accessor, generic_checker
 from actors.crash_parser.symbolize import SymbolizeError, Symbolizer
 from actors.crash_parser.titles import CORRUPTED, names, normalise, pick
 from kgym.log import get_logger
-from kgym.models import CrashReport, Frame
+from kgym.models import CrashReport
 
 log = get_logger(__name__)
 
@@ -50,6 +50,7 @@ def to_text(log_data: str | bytes) -> str:
 def first_header(text: str) -> tuple[int, Header] | None:
     """The offset of the line holding the first report header in `text`, and the header."""
     seen = -1
+    stamped: bool | None = None  # whether the log has printk timestamps (when asked)
     for m in TRIGGERS.finditer(text):
         start = text.rfind("\n", 0, m.start()) + 1
         if start == seen:
@@ -68,6 +69,16 @@ def first_header(text: str) -> tuple[int, Header] | None:
                 if header is not None:
                     start = g.start()
                     break
+        if header is None and not line.kernel:
+            # a console with no printk prefixes glues other output ("syzkaller login: ")
+            # straight before a header; in a log that has prefixes, a line without one
+            # is a program's, not the kernel's
+            at = m.start() - start
+            if 0 < at < 100 and line.text[at - 1] == " ":
+                if stamped is None:
+                    stamped = _KERNEL_LINE.search(text) is not None
+                if not stamped:
+                    header = match_header(line.text[at:])
         if (
             header is not None
             and header.kind.after_output
@@ -185,9 +196,8 @@ class CrashParser:
             log.warning("crash_parser.symbolize_failed", vmlinux=vmlinux, error=str(e))
             return report
         # the report's lines were already sorted out: they all keep the header's caller
-        first = report.lines[0]
-        return cut((console.Line(t, first.caller, first.kernel) for t in text.split("\n")),
-                   report.header)  # fmt: skip
+        first = report.first
+        return cut(((t, first.caller, first.kernel) for t in text.split("\n")), report.header)
 
     def _symbolizer(self, vmlinux: str) -> Symbolizer:
         """The symboliser of `vmlinux`; the least recently used one beyond the cap closes."""
@@ -206,37 +216,56 @@ class CrashParser:
         self._symbolizers.clear()
 
 
-# The usual console line, read in one match: a timestamp, maybe a caller, then text
-# with no other printk prefix in it (one would mean lines glued together).
-_PLAIN_LINE = re.compile(
-    r"\[\s*\d+\.\d+\](?:\[\s*([TC]\d+)\])? ?(?!\[)((?:[^\n\[]|\[(?!\s*\d+\.\d+\]))*)(?=\n|$)"
-)
+# The console lines of a piece of a log, in one pass: a line that starts with a
+# timestamp (group 1), maybe a caller (2), then its text (3); any other line (4).
+_LINE = re.compile(r"^(?:(\[) *\d+\.\d+\](?:\[ *([TC]\d+)\])? ?(.*)|(.*))", re.M)
+_FIRST_PIECE = 8 * 1024
+_MAX_PIECE = 256 * 1024
 
 
-def _lines(window: str) -> Iterator[console.Line]:
-    """The console lines of `window`, read as they are asked for."""
+def _lines(window: str) -> Iterator[tuple[str, str | None, bool]]:
+    """The console lines of `window` (console.Line's fields), read a piece at a time as
+    they are asked for."""
     start = 0
-    plain = _PLAIN_LINE.match
-    limit = console.MAX_LINE
-    for _ in range(MAX_REPORT_LINES * 2):
-        m = plain(window, start)
-        if m is not None and m.end() - start <= limit:
-            yield console.Line(m.group(2), m.group(1), True)
-            if m.end() >= len(window):
-                return
-            start = m.end() + 1
-            continue
-        end = window.find("\n", start)
-        raw = window[start:] if end < 0 else window[start:end]
-        cut_at = _glued_at(raw)
-        while cut_at > 0:  # lines glued by the console: each printk prefix starts one
-            yield console.split(raw[:cut_at])
-            raw = raw[cut_at:]
-            cut_at = _glued_at(raw)
-        yield console.split(raw)
+    size = _FIRST_PIECE
+    left = MAX_REPORT_LINES * 2
+    while left > 0:
+        end = window.find("\n", start + size)
+        piece = window[start:] if end < 0 else window[start:end]
+        lines = _piece_lines(piece)
+        yield from lines[:left]
+        left -= len(lines)
         if end < 0:
             return
         start = end + 1
+        size = min(size * 4, _MAX_PIECE)
+
+
+def _piece_lines(piece: str) -> list[tuple[str, str | None, bool]]:
+    """The console lines of a piece of a log (whole lines)."""
+    limit = console.MAX_LINE
+    split = console.split
+    glued = _GLUED.search
+    # the usual stamped line in one step, any other through console.split; a piece
+    # with a line neither can read (a second prefix, lines glued, a flood) line by line
+    lines = [
+        ((text, caller or None, True)
+         if len(text) < limit and (text[:1] != "[" or text[:2] == "[<")
+         and ("[" not in text or "." not in text or glued(text) is None) else None)
+        if stamped else split(other)
+        for stamped, caller, text, other in _LINE.findall(piece)
+    ]  # fmt: skip
+    if None not in lines:
+        return lines
+    lines = []
+    for raw in piece.split("\n"):
+        cut_at = _glued_at(raw)
+        while cut_at > 0:  # lines glued by the console: each printk prefix starts one
+            lines.append(console.split(raw[:cut_at]))
+            raw = raw[cut_at:]
+            cut_at = _glued_at(raw)
+        lines.append(console.split(raw))
+    return lines
 
 
 def _hangup_later(f) -> bool:  # type: ignore[no-untyped-def]
@@ -255,11 +284,11 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
     kind = header.kind
     fields = dict(header.fields)
     if "access" in report.parts:
-        m = _ACCESS.match(report.lines[report.parts["access"]].text)
+        m = _ACCESS.match(report.lines[report.parts["access"]])
         if m:
             fields["access"] = m.group("access")
     for line in report.lines[1:8]:
-        m = _LAST_FUNCTION.match(line.text)
+        m = _LAST_FUNCTION.match(line)
         if m:
             fields["func"] = m.group(1)
     reason: str | None = None
@@ -337,10 +366,10 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
 MAX_OUTPUT_FRAMES = 64
 
 
-def _output_frames(report: Report, named: StackFrame | None) -> list[Frame]:
+def _output_frames(report: Report, named: StackFrame | None) -> list[dict[str, object]]:
     """The frames a report carries: its faulting IP (with what symbolisation inlined
     there) and the stack that names it, or the first stack; reliable frames only."""
-    reliable = [f for f in report.frames if not f.unreliable and not f.held]
+    reliable = [f for f in report.frames if not f.held]
     if not reliable:
         return []
     ip = next((f for f in reliable if f.crash_ip), None)
@@ -353,7 +382,7 @@ def _output_frames(report: Report, named: StackFrame | None) -> list[Frame]:
     if ip is not None and ip.stack != stack:
         at_ip = [f for f in reliable if f.stack == ip.stack and f.line >= ip.line]
         chosen = at_ip[:8] + chosen
-    return [f.frame.model() for f in chosen[:MAX_OUTPUT_FRAMES]]
+    return [f.frame.fields() for f in chosen[:MAX_OUTPUT_FRAMES]]
 
 
 def _accessor(kind: Kind, fields: dict[str, str]) -> bool:
@@ -371,7 +400,7 @@ def _generic_checker(func: str) -> bool:
 
 def _header_file(report: Report) -> str | None:
     """The file of the function a (symbolised) header names: "in f+0x1/0x2 net/x.c:12"."""
-    parsed = parse_frame(report.lines[0].text)
+    parsed = parse_frame(report.lines[0])
     return parsed.frame.file if parsed else None
 
 

@@ -38,6 +38,7 @@ _SAME: dict[str, str] = {
 _ADDR = re.compile(r"\b(?:0x)?[0-9a-fA-F]{8,16}\b")
 _IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
 _NUM = re.compile(r"(?<![\w.])\d+(?![\w])")
+_DIGIT = re.compile(r"\d")
 _SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
 
 
@@ -71,13 +72,13 @@ def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
     kind = report.header.kind
     if kind.stack_after is not None:
         for i, line in enumerate(report.lines):
-            if i and kind.stack_after.match(line.text):
+            if i and kind.stack_after.match(line):
                 frames = [f for f in frames if f.line > i]
                 break
     how = how or kind.frame
     if how is FrameFrom.CRASH:
         ip = [f for f in frames if f.crash_ip]
-        rest = [f for f in frames if not f.crash_ip and not f.unreliable]
+        rest = [f for f in frames if not f.crash_ip]
         if ip:
             rest = [f for f in rest if f.line > ip[0].line] or rest
         # the faulting IP, then its stack; with only generic frames there, the IP itself
@@ -87,7 +88,7 @@ def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
         return _stalled(frames, whole_stack=True)
     if how is FrameFrom.INTERRUPTED:
         return _stalled(frames)
-    candidates = [f for f in frames if not f.unreliable and not f.crash_ip]
+    candidates = [f for f in frames if not f.crash_ip]
     return _first_stack(candidates)
 
 
@@ -100,7 +101,7 @@ def interrupted(frames: list[StackFrame]) -> list[StackFrame]:
     entry of the context it ran in (a softirq, another interrupt: skip.CONTEXT_ENTRIES)
     or the end of its stack. On arm the interrupted code is the next stack.
     """
-    reliable = [f for f in frames if not f.unreliable]
+    reliable = frames  # (unreliable frames are not kept: anatomy.StackFrame)
     entry = next(
         (i for i, f in enumerate(reliable) if interrupt_entry(base_name(f.frame.function))),
         None,
@@ -148,7 +149,7 @@ def _stalled(frames: list[StackFrame], whole_stack: bool = False) -> StackFrame 
     frame that is neither generic nor dispatch (see skip.DISPATCH). `whole_stack`: in
     the first stack (a stack overflow is the unit of work that recursed too deep)."""
     if whole_stack:
-        reliable = [f for f in frames if not f.unreliable]
+        reliable = frames
         first = min((f.stack for f in reliable if not f.crash_ip), default=None)
         part = [f for f in reliable if f.stack == first and not f.crash_ip]
     else:
@@ -183,7 +184,7 @@ def _first_stack(frames: list[StackFrame]) -> StackFrame | None:
 def normalise(title: str) -> str:
     """One line, run-to-run details replaced (ADDR, IP, NUM), at most MAX_TITLE bytes."""
     title = _SPACE.sub(" ", title).strip()
-    if any(c.isdigit() for c in title):
+    if _DIGIT.search(title):
         title = _ADDR.sub("ADDR", title)
         title = _IPV4.sub("IP", title)
         title = _NUM.sub("NUM", title)

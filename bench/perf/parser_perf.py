@@ -16,7 +16,10 @@ import time
 from pathlib import Path
 
 from actors.crash_parser import CrashParser
+from actors.crash_parser.kinds import FrameFrom
 from actors.crash_parser.labelled import Case, dataset_root, load
+from actors.crash_parser.parser import first_header, to_text
+from actors.crash_parser.variants import VARIANTS, truncated_after
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -60,6 +63,47 @@ def score(parser: CrashParser, reports: list[Case], guilty: list[Case], verbose:
         print(f"  guilty file:        {guilty_ok / len(guilty):7.2%}  ({guilty_ok}/{len(guilty)})")
 
 
+def truncated(parser: CrashParser, log: str, title: str) -> str:
+    """The log cut soon after the frame its title names (unchanged where that cannot be
+    told: no frame in the title, or a stall, whose naming frame is the outermost one)."""
+    text = to_text(log)
+    found = first_header(text)
+    name = title.rsplit(" in ", 1)[-1] if " in " in title else ""
+    if found is None or not name.isidentifier():
+        return log
+    offset, header = found
+    if header.kind.frame in (FrameFrom.INTERRUPTED, FrameFrom.OUTERMOST, FrameFrom.NONE):
+        return log
+    return truncated_after(text, text.find("\n", offset) + 1, name)
+
+
+def invariance(parser: CrashParser, reports: list[Case], verbose: bool) -> None:
+    """How often a variant of a log the kernel could equally have printed
+    (actors/crash_parser/variants.py) keeps the log's title."""
+    kept = tried = 0
+    per: dict[str, list[int]] = {}
+    for case in reports:
+        base = parser.parse(case.log)
+        variants = dict(VARIANTS)
+        if base.title:
+            variants["truncated"] = lambda log, t=base.title: truncated(parser, log, t)
+        for name, make in variants.items():
+            log = make(case.log)
+            if log == case.log:
+                continue
+            got = parser.parse(log).title
+            ok = got == base.title
+            tried += 1
+            kept += ok
+            per.setdefault(name, [0, 0])[ok] += 1
+            if verbose and not ok:
+                print(f"{case.name} {name}: {base.title!r} -> {got!r}")
+    if tried:
+        print(f"  variants keep title: {kept / tried:7.2%}  ({kept}/{tried})")
+        bad = ", ".join(f"{n} {v[0]}" for n, v in sorted(per.items()) if v[0])
+        print(f"    changed by: {bad or 'none'}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dataset", nargs="?", type=Path, default=dataset_root(REPO))
@@ -79,6 +123,8 @@ def main() -> int:
     for label, (reports, guilty), verbose in parts[: 1 if args.dev_only else 2]:
         print(f"{label}: {len(reports)} logs, {len(guilty)} guilty-file reports")
         score(parser, reports, guilty, verbose)
+    print("development part, variants of each log (actors/crash_parser/variants.py):")
+    invariance(parser, dev[0], args.verbose)
 
     logs = [c.log for c in dev[0]]
     t0 = time.process_time()

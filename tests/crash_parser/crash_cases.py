@@ -10,9 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from actors.crash_parser.labelled import dataset_root, load
+from kgym.settings import settings
 
 REPO = Path(__file__).resolve().parents[2]
 DATASET = dataset_root(REPO)
+# Whether DATASET is the full labelled set (not the sample checked in under tests/data).
+FULL_SET = settings().crash_logs_dir == DATASET
 REPORT_CASES, GUILTY_CASES = load(DATASET, "dev")
 HELD_OUT_REPORTS, HELD_OUT_GUILTY = load(DATASET, "held-out")
 SAMPLE_CASES, _ = load(REPO / "tests" / "data" / "crash_samples", "dev")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 from crash_cases import (
+    DATASET,
+    FULL_SET,
     GUILTY_CASES,
     HELD_OUT_GUILTY,
     HELD_OUT_REPORTS,
@@ -40,6 +42,12 @@ def test_dataset_is_there():
 
 
 def test_known_misses_name_real_files():
+    if not FULL_SET:
+        pytest.skip(
+            "known_misses.txt names files of the full development set, which is not here "
+            f"(set KGYM_DATA_DIR to the directory holding syzkaller-linux-reports/; "
+            f"the tests ran on the sample under {DATASET})"
+        )
     names = {c.name for c in REPORT_CASES + GUILTY_CASES}
     assert {name for name, _ in MISSES} <= names
 

@@ -448,7 +448,7 @@ def test_anatomy_of_a_kasan_report():
 
     offset, header = first_header(KASAN_61)
     report = cut((console.split(x) for x in KASAN_61[offset:].split("\n")), header)
-    text = [line.text for line in report.lines]
+    text = list(report.lines)
     assert report.end == "separator" and text[-1].startswith("=====")
     assert set(report.parts) == {"access", "task", "hardware", "registers", "allocated", "freed"}
     assert text[report.parts["access"]].startswith("Read of size 4")
@@ -456,7 +456,7 @@ def test_anatomy_of_a_kasan_report():
     assert all("interleaved" not in t for t in text)  # another task's line
     stacks = sorted({f.stack for f in report.frames})
     assert len(stacks) == 3  # the call trace, "Allocated by", "Freed by"
-    assert any(f.unreliable for f in report.frames)
+    assert report.unreliable > 0  # "? f+0x1/0x2" frames: counted, not kept
     assert [f.frame.function for f in report.frames if f.stack == stacks[1]][-1] == (
         "entry_SYSCALL_64_after_hwframe"
     )
