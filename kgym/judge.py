@@ -36,7 +36,7 @@ from kgym.models import (
     RunResult,
     Verdict,
 )
-from kgym.platform import Platform, Scheduling
+from kgym.platform import Platform, Scheduling, counting_moves
 from kgym.rates import RateStore
 from kgym.settings import Settings
 from kgym.settings import settings as default_settings
@@ -121,6 +121,26 @@ async def verify(
                        crashed_runs=0, resolved=False, errors=[EMPTY_PATCH])  # fmt: skip
     config = config or default_settings()
     started = time.monotonic()
+    # the base build, the rate measurement and the quality calls join the run's stream,
+    # and their moves off dead nodes count in the verdict's retries with the unit's own
+    with run_context(run_id), counting_moves() as moves:
+        verdict = await _verify(platform, bug, patch, runs, run_id, config, stop_at_crash,
+                                should_stop)  # fmt: skip
+    verdict.retries, verdict.retry_reasons = len(moves), moves
+    verdict.duration_s = time.monotonic() - started
+    return verdict
+
+
+async def _verify(
+    platform: Platform,
+    bug: BugSpec,
+    patch: str,
+    runs: Runs,
+    run_id: str,
+    config: Settings,
+    stop_at_crash: bool,
+    should_stop: Callable[[], bool] | None,
+) -> Verdict:
     record, notes = await _base_rate(platform, bug, runs == "auto", run_id, config)
     p = record.rate if record else None
     chosen = config.verify_runs if runs == "auto" else runs
@@ -141,9 +161,7 @@ async def verify(
         # a patch that is not resolved (crashes, boot failure) is surely not a fix
         verdict.confidence = conf.confidence(p, verdict.runs) if verdict.resolved else 0.0
     if config.quality_checks and verdict.applied:
-        base = bug_build_request(bug)
-        verdict.quality = await assess(platform, patch, base, verdict, record)
-    verdict.duration_s = time.monotonic() - started
+        verdict.quality = await assess(platform, patch, bug_build_request(bug), verdict, record)
     return verdict
 
 

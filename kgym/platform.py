@@ -8,7 +8,9 @@ and boot real VMs.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Protocol, TypeVar, runtime_checkable
 
 from kgym.models import (
@@ -96,3 +98,28 @@ class Scheduling(Protocol):
         `request`; if that node dies, again on another (bounded). Returns `work`'s
         result and where it ran."""
         ...
+
+
+_moves: ContextVar[list[str] | None] = ContextVar("kgym_moves", default=None)
+
+
+@contextmanager
+def counting_moves() -> Iterator[list[str]]:
+    """The reasons of every move of work to another node (its node died) by the platform
+    calls in this block, single calls too; a nested block's moves count here as well."""
+    outer = _moves.get()
+    moves: list[str] = []
+    token = _moves.set(moves)
+    try:
+        yield moves
+    finally:
+        _moves.reset(token)
+        if outer is not None:
+            outer.extend(moves)
+
+
+def note_move(reason: str) -> None:
+    """A platform of several nodes moved work off a dead node: the enclosing
+    counting_moves block (if any) counts it."""
+    if (moves := _moves.get()) is not None:
+        moves.append(reason)

@@ -71,14 +71,14 @@ class BuildCacheActor:
     async def compile_warnings(
         self, request: BuildRequest, files: list[str], context: dict | None = None
     ) -> tuple[BuildResult, Records]:
-        with remote_call(context) as records:
+        with remote_call(node_context(context, self.node)) as records:
             result = await self.cache.compile_warnings(request, files)
         return result, records
 
     async def checkpatch(
         self, request: BuildRequest, patch: str, context: dict | None = None
     ) -> tuple[CheckpatchResult, Records]:
-        with remote_call(context) as records:
+        with remote_call(node_context(context, self.node)) as records:
             result = await self.cache.checkpatch(
                 request, patch, self.cache.settings.checkpatch_timeout_s
             )
@@ -96,28 +96,28 @@ class BuildCacheActor:
     async def code(
         self, request: BuildRequest, query: CodeQuery, context: dict | None = None
     ) -> tuple[CodeAnswer, Records]:
-        with remote_call(context) as records:
+        with remote_call(node_context(context, self.node)) as records:
             result = await self.index.query(request, query)
         return result, records
 
     async def history(
         self, request: BuildRequest, query: HistoryQuery, context: dict | None = None
     ) -> tuple[HistoryAnswer, Records]:
-        with remote_call(context) as records:
+        with remote_call(node_context(context, self.node)) as records:
             result = await self.git.query(request, query)
         return result, records
 
     async def maintainers(
         self, request: BuildRequest, patch: str, context: dict | None = None
     ) -> tuple[list[str], Records]:
-        with remote_call(context) as records:
+        with remote_call(node_context(context, self.node)) as records:
             result = await self.submitter.maintainers(request, patch)
         return result, records
 
     async def format_patch(
         self, request: BuildRequest, submission: Submission, context: dict | None = None
     ) -> tuple[str, Records]:
-        with remote_call(context) as records:
+        with remote_call(node_context(context, self.node)) as records:
             result = await self.submitter.format_patch(request, submission)
         return result, records
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
+from typing import Any
 
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -20,25 +22,25 @@ from actors.platforms.build_cache_actor import BuildCacheActor
 from actors.platforms.node_settings import differences, platform_view
 from actors.platforms.vm_pool_actor import VmPoolActor
 from kgym import events
-from kgym.models import (
-    BuildRequest,
-    BuildResult,
-    CheckpatchResult,
-    CodeAnswer,
-    CodeQuery,
-    CrashReport,
-    HistoryAnswer,
-    HistoryQuery,
-    RunRequest,
-    RunResult,
-    Submission,
-)
-from kgym.platform import PlatformUnavailable
+from kgym.models import BuildRequest, BuildResult, CrashReport, RunRequest, RunResult
+from kgym.platform import Platform, PlatformUnavailable
 from kgym.settings import Settings, load_settings
 
 NAMESPACE = "kgym"
 RESOURCE = "kgym"  # the resource a node offers to host a kgym platform
 KVM_RESOURCE = "kvm"  # offered by nodes whose VMs can use KVM
+# The Platform's calls that read or compile a tree of one BuildRequest (their first
+# argument): a node's build cache answers each. build, checkout, run and parse are
+# written out in Node, RayPlatform and _Pinned: where each goes differs.
+TREE_CALLS = (
+    "compile_check",
+    "compile_warnings",
+    "checkpatch",
+    "code",
+    "history",
+    "maintainers",
+    "format_patch",
+)
 CONNECT_TIMEOUT_S = 120.0  # a node whose actors do not answer by then is skipped
 # Errors that mean the node (or its actors) is gone: the work must move.
 NODE_LOST: tuple[type[BaseException], ...] = (
@@ -64,8 +66,32 @@ def _settings_here() -> dict[str, str]:
     return platform_view(load_settings())
 
 
+def with_tree_calls(make: Callable[[str], Callable]) -> Callable[[type], type]:
+    """Class decorator: each name of TREE_CALLS becomes a method, `make(name)`, documented
+    as the Platform's call of that name."""
+
+    def add(cls: type) -> type:
+        for name in TREE_CALLS:
+            method = make(name)
+            method.__name__, method.__qualname__ = name, f"{cls.__name__}.{name}"
+            method.__doc__ = getattr(Platform, name).__doc__
+            setattr(cls, name, method)
+        return cls
+
+    return add
+
+
+def _on_build_cache(name: str) -> Callable:
+    async def call(self: Node, request: BuildRequest, *args: Any) -> Any:
+        return await _call(getattr(self.builds, name), request, *args)
+
+    return call
+
+
+@with_tree_calls(_on_build_cache)
 class Node:
-    """Handles to one node's actors; also a Platform whose every call goes to that node."""
+    """Handles to one node's actors; also a Platform whose every call goes to that node
+    (the TREE_CALLS to its build cache actor, the methods of the same names)."""
 
     def __init__(self, node_id: str, builds, vms, kvm: bool = False) -> None:
         self.id, self.builds, self.vms, self.kvm = node_id, builds, vms, kvm
@@ -101,34 +127,13 @@ class Node:
         )
         return {**builds, **vms}
 
-    # --- the Platform, on this node --------------------------------------------------
+    # --- the Platform, on this node (and the TREE_CALLS, from @with_tree_calls) ---------
 
     async def build(self, request: BuildRequest) -> BuildResult:
         return await _call(self.builds.build, request)
 
     async def checkout(self, request: BuildRequest) -> str:
         return await _call(self.builds.checkout, request)
-
-    async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
-        return await _call(self.builds.compile_check, request, files)
-
-    async def compile_warnings(self, request: BuildRequest, files: list[str]) -> BuildResult:
-        return await _call(self.builds.compile_warnings, request, files)
-
-    async def checkpatch(self, request: BuildRequest, patch: str) -> CheckpatchResult:
-        return await _call(self.builds.checkpatch, request, patch)
-
-    async def code(self, request: BuildRequest, query: CodeQuery) -> CodeAnswer:
-        return await _call(self.builds.code, request, query)
-
-    async def history(self, request: BuildRequest, query: HistoryQuery) -> HistoryAnswer:
-        return await _call(self.builds.history, request, query)
-
-    async def maintainers(self, request: BuildRequest, patch: str) -> list[str]:
-        return await _call(self.builds.maintainers, request, patch)
-
-    async def format_patch(self, request: BuildRequest, submission: Submission) -> str:
-        return await _call(self.builds.format_patch, request, submission)
 
     async def run(self, request: RunRequest) -> RunResult:
         return await _call(self.vms.run, request)

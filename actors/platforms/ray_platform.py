@@ -15,27 +15,21 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import ray
 
 from actors.build_cache import BuildCache
-from actors.platforms.node import NAMESPACE, NODE_LOST, RESOURCE, Node, actor_names
-from actors.platforms.scheduler import Scheduler
-from kgym.models import (
-    BuildRequest,
-    BuildResult,
-    CheckpatchResult,
-    CodeAnswer,
-    CodeQuery,
-    CrashReport,
-    HistoryAnswer,
-    HistoryQuery,
-    Placement,
-    RunRequest,
-    RunResult,
-    Submission,
+from actors.platforms.node import (
+    NAMESPACE,
+    NODE_LOST,
+    RESOURCE,
+    Node,
+    actor_names,
+    with_tree_calls,
 )
+from actors.platforms.scheduler import Scheduler
+from kgym.models import BuildRequest, BuildResult, CrashReport, Placement, RunRequest, RunResult
 from kgym.platform import Platform
 from kgym.settings import Settings
 
@@ -60,8 +54,20 @@ def init_ray() -> None:
         )
 
 
+def _placed(name: str) -> Callable:
+    async def call(self: RayPlatform, request: BuildRequest, *args: Any) -> Any:
+        result, _ = await self.scheduler.unit(
+            request, lambda node: getattr(node, name)(request, *args), kind=name
+        )
+        return result
+
+    return call
+
+
+@with_tree_calls(_placed)
 class RayPlatform:
-    """kgym.platform.Platform and kgym.platform.Scheduling over every kgym node."""
+    """kgym.platform.Platform and kgym.platform.Scheduling over every kgym node. The
+    TREE_CALLS each go to one node, placed as a unit of work (by locality)."""
 
     def __init__(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
@@ -100,48 +106,6 @@ class RayPlatform:
         )
         return result
 
-    async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
-        result, _ = await self.scheduler.unit(
-            request, lambda n: n.compile_check(request, files), kind="compile_check"
-        )
-        return result
-
-    async def compile_warnings(self, request: BuildRequest, files: list[str]) -> BuildResult:
-        result, _ = await self.scheduler.unit(
-            request, lambda n: n.compile_warnings(request, files), kind="compile_warnings"
-        )
-        return result
-
-    async def checkpatch(self, request: BuildRequest, patch: str) -> CheckpatchResult:
-        result, _ = await self.scheduler.unit(
-            request, lambda n: n.checkpatch(request, patch), kind="checkpatch"
-        )
-        return result
-
-    async def code(self, request: BuildRequest, query: CodeQuery) -> CodeAnswer:
-        result, _ = await self.scheduler.unit(
-            request, lambda n: n.code(request, query), kind="code"
-        )
-        return result
-
-    async def history(self, request: BuildRequest, query: HistoryQuery) -> HistoryAnswer:
-        result, _ = await self.scheduler.unit(
-            request, lambda n: n.history(request, query), kind="history"
-        )
-        return result
-
-    async def maintainers(self, request: BuildRequest, patch: str) -> list[str]:
-        result, _ = await self.scheduler.unit(
-            request, lambda n: n.maintainers(request, patch), kind="maintainers"
-        )
-        return result
-
-    async def format_patch(self, request: BuildRequest, submission: Submission) -> str:
-        result, _ = await self.scheduler.unit(
-            request, lambda n: n.format_patch(request, submission), kind="format_patch"
-        )
-        return result
-
     async def checkout(self, request: BuildRequest) -> str:
         """A tree this process can read: this node's kgym actor if it is a kgym node,
         else a build cache in this process (this process's KGYM_HOME)."""
@@ -171,6 +135,14 @@ class RayPlatform:
         """The actors outlive this handle: they keep their caches for the next job."""
 
 
+def _on_node(name: str) -> Callable:
+    async def call(self: _Pinned, request: BuildRequest, *args: Any) -> Any:
+        return await getattr(self.node, name)(request, *args)
+
+    return call
+
+
+@with_tree_calls(_on_node)
 class _Pinned:
     """The Platform on one node, for one unit of work; remembers where its kernels are."""
 
@@ -186,27 +158,6 @@ class _Pinned:
 
     async def checkout(self, request: BuildRequest) -> str:
         return await self.node.checkout(request)
-
-    async def compile_check(self, request: BuildRequest, files: list[str]) -> BuildResult:
-        return await self.node.compile_check(request, files)
-
-    async def compile_warnings(self, request: BuildRequest, files: list[str]) -> BuildResult:
-        return await self.node.compile_warnings(request, files)
-
-    async def checkpatch(self, request: BuildRequest, patch: str) -> CheckpatchResult:
-        return await self.node.checkpatch(request, patch)
-
-    async def code(self, request: BuildRequest, query: CodeQuery) -> CodeAnswer:
-        return await self.node.code(request, query)
-
-    async def history(self, request: BuildRequest, query: HistoryQuery) -> HistoryAnswer:
-        return await self.node.history(request, query)
-
-    async def maintainers(self, request: BuildRequest, patch: str) -> list[str]:
-        return await self.node.maintainers(request, patch)
-
-    async def format_patch(self, request: BuildRequest, submission: Submission) -> str:
-        return await self.node.format_patch(request, submission)
 
     async def run(self, request: RunRequest) -> RunResult:
         return await self.node.run(request)

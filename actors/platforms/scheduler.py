@@ -29,7 +29,7 @@ import ray
 from actors.platforms.node import NODE_LOST, RESOURCE, Node
 from kgym.log import get_logger
 from kgym.models import BuildRequest, Placement
-from kgym.platform import PlatformUnavailable
+from kgym.platform import PlatformUnavailable, note_move
 from kgym.settings import Settings
 
 T = TypeVar("T")
@@ -197,6 +197,7 @@ class Scheduler:
                 reason = f"node {node.short()}: {type(e).__name__}: {_first_line(e)}"
                 placement.retries = attempt + 1
                 placement.retry_reasons.append(reason)
+                note_move(reason)
                 ulog.warning("unit.node_lost", ray_node=node.id, reason=reason)
                 self._forget(node.id)
                 continue

@@ -227,7 +227,6 @@ async def test_kill_9_of_kgym_mid_build_leaves_no_make(demo_bug, demo_kernel, tm
 
 @pytest.mark.kernel
 @pytest.mark.ray
-@pytest.mark.soak  # not re-run since the per-node actors (restart policy) merged
 async def test_killed_ray_build_actor_mid_build(demo_bug, demo_kernel, ray_cluster, record):
     from actors.platforms.ray_platform import RayPlatform
 

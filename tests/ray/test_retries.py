@@ -77,3 +77,27 @@ async def test_an_error_of_the_work_itself_is_not_retried() -> None:
     with pytest.raises(ValueError, match="bad patch"):
         await s.unit(None, work)
     assert len(s.queue) == 1
+
+
+async def test_moves_of_single_calls_count_in_the_enclosing_block() -> None:
+    """A single call (a verdict's base build, its quality checks) that moves counts in the
+    verdict like its unit's own moves: counting_moves gathers them, nested blocks too."""
+    import asyncio
+
+    from kgym.platform import counting_moves
+
+    s = Handed(["gone-1", "ok-1", "gone-2", "ok-2"], retries=1)
+
+    async def work(node):
+        if node.id.startswith("gone"):
+            raise ray.exceptions.ActorDiedError()
+        return node.id
+
+    with counting_moves() as outer:
+        await s.unit(None, work, kind="build")
+        with counting_moves() as inner:
+            await asyncio.gather(s.unit(None, work, kind="unit"))  # a child task counts too
+    assert [m.split(":")[0] for m in inner] == ["node gone-2"]
+    assert [m.split(":")[0] for m in outer] == ["node gone-1", "node gone-2"]
+    await Handed(["gone-3", "ok-3"], retries=1).unit(None, work)  # outside: counted nowhere
+    assert len(outer) == 2
