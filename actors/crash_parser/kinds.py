@@ -354,6 +354,11 @@ KINDS: tuple[Kind, ...] = (
         "unregister_netdevice: waiting for DEV to become free", None, FrameFrom.NONE,
         has_stack=False, name="netdev-refs",
     ),
+    Kind(  # fs/dcache.c umount_check(): a dentry still referenced at unmount; a WARN follows
+        _h(r"BUG: Dentry .*? still in use \(-?\d+\) \[unmount of (?P<fs>\S+) (?P<id>[^\]]*)\]"),
+        "BUG: Dentry still in use [unmount of {fs} {id}]", None, FrameFrom.NONE,
+        name="dentry-in-use",
+    ),
     # --- memory management -------------------------------------------------------
     Kind(  # kernel/fork.c check_mm()
         _h(r"BUG: (?P<what>Bad rss-counter state|non-zero pgtables_bytes on freeing mm)"),

@@ -143,6 +143,42 @@ def test_warning_with_syz_executor_and_panic():
     assert not report.corrupted, report.corrupted_reason
 
 
+DENTRY_61 = """\
+[   30.123456] BUG: Dentry 00000000a1b2c3d4{i=1,n=/}  still in use (2) [unmount of sysfs sysfs]
+[   30.123999] ------------[ cut here ]------------
+[   30.124000] WARNING: CPU: 1 PID: 1234 at fs/dcache.c:1675 umount_check+0x18d/0x1d0
+[   30.124001] Modules linked in:
+[   30.124002] CPU: 1 PID: 1234 Comm: repro Not tainted 6.1.192 #1
+[   30.124003] Hardware name: QEMU Standard PC (i440FX + PIIX, 1996)
+[   30.124004] RIP: 0010:umount_check+0x18d/0x1d0
+[   30.124005] Call Trace:
+[   30.124006]  <TASK>
+[   30.124007]  d_walk+0x1a0/0x600
+[   30.124008]  shrink_dcache_for_umount+0x8b/0x140
+[   30.124009]  generic_shutdown_super+0x6a/0x3a0
+[   30.124010]  kill_anon_super+0x36/0x60
+[   30.124011]  kernfs_kill_sb+0x1b/0x30
+[   30.124012]  sysfs_kill_sb+0x47/0x80
+[   30.124013]  deactivate_locked_super+0xa0/0x110
+[   30.124014]  cleanup_mnt+0x3e/0x1a0
+[   30.124015]  task_work_run+0xe5/0x170
+[   30.124016]  exit_to_user_mode_prepare+0x20a/0x210
+[   30.124017]  syscall_exit_to_user_mode+0x1e/0x50
+[   30.124018]  do_syscall_64+0x4c/0x90
+[   30.124019]  entry_SYSCALL_64_after_hwframe+0x63/0xcd
+[   30.124020]  </TASK>
+[   30.124021] Kernel panic - not syncing: panic_on_warn set ...
+"""
+
+
+def test_dentry_still_in_use_is_titled_by_the_unmounted_fs():
+    # fs/dcache.c umount_check() prints the BUG line, then WARN_ON(1): the BUG names it
+    report = parse(DENTRY_61)
+    assert report.title == "BUG: Dentry still in use [unmount of sysfs sysfs]"
+    assert not report.corrupted, report.corrupted_reason
+    assert report.report.startswith("BUG: Dentry")
+
+
 @pytest.mark.parametrize(
     "line",
     [
