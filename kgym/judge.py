@@ -124,8 +124,8 @@ async def verify(
     # the base build, the rate measurement and the quality calls join the run's stream,
     # and their moves off dead nodes count in the verdict's retries with the unit's own
     with run_context(run_id), counting_moves() as moves:
-        verdict = await _verify(platform, bug, patch, runs, run_id, config, stop_at_crash,
-                                should_stop)  # fmt: skip
+        stop = _Stop(stop_at_crash, cancel)
+        verdict = await _verify(platform, bug, patch, runs, run_id, config, stop, on_settled)
     verdict.retries, verdict.retry_reasons = len(moves), moves
     verdict.duration_s = time.monotonic() - started
     return verdict
@@ -138,8 +138,8 @@ async def _verify(
     runs: Runs,
     run_id: str,
     config: Settings,
-    stop_at_crash: bool,
-    should_stop: Callable[[], bool] | None,
+    stop: _Stop,
+    on_settled: Callable[[Verdict], None] | None,
 ) -> Verdict:
     record, notes = await _base_rate(platform, bug, runs == "auto", run_id, config)
     p = record.rate if record else None
@@ -151,7 +151,7 @@ async def _verify(
             chosen = conf.runs_for(p, config.target_confidence, config.max_verify_runs)
         except ValueError as e:
             notes.append(f"--runs auto: {e}; using {chosen} runs")
-    verdict = await _judge(platform, bug, patch, chosen, run_id, stop_at_crash, cancel)
+    verdict = await _judge(platform, bug, patch, chosen, run_id, stop)
     if on_settled is not None:
         on_settled(verdict)
     verdict.notes += notes
@@ -217,13 +217,12 @@ async def _judge(
     patch: str | None,
     runs: int,
     run_id: str,
-    stop_at_crash: bool = False,
-    cancel: asyncio.Event | None = None,
+    stop: _Stop | None = None,
 ) -> Verdict:
     """One unit of work: on a platform of several nodes, the build and its runs go to
     one node, and move together to another if that node dies. The run id is bound for
     the calls inside, so the platform's events (also from Ray actors) join its stream."""
-    stop = _Stop(stop_at_crash, cancel)
+    stop = stop or _Stop()
     with run_context(run_id):
         return await _judge_unit(platform, bug, patch, runs, run_id, stop)
 

@@ -14,7 +14,10 @@ Silencing rules (the first that matches is the reason):
 - `removes-reached-code`: in a function on the crash report's stack, the patch deletes
   lines that call into the stack (the path the reproducer takes) and adds nothing in
   their place (moved lines do not count): the crash cannot happen because the code
-  that reached it is gone, not because the condition is handled.
+  that reached it is gone, not because the condition is handled. Deleting a call that
+  drops a reference or frees (`*_put`, `kfree`, `*_release`...) does not count: an
+  extra drop is a common use-after-free cause, and deleting it is its fix (a wrong
+  deletion leaks, it hides no report).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ _PRINT_CALL = re.compile(r"\b(?:pr_\w+|printk\w*|dev_(?:warn|err|info|dbg)\w*|ne
 _FALSE_CONDITION = re.compile(r"\b\w+\s*\(\s*(?:0|false)\s*[,)]")
 _CONDITION = re.compile(r"\b(?:if|while|switch|for)\s*\(|\?|&&|\|\|")
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+_RELEASE = re.compile(r"(?:_put|_release|_free|_unref|_destroy)$|^k?v?free(?:_\w+)?$")
 _COMMENT = re.compile(r"^\s*(?:/\*.*?\*/\s*|//.*|\*.*|/\*.*)?$")
 
 
@@ -122,6 +126,7 @@ def _removes_reached(
     added = Counter(t.strip() for h in hunks for _, t in h.added if _is_code(t))
     deleted, new = removed - added, added - removed
     calls = {m[1] for line in deleted for m in _CALL.finditer(_code(line))} & stack
+    calls = {c for c in calls if not _RELEASE.search(c)}
     if calls and not new:
         return (
             f"removes-reached-code: deletes the call of {', '.join(sorted(calls))} from "

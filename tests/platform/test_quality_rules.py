@@ -87,6 +87,13 @@ def test_removing_reached_code_without_a_check_is_silencing() -> None:
     assert silencing(guarded, stack) is None
 
 
+@pytest.mark.parametrize("release", ["ip_rt_put", "kfree", "sock_release", "vfree"])
+def test_deleting_an_extra_reference_drop_is_not_silencing(release) -> None:
+    """A double put or free is fixed by deleting one drop (pptp_connect()'s ip_rt_put)."""
+    files = parse_diff(diff("net/x.c", [f"\t{release}(rt);"], [], "static int foo(void)"))
+    assert silencing(files, {"foo", release}) is None
+
+
 def test_no_upstream_fix_of_the_suite_is_flagged_except_the_one_that_deletes_a_warn() -> None:
     """Even with every function a fix changes taken as on the crash stack."""
     flagged = {}
