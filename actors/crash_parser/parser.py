@@ -18,7 +18,7 @@ from actors.crash_parser.anatomy import (
 )
 from actors.crash_parser.frames import base_name, parse_frame
 from actors.crash_parser.guilty import guilty_file
-from actors.crash_parser.kinds import TRIGGERS, FrameFrom, Header, Kind, match_header
+from actors.crash_parser.kinds import TRIGGERS, FrameFrom, Header, Kind, match_header, passes_over
 from actors.crash_parser.skip import generic_accessor, generic_checker
 from actors.crash_parser.symbolize import SymbolizeError, Symbolizer
 from actors.crash_parser.titles import CORRUPTED, names, normalise, pick
@@ -32,7 +32,7 @@ log = get_logger(__name__)
 _CONSOLE_HANGUP = "serialport: VM disconnected."
 # mm/kasan/report.c print_error_description(): "Read of size 4 at addr ..." (generic),
 # "Read at addr ..." (tag-based, when the size is not known)
-_ACCESS = re.compile(r"\s*(?P<access>Read|Write) (?:of size \d+ )?at addr")
+_ACCESS = re.compile(r"\s*(?P<access>Read|Write) (?:of size \d+ )?(?:at addr|by task)")
 _LAST_FUNCTION = re.compile(r"\s*last function: ([\w.]+)")  # kernel/workqueue.c
 # How much of a log parse_file holds at once, and how much after a header it keeps.
 _CHUNK = 8 * 1024 * 1024
@@ -308,7 +308,12 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
     elif "{frame}" in template:
         func = fields.get("func")
         passed_over = _generic_accessor if _accessor(kind, fields) else _generic_checker
-        if kind.frame is FrameFrom.HEADER and func and not passed_over(func):
+        extra = passes_over(header)
+        if extra is not None and func and extra.search(base_name(func)):
+            func_named = False  # this kind's own helper: its caller names the bug
+        else:
+            func_named = bool(func) and not passed_over(func)
+        if kind.frame is FrameFrom.HEADER and func_named:
             function = func
         else:
             how = FrameFrom(fields["with_frame"]) if "with_frame" in fields else None

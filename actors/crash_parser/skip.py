@@ -480,3 +480,50 @@ def interrupt_entry(function: str) -> bool:
 
 def context_entry(function: str) -> bool:
     return function in CONTEXT_ENTRIES
+
+
+# Frames that name no bug in one kind of report only: the helpers that kind's check
+# runs in, or that every caller of the checked code goes through. Searched (not
+# anchored) in a frame's base name; kinds.Kind.passes_over and kinds.WARN_SOURCES
+# refer to them. syzbot skips the same helpers when it names these reports.
+KIND_SKIPS: dict[str, str] = {
+    # a page that was bad when freed: the page allocator's, page cache's and page
+    # owner's routines handle every page; the stack is where the page was allocated
+    "bad-page": r"(?:free|put|get|update|release)_page|free_unref|^_*folio|"
+    r"truncate_inode_pages|page_frag_free|alloc|vmap|page_owner",
+    # a leaked object: whatever allocated it on behalf of its caller (kmemleak's
+    # backtrace starts in the allocator; string and idr helpers allocate too)
+    "leak": r"alloc|kmem|slab|kmemleak|create_object|strn?dup|memdup|k?v?asprintf|"
+    r"idr_get|list_lru_init|pcpu_create|mmap",
+    # spinlock debugging fires inside the lock wrappers
+    "spinlock-debug": r"spin_|_lock|_unlock",
+    # check_preemption_disabled() is reached through the per-cpu accessors
+    "preemptible": r"dump_stack|preempt|debug_|processor_id|this_cpu",
+    # RCU's lockdep checks run in RCU's own accessors and in the allocators that use them
+    "rcu-suspicious": r"rcu|kmem|slab",
+    # lockdep registers a key for any lock, IRQ or stack-tracking primitive
+    "lockdep-static-key": r"stack|lock|IRQ",
+    # UBSAN's handlers and the overflow helpers (check_*_overflow) that call them
+    "ubsan": r"ubsan|overflow",
+    # KMSAN: an uninit value reaches the check through socket buffers, netlink replies,
+    # crypto routines or a USB transfer; the code that made it is their caller
+    "kmsan": r"alloc_skb|netlink_ack|netlink_rcv_skb|_encrypt$|^(?:crypto|cipher|drbg|rng)_|"
+    r"^usb_(?:submit_urb|start_wait_urb|bulk_msg|interrupt_msg|control_msg)$",
+    # KASAN's hardware tags (arm64 MTE) report from the fault path
+    "kasan": r"kernel_fault|tag_check|mem_abort|^el1h?_",
+    # a stack that overflowed is found in the overflow handler
+    "stack-overflow": r"bad_stack",
+    # the stack protector's failure path
+    "stack-protector": r"stack_chk",
+    # WARN sources (kinds.WARN_SOURCES): the checked objects' own helpers
+    # debug objects: the lifecycle hooks of timers, work items, RCU heads, percpu
+    # counters and kobjects, and the frees that check them
+    "odebug": r"debug_|rcu|hrtimer_|timer_|work_|percpu_|vunmap|vfree|__free_|kobject_",
+    "usercopy": r"usercopy|__check",
+    "kobject": r"kobject_",
+    "proc": r"proc_",
+    "refcount": r"refcount|kobject_",
+    "kmalloc": r"kmalloc|krealloc|slab|kmem",
+    # a USB transfer's submission checks; the driver that submitted it names the bug
+    "usb": r"^usb_(?:submit_urb|start_wait_urb|bulk_msg|interrupt_msg|control_msg)$",
+}

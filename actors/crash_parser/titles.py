@@ -7,7 +7,7 @@ import re
 
 from actors.crash_parser.anatomy import Report, StackFrame
 from actors.crash_parser.frames import base_name
-from actors.crash_parser.kinds import FrameFrom
+from actors.crash_parser.kinds import FrameFrom, passes_over
 from actors.crash_parser.skip import (
     MULTIPLEXED,
     SPIN_WAITS,
@@ -75,7 +75,13 @@ def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
             if i and kind.stack_after.match(line):
                 frames = [f for f in frames if f.line > i]
                 break
+        else:
+            if kind.stack_required:  # the stack that names it is not there
+                return None
     how = how or kind.frame
+    extra = passes_over(report.header)
+    if extra is not None:  # this kind's own helpers name no bug either
+        frames = [f for f in frames if not extra.search(base_name(f.frame.function))]
     if how is FrameFrom.CRASH:
         ip = [f for f in frames if f.crash_ip]
         rest = [f for f in frames if not f.crash_ip]

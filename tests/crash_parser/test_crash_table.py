@@ -88,7 +88,7 @@ def test_demangling():
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
 def test_kind_templates_use_known_fields(kind):
-    known = set(kind.header.groupindex) | {"frame", "access", "what", "msg", "with_frame"}
+    known = set(kind.header.groupindex) | {"frame", "access", "what", "msg", "with_frame", "suffix"}
     for template in (kind.title, *kind.alts):
         assert set(re.findall(r"\{(\w+)\}", template)) <= known, template
 
