@@ -330,7 +330,8 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
     if "access" not in fields and "{access}" in template:
         # no access line: a free (double-free, invalid-free) or a cut report
         template = template.replace(" {access}", "")
-    title = normalise(_fill(template, fields))
+    title_raw = _fill(template, fields)
+    title = normalise(title_raw)
     alts: list[str] = []
     for other in others:
         alts.append(normalise(_fill(template, fields | {"frame": other})))
@@ -344,6 +345,10 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         reason = "cut short before the stack that names it"
     if reason is None and "cut" in fields:
         reason = fields["cut"]
+    if reason is None and kind.has_stack and not kind.name.startswith(_OWN_STACKS):
+        reason = _stack_without_frames(report)
+    if reason is None and _TIMESTAMP.search(title_raw):
+        reason = "a console timestamp inside the header"
     if reason is None and report.interleaved:
         reason = "lines of another task's stack dump are mixed in"
     if reason is None and report.dropped:
@@ -388,6 +393,35 @@ def _output_frames(report: Report, named: StackFrame | None) -> list[dict[str, o
         at_ip = [f for f in reliable if f.stack == ip.stack and f.line >= ip.line]
         chosen = at_ip[:8] + chosen
     return [f.frame.fields() for f in chosen[:MAX_OUTPUT_FRAMES]]
+
+
+# Lines that open a stack that must have frames (an unwound stack, kmemleak's and
+# KASAN's saved stacks, KMSAN's store chain), not lockdep's "stack backtrace:" (its
+# "Call Trace:" follows), and not stacks that the report's own lines make (lockdep's
+# dependency chains, KCSAN's accesses).
+_FRAMED_STACK = re.compile(
+    r"\s*(?:Call [Tt]race:|Backtrace:|(?:Allocated|Freed)(?: by task \d+)?:|"
+    r"backtrace(?: \(crc [0-9a-f]*\))?:|Uninit was stored to memory at)"
+)
+# Kinds whose stacks are their own shape (KMSAN's origins, KCSAN's two accesses): the
+# rule above does not hold for them.
+_OWN_STACKS = ("kmsan", "kcsan")
+_TIMESTAMP = re.compile(r"\[ *\d+\.\d+\]")  # printk's, glued into a header
+
+
+def _stack_without_frames(report: Report) -> str | None:
+    """Why the report is cut or mixed up, if a stack it opens has no frame soon after
+    (within 15 lines, before the next stack)."""
+    starts = [i for i in report.stack_lines if _FRAMED_STACK.match(report.lines[i])]
+    if not starts or report.unreliable:
+        return None  # (a stack of only unreliable frames is a stack)
+    for n, i in enumerate(starts):
+        if len(report.lines) - i < 4:
+            return "a stack is cut right after its first line"
+        until = min(i + 15, starts[n + 1] if n + 1 < len(starts) else len(report.lines))
+        if not any(i < f.line <= until for f in report.frames):
+            return "a stack has no frames"
+    return None
 
 
 def _accessor(kind: Kind, fields: dict[str, str]) -> bool:

@@ -25,8 +25,12 @@ MAX_TITLE = 120  # bytes
 # __x64_sys_x/__ia32_sys_x from the syscall tables). A title names the syscall.
 _SYSCALL = re.compile(
     r"(?:(?P<se>__se_|__do_)|(?P<arch>__(?:x64|ia32|arm64|riscv|s390x?)_))?"
-    r"(?:compat_)?(?P<sys>sys|SyS)_(?P<name>\w+)$"
+    r"(?P<compat>compat_)?(?P<sys>sys|SyS|SYSC)_(?P<name>\w+)$"
 )
+# The in-kernel bodies that syscalls are thin wrappers of (ksys_read() for read(2),
+# __sys_sendmsg() and its ___/____ inner layers for sendmsg(2)): a title names the
+# syscall too, and keeps the function's own name as an alternative.
+_SYSCALL_BODY = re.compile(r"(?:ksys|_{2,4}sys)_(?P<name>\w+)$")
 # Functions that kernels renamed or split while the bug stayed the same: a title
 # names the first, the others become alternative titles.
 _SAME: dict[str, str] = {
@@ -50,8 +54,13 @@ def names(function: str) -> tuple[str, list[str]]:
         name = m.group("name")
         if m.group("arch"):
             return f"sys_{name}", [function]
+        if m.group("compat") and m.group("sys") == "sys" and not m.group("se"):
+            return function, []  # compat_sys_x(): the compat entry is its own code
         others = [f"sys_{name}"] if m.group("se") else []
         return name, [*others, function]
+    m = _SYSCALL_BODY.match(function)
+    if m:
+        return m.group("name"), [function]
     if function in _SAME:
         return _SAME[function], [function]
     return function, []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from actors.crash_parser import parse
+from actors.crash_parser.titles import names
 
 
 def console(*lines: str) -> str:
@@ -178,6 +179,8 @@ CASES = [
         "PC is at fuse_dev_do_read+0x1a/0x80", "LR is at fuse_dev_read+0x1a/0x80",
         "Backtrace: ",
         "[<80123456>] (fuse_dev_do_read) from [<80123460>] (fuse_dev_read+0x1a/0x80)",
+        "[<80123460>] (fuse_dev_read) from [<80123470>] (vfs_read+0x1a/0x80)",
+        "[<80123470>] (vfs_read) from [<80123480>] (ksys_read+0x1a/0x80)",
     ), "Unhandled fault in fuse_dev_do_read", False),
     # kernel/panic.c check_panic_on_warn(): the WARNING itself was lost
     ("panic-on-warn-alone", console("Kernel panic - not syncing: panic_on_warn set ..."),
@@ -251,3 +254,58 @@ def test_syzbot_title_convention(log, title, corrupted):
     assert report.crashed
     assert report.title == title
     assert bool(report.corrupted) == corrupted, report.corrupted_reason
+
+
+# A title names a syscall by its name, whichever wrapper or body is on the stack; the
+# function's own name stays as an alternative.
+SYSCALL_NAMES = [
+    ("__se_sys_mremap", "mremap"),  # 4.17+ SYSCALL_DEFINE
+    ("__do_sys_openat2", "openat2"),
+    ("SyS_bpf", "bpf"),  # before 4.17
+    ("SYSC_sendto", "sendto"),
+    ("__x64_sys_ioctl", "sys_ioctl"),  # the syscall table's arch entry
+    ("ksys_read", "read"),  # the body read(2) wraps
+    ("__sys_sendmsg", "sendmsg"),
+    ("____sys_sendmsg", "sendmsg"),
+    ("compat_SyS_ioctl", "ioctl"),
+    ("compat_sys_ioctl", "compat_sys_ioctl"),  # the compat entry is its own code
+    ("sysfs_kf_write", "sysfs_kf_write"),  # not a syscall
+]
+
+
+@pytest.mark.parametrize(("function", "name"), SYSCALL_NAMES)
+def test_a_title_names_the_syscall(function, name):
+    title, others = names(function)
+    assert title == name
+    assert (function in others) == (name != function)
+
+
+KASAN_UAF = [
+    "BUG: KASAN: slab-use-after-free in nfc_llcp_sock_bind+0x1a/0x80",
+    "Read of size 8 at addr ffff888012345678 by task syz-executor.0/5123", "", TASK, HW,
+    *trace("dump_stack_lvl", "print_report", "kasan_report", "nfc_llcp_sock_bind", *SYSCALL),
+    "", "Allocated by task 5123:", " kasan_save_stack+0x1a/0x80", " __kmalloc+0x1a/0x80",
+    " nfc_llcp_local_get+0x1a/0x80", "", "Freed by task 5124:",
+]  # fmt: skip
+BUGGY_ADDRESS = [
+    "", "The buggy address belongs to the object at ffff888012345600",
+    " which belongs to the cache kmalloc-1k of size 1024",
+    "The buggy address is located 120 bytes inside of", " freed 1024-byte region",
+    "", "The buggy address belongs to the physical page:", "page:ffffea0000000000 refcount:1",
+    "flags: 0xfff00000000200(slab|node=0|zone=1|lastcpupid=0x7ff)", "raw: 00fff0000000",
+    "raw: 0000000000000000", "page dumped because: kasan: bad access detected", "",
+    "Memory state around the buggy address:", " ffff888012345600: fa fb fb fb fb fb fb fb",
+    ">ffff888012345680: fb fb fb fb fb fb fb fb", "                                ^",
+    "==================================================================",
+]  # fmt: skip
+
+
+def test_a_stack_with_no_frames_is_corrupted():
+    """syzbot: every stack a report opens has a frame soon after its first line."""
+    frees = [" kasan_save_stack+0x1a/0x80", " kfree+0x1a/0x80", " nfc_llcp_local_put+0x1a/0x80"]
+    whole = parse(console(*KASAN_UAF, *frees, *BUGGY_ADDRESS))
+    assert whole.title == "KASAN: slab-use-after-free Read in nfc_llcp_sock_bind"
+    assert not whole.corrupted, whole.corrupted_reason
+    lost = parse(console(*KASAN_UAF, *BUGGY_ADDRESS))  # the free stack's lines were lost
+    assert lost.title == whole.title
+    assert lost.corrupted and lost.corrupted_reason == "a stack has no frames"
