@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from actors.crash_parser import parse
+from actors.crash_parser.skip import generic
 from actors.crash_parser.titles import names
 
 
@@ -309,3 +310,35 @@ def test_a_stack_with_no_frames_is_corrupted():
     lost = parse(console(*KASAN_UAF, *BUGGY_ADDRESS))  # the free stack's lines were lost
     assert lost.title == whole.title
     assert lost.corrupted and lost.corrupted_reason == "a stack has no frames"
+
+
+# Families of generic wrappers, by the word they share (skip.Group.contains), and
+# functions that name bugs.
+GENERIC = [
+    ("sock_kmalloc", True), ("devm_kzalloc", True), ("kvcalloc", True),
+    ("_raw_spin_lock_irqsave", True), ("rcu_read_lock_sched", True),
+    ("down_read_killable", True), ("copy_page_to_iter", True), ("memcpy_toio", True),
+    ("unregister_netdevice_many", True), ("__x86_indirect_thunk_rax", True),
+    ("netdev_err", True), ("test_and_set_bit", True), ("test_kmalloc_oob_write", True),
+    ("kunit_try_run_case", False), ("nfc_llcp_sock_bind", False),
+    ("hci_register_dev", False), ("tun_chr_close", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("function", "is_generic"), GENERIC)
+def test_generic_families(function, is_generic):
+    assert generic(function) == is_generic
+
+
+def test_a_bad_access_in_a_wrapper_family_names_its_caller():
+    """KFENCE in test_kmalloc_*(): named by the KUnit case that ran it."""
+    log = console(
+        "==================================================================",
+        "BUG: KFENCE: out-of-bounds write in test_kmalloc_oob_write+0xef/0x184", "",
+        "Out-of-bounds write at 0xffff8c2aae2b2ff9 (1B right of kfence-#88):",
+        " test_kmalloc_oob_write+0xef/0x184", " kunit_try_run_case+0x51/0x90",
+        " kunit_generic_run_threadfn_adapter+0x16/0x30", " kthread+0x166/0x1a0",
+        " ret_from_fork+0x22/0x30", "", TASK, HW,
+        "==================================================================",
+    )  # fmt: skip
+    assert parse(log).title == "KFENCE: out-of-bounds write in kunit_try_run_case"
