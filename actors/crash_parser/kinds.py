@@ -121,6 +121,8 @@ _KMALLOC = re.compile(r"k?.?malloc")  # kmalloc*, kvmalloc*, kzmalloc... (not __
 def _warn_refine(f: dict[str, str], text: str) -> dict[str, str]:
     file, func = f.get("file", ""), f.get("func", "")
     what, skips = WARN_SOURCES.get(file, (None, None))
+    if file == "kernel/locking/lockdep.c" and "lock_" not in func:
+        what = None  # lockdep's other self-checks (check_flags()) are plain WARNINGs
     suffix = ""
     if what is None and file.startswith("mm/") and _KMALLOC.match(func):
         # a kmalloc-family size check (kmalloc_slab(), __kmalloc_node(), kvmalloc_node())
@@ -436,7 +438,10 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # mm/slub.c print_track() (4.x, alone when the object dump was cut)
         _h(r"INFO: (?P<what>Allocated|Freed) in " + _FN + r" (?P<rest>age=.*)"),
-        "INFO: {what} in {func} {rest}", None, FrameFrom.NONE, has_stack=False, name="slub-track",
+        "INFO: {what} in {func} {rest}", None, FrameFrom.NONE, has_stack=False,
+        # a track line alone is what is left of a SLUB report: syzbot calls it corrupted
+        refine=lambda f, t: {"cut": "only a SLUB track line of the report is left"},
+        name="slub-track",
     ),
     Kind(  # arch/x86/kernel/traps.c handle_stack_overflow()
         _h(r"BUG: (?:\w+ )?stack guard page was hit at"),

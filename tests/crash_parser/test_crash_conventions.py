@@ -215,6 +215,21 @@ CASES = [
         "debug_check_no_obj_freed", "__hrtimer_init_debug", "slab_free_freelist_hook",
         "kfree", "nfc_llcp_local_put", "nfc_unregister_device", *SYSCALL,
     ), "WARNING: ODEBUG bug in nfc_llcp_local_put", False),
+    # kernel/locking/lockdep.c: a DEBUG_LOCKS_WARN_ON() in lock_*() is a locking bug;
+    # lockdep's other self-checks are plain WARNINGs
+    ("warn-lockdep-lock", warn(
+        "kernel/locking/lockdep.c", "__lock_acquire", "__lock_acquire", "lock_acquire",
+        "_raw_spin_lock", "io_poll_remove_entries", *SYSCALL,
+    ), "WARNING: locking bug in io_poll_remove_entries", False),
+    ("warn-lockdep-flags", warn(
+        "kernel/locking/lockdep.c", "check_flags", "check_flags", "lock_is_held_type",
+        "rcu_read_lock_sched_held", "trace_hardirqs_on", "kvm_vcpu_ioctl", *SYSCALL,
+    ), "WARNING in check_flags", False),
+    # mm/slub.c print_track() of 4.x alone: what is left of a SLUB report
+    ("slub-track-alone", console(
+        "** 4491 printk messages dropped ** [   50.750742] INFO: Allocated in "
+        "fasync_helper+0x29/0x90 age=1 cpu=1 pid=6024",
+    ), "INFO: Allocated in fasync_helper age=NUM cpu=NUM pid=NUM", True),
     # mm/kmsan/report.c: a USB transfer's data, named by the driver that sent it
     ("kmsan-usb-infoleak", console(
         "=====================================================",
