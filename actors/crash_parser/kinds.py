@@ -68,6 +68,8 @@ class Kind:
     skips: str | None = None
     # With stack_after: no such line means the stack that names it is missing
     stack_required: bool = False
+    # Only a line the kernel printed (with a printk prefix, in a log that has them)
+    kernel_only: bool = False
 
 
 def _h(pattern: str) -> re.Pattern[str]:
@@ -601,6 +603,10 @@ KINDS: tuple[Kind, ...] = (
         name="cut-header",
     ),
     # --- the test harness ----------------------------------------------------------
+    Kind(  # syzkaller's log.Fatal(): a harness program died
+        _h(r"SYZFATAL: (?P<msg>.+?)\s*$"),
+        "SYZFATAL: {msg}", "SYZ_FAILURE", FrameFrom.NONE, has_stack=False, name="syzfatal",
+    ),
     Kind(  # syz-executor's fail(): the harness itself broke
         _h(r"SYZFAIL: (?P<msg>.+?)\s*$"),
         "SYZFAIL: {msg}", "SYZ_FAILURE", FrameFrom.NONE, suppressed=True, has_stack=False,
@@ -610,6 +616,36 @@ KINDS: tuple[Kind, ...] = (
 
 # fmt: on
 
+# Lines that start like a report but are none: the kernel's advisories at boot (CPU
+# mitigations, firmware bugs, deprecated features), lockdep's and the NMI handler's
+# bookkeeping, syzkaller's own host checks, programs' warnings (sshd).
+_NOT_REPORTS = (
+    r"Spectre|See https|Unprivileged eBPF|kernel not compiled with|BIOS bug|"
+    r"[Tt]he mand mount option|workqueue cpumask|fbcon: |Unsupported flag value|"
+    r".* uses (?:deprecated v2 capabilities|wireless extensions)|"
+    r"lockdep is turned off|Stall ended before state dump start|NMI handler|"
+    r"recovery required on readonly filesystem|not creating mapping|"
+    r"sys_\S* is not present in /proc/kallsyms|no syscalls can create resource|"
+    r"/etc/ssh/moduli does not exist"
+)
+KINDS = (
+    *KINDS,
+    Kind(  # any other line the kernel starts with BUG:, WARNING: or INFO: (a check this
+        # table does not know yet): syzbot titles it by the line itself
+        # (not a line with another glued after it: parser reads the first one alone)
+        _h(
+            r"(?P<line>(?:BUG|WARNING|INFO): ?(?!\s*(?:" + _NOT_REPORTS + r"))"
+            r"(?!.*\[\s*\d+\.\d{6}\])\S.*?)\s*$"
+        ),
+        "{line}",
+        None,
+        FrameFrom.NONE,
+        has_stack=False,
+        kernel_only=True,
+        name="other",
+    ),
+)
+
 for _k in KINDS:
     object.__setattr__(_k, "name", _k.name or _k.title)
 
@@ -618,7 +654,7 @@ TRIGGERS = re.compile(
     r"BUG|WARNING|INFO:|UBSAN:|general protection|PANIC:|Kernel panic|divide error|"
     r"invalid opcode|stack segment|Internal error|unreferenced object|SYZFAIL|\[ INFO|"
     r"Unable to handle|VFS: Close|SeaBIOS|Booting |unregister_netdevice|int3|divide_error|"
-    r"Unhandled |Alignment trap|VFS: Busy"
+    r"Unhandled |Alignment trap|VFS: Busy|SYZFATAL"
 )
 
 

@@ -79,6 +79,11 @@ def first_header(text: str) -> tuple[int, Header] | None:
                     stamped = _KERNEL_LINE.search(text) is not None
                 if not stamped:
                     header = match_header(line.text[at:])
+        if header is not None and header.kind.kernel_only and not line.kernel:
+            if stamped is None:
+                stamped = _KERNEL_LINE.search(text) is not None
+            if stamped:
+                continue  # a program's line in a log of printk-prefixed kernel lines
         if (
             header is not None
             and header.kind.after_output

@@ -357,3 +357,19 @@ def test_a_bad_access_in_a_wrapper_family_names_its_caller():
         "==================================================================",
     )  # fmt: skip
     assert parse(log).title == "KFENCE: out-of-bounds write in kunit_try_run_case"
+
+
+def test_a_report_line_no_kind_knows_is_titled_by_itself():
+    """syzbot: any BUG:/WARNING:/INFO: line is a report; unknown, its text is its title."""
+    report = parse(console("BUG: unexpected frob state 12 in device frob0", TASK, HW))
+    assert report.crashed and report.title == "BUG: unexpected frob state NUM in device frob0"
+    assert not report.corrupted
+    assert parse(console("INFO: lockdep is turned off.")).crashed is False
+    assert parse(console("WARNING: BIOS bug: CPU MTRRs don't cover all of memory")).crashed is False
+    # a program's line among printk-prefixed kernel lines is not the kernel's report
+    assert parse(console("Run /sbin/init") + "WARNING: no tty for job control\n").crashed is False
+
+
+def test_syzfatal():
+    report = parse(console("SYZFATAL: executor 1 failed 11 times: exit status 67"))
+    assert report.title == "SYZFATAL: executor NUM failed NUM times: exit status NUM"
