@@ -97,6 +97,13 @@ def _kfence_type(f: dict[str, str]) -> str:
     return "KFENCE-" + bug.replace("OUT-OF-BOUNDS-", "")
 
 
+def _ubsan_refine(f: dict[str, str], text: str) -> dict[str, str]:
+    if f["bug"] == "Undefined behaviour":  # before 5.x: one word for every check
+        return {"bug": "undefined-behaviour", "no_alts": "y"}
+    # an index past an array's end is a bad access too; the other checks are not
+    return {} if f["bug"] == "array-index-out-of-bounds" else {"no_alts": "y"}
+
+
 # WARN()s whose title names what warned rather than where: the file the WARNING
 # header points at, syzbot's name for it, and the helpers (skip.KIND_SKIPS) that
 # name no such bug.
@@ -251,11 +258,8 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # lib/ubsan.c ubsan_prologue() ("Undefined behaviour in" before 5.x)
         _h(r"UBSAN: (?P<bug>[\w-]+|Undefined behaviour) in (?P<where>\S+)"),
-        "UBSAN: {bug} in {frame}", "UBSAN", FrameFrom.TRACE, ends_with_separator=True,
-        skips="ubsan",
-        refine=lambda f, t: {"bug": "undefined-behaviour"}
-        if f["bug"] == "Undefined behaviour" else {},
-        name="ubsan",
+        "UBSAN: {bug} in {frame}", "UBSAN", FrameFrom.TRACE, _BAD_ACCESS,
+        ends_with_separator=True, skips="ubsan", refine=_ubsan_refine, name="ubsan",
     ),
     # --- memory leaks ------------------------------------------------------------
     Kind(  # mm/kmemleak.c print_unreferenced(); syzkaller prints "BUG: memory leak"
@@ -461,7 +465,7 @@ KINDS: tuple[Kind, ...] = (
         # (arch/powerpc/mm/fault.c __bad_page_fault(): "BUG: Kernel NULL pointer
         # dereference on read at", "BUG: Unable to handle kernel data access on read at")
         _h(r"BUG: (?:unable to handle page fault for address|[kK]ernel NULL pointer "
-           r"dereference(?:, address| on )|Unable to handle kernel data access)"),
+           r"dereference(?:, address| on | at )|Unable to handle kernel data access)"),
         "BUG: unable to handle kernel {what} in {frame}",
         lambda f: "NULL-POINTER-DEREFERENCE" if "NULL" in f["what"] else "MEMORY_SAFETY_BUG",
         FrameFrom.CRASH, _BAD_ACCESS, needs_trace=True,

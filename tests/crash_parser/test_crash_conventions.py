@@ -373,3 +373,22 @@ def test_a_report_line_no_kind_knows_is_titled_by_itself():
 def test_syzfatal():
     report = parse(console("SYZFATAL: executor 1 failed 11 times: exit status 67"))
     assert report.title == "SYZFATAL: executor NUM failed NUM times: exit status NUM"
+
+
+UBSAN = [
+    "================================================================================",
+    "UBSAN: {bug} in net/sched/sch_fq.c:123:45", "index 9 is out of range for type 'u8[8]'",
+    TASK, HW, *trace("dump_stack_lvl", "__ubsan_handle_out_of_bounds", "fq_dequeue",
+                     "__qdisc_run", *SYSCALL),
+    "================================================================================",
+]  # fmt: skip
+
+
+def test_an_array_index_out_of_bounds_is_a_bad_access():
+    """lib/ubsan.c: syzbot gives only this UBSAN check the bad-access alternative."""
+    oob = parse(console(*UBSAN).replace("{bug}", "array-index-out-of-bounds"))
+    assert oob.title == "UBSAN: array-index-out-of-bounds in fq_dequeue"
+    assert oob.alt_titles == ["bad-access in fq_dequeue"]
+    shift = parse(console(*UBSAN).replace("{bug}", "shift-out-of-bounds"))
+    assert shift.title == "UBSAN: shift-out-of-bounds in fq_dequeue"
+    assert shift.alt_titles == []

@@ -71,6 +71,10 @@ HEADERS = [
     ("BUG: TASK stack guard page was hit at ffffc90000000000 (stack is a..b)", "stack-guard"),
     ("BUG: kernel NULL pointer dereference, address: 0000000000000000", "page-fault"),
     ("BUG: unable to handle page fault for address: ffff88800000", "page-fault"),
+    # arch/powerpc/mm/fault.c __bad_page_fault(): "BUG: %s on %s at 0x%08lx", "BUG: %s at"
+    ("BUG: Kernel NULL pointer dereference on read at 0x00000000", "page-fault"),
+    ("BUG: Kernel NULL pointer dereference at 0x00000010", "page-fault"),
+    ("BUG: Unable to handle kernel data access on write at 0xc000000012345678", "page-fault"),
     ("general protection fault, probably for non-canonical address 0xdffffc0000000000: "
      "0000 [#1] PREEMPT SMP KASAN", "gpf"),
     ("Oops: general protection fault, probably for non-canonical address 0x1: 0000 [#1]",
