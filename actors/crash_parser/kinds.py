@@ -94,7 +94,24 @@ def _kasan_type(f: dict[str, str]) -> str:
 
 def _kfence_type(f: dict[str, str]) -> str:
     bug = f.get("bug", "").upper().replace(" ", "-")
-    return "KFENCE-" + bug.replace("OUT-OF-BOUNDS-", "")
+    return "KFENCE-" + bug.replace("OUT-OF-BOUNDS-", "").replace("INVALID-", "")
+
+
+# syzbot's crash types (a function of the title's first words) for the other sanitizers
+def _kmsan_type(f: dict[str, str]) -> str:
+    bug = f.get("bug", "")
+    if "after-free" in bug:
+        return "KMSAN-USE-AFTER-FREE-READ"
+    if "infoleak" in bug:
+        return "KMSAN-INFO-LEAK"
+    return "KMSAN-UNINIT-VALUE" if bug == "uninit-value" else "KMSAN-UNKNOWN"
+
+
+def _kcsan_type(f: dict[str, str]) -> str:
+    bug = f.get("bug", "")
+    if bug == "data-race":
+        return "KCSAN-DATARACE"
+    return "KCSAN-ASSERT" if bug == "assert: race" else "KCSAN-UNKNOWN"
 
 
 def _ubsan_refine(f: dict[str, str], text: str) -> dict[str, str]:
@@ -232,8 +249,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # mm/kmsan/report.c kmsan_report()
         _h(r"BUG: KMSAN: (?P<bug>[\w -]+?) in " + _FN),
-        "KMSAN: {bug} in {frame}",
-        lambda f: "KMSAN-" + f["bug"].upper().replace(" ", "-"),
+        "KMSAN: {bug} in {frame}", _kmsan_type,
         FrameFrom.HEADER, _BAD_ACCESS, ends_with_separator=True, accessor=True,
         skips="kmsan", name="kmsan",
     ),
@@ -253,12 +269,14 @@ KINDS: tuple[Kind, ...] = (
     Kind(  # kernel/kcsan/report.c print_report(): one side known ("%s in %pS"), as for
         # an ASSERT_EXCLUSIVE_*() violation or a race with an unknown origin
         _h(r"BUG: KCSAN: (?P<bug>[\w-]+(?:: race)?) in " + _FN + r"\s*$"),
-        "KCSAN: {bug} in {frame}", "KCSAN-DATARACE", FrameFrom.HEADER,
+        "KCSAN: {bug} in {frame}", _kcsan_type, FrameFrom.HEADER,
         ends_with_separator=True, name="kcsan-one",
     ),
     Kind(  # lib/ubsan.c ubsan_prologue() ("Undefined behaviour in" before 5.x)
         _h(r"UBSAN: (?P<bug>[\w-]+|Undefined behaviour) in (?P<where>\S+)"),
-        "UBSAN: {bug} in {frame}", "UBSAN", FrameFrom.TRACE, _BAD_ACCESS,
+        "UBSAN: {bug} in {frame}",
+        lambda f: "MEMORY_SAFETY_UBSAN" if f["bug"] == "array-index-out-of-bounds" else "UBSAN",
+        FrameFrom.TRACE, _BAD_ACCESS,
         ends_with_separator=True, skips="ubsan", refine=_ubsan_refine, name="ubsan",
     ),
     # --- memory leaks ------------------------------------------------------------
@@ -336,7 +354,8 @@ KINDS: tuple[Kind, ...] = (
     Kind(  # look_up_lock_class(), lockdep_init_map_type(), print_lock_contention_bug()
         _h(r"(?P<what>BUG: looking up invalid subclass|BUG: key(?= \S+ has not been "
            r"registered)|WARNING: bad contention detected)"),
-        "{what} in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        "{what} in {frame}", lambda f: "WARNING" if f["what"].startswith("WARNING") else None,
+        FrameFrom.TRACE,
         refine=lambda f, t: {"what": f["what"].replace("BUG: key", "BUG: key not registered")},
         name="lockdep-misc",
     ),
@@ -380,7 +399,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # kernel/sched/core.c schedule_debug(): sleeping in a non-blocking section
         _h(r"BUG: scheduling in a non-blocking section"),
-        "BUG: scheduling in a non-blocking section in {frame}", "ATOMIC_SLEEP",
+        "BUG: scheduling in a non-blocking section in {frame}", None,
         FrameFrom.TRACE, name="sched-nonblock",
     ),
     Kind(  # kernel/sched/core.c __might_resched() (___might_sleep() before 5.15)
@@ -401,16 +420,16 @@ KINDS: tuple[Kind, ...] = (
     Kind(  # kernel/workqueue.c process_one_work(): a work function returned with a lock
         # held or preemption off; the next line names it ("last function: f")
         _h(r"BUG: workqueue leaked lock or atomic"),
-        "BUG: workqueue leaked lock or atomic in {frame}", "LOCKDEP", FrameFrom.HEADER,
+        "BUG: workqueue leaked lock or atomic in {frame}", None, FrameFrom.HEADER,
         name="workqueue-leak",
     ),
     Kind(  # kernel/workqueue.c wq_watchdog_timer_fn()
         _h(r"BUG: workqueue lockup"),
-        "BUG: workqueue lockup", "HANG", FrameFrom.NONE, has_stack=False, name="workqueue-lockup",
+        "BUG: workqueue lockup", None, FrameFrom.NONE, has_stack=False, name="workqueue-lockup",
     ),
     Kind(  # net/core/dev.c netdev_wait_allrefs_any(): a device nobody lets go of
         _h(r"unregister_netdevice: waiting for \S+ to become free"),
-        "unregister_netdevice: waiting for DEV to become free", None, FrameFrom.NONE,
+        "unregister_netdevice: waiting for DEV to become free", "DoS", FrameFrom.NONE,
         has_stack=False, name="netdev-refs",
     ),
     # --- memory management -------------------------------------------------------
@@ -440,7 +459,8 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # mm/slub.c slab_bug(): "BUG cache (Tainted: ...): what"
         _h(r"BUG \S+ \((?:Not t|T)ainted[^)]*\): (?P<what>[^\n]+?)\s*$"),
-        "BUG: {what}", "DoS", FrameFrom.NONE, name="slub",
+        "BUG: {what}", lambda f: "DoS" if f["what"] == "Object already free" else None,
+        FrameFrom.NONE, name="slub",
     ),
     Kind(  # mm/slub.c print_track() (4.x, alone when the object dump was cut)
         _h(r"INFO: (?P<what>Allocated|Freed) in " + _FN + r" (?P<rest>age=.*)"),
@@ -513,7 +533,8 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # lib/bug.c report_bug()
         _h(r"kernel BUG at (?P<file>[^\s:]+):\d+!?"),
-        "{what} in {frame}", lambda f: "BUG" if f["what"] == "kernel BUG" else "WARNING",
+        "{what} in {frame}",
+        lambda f: "MEMORY_SAFETY_BUG" if "corrupted list" in f["what"] else "BUG",
         FrameFrom.CRASH, refine=_bug_refine, needs_trace=True, name="bug",
     ),
     Kind(  # lib/bug.c report_bug() with no file and line: "Kernel BUG at %pB [verbose
@@ -642,7 +663,7 @@ KINDS = (
             r"(?!.*\[\s*\d+\.\d{6}\])\S.*?)\s*$"
         ),
         "{line}",
-        None,
+        lambda f: "WARNING" if f["line"].startswith("WARNING") else None,
         FrameFrom.NONE,
         has_stack=False,
         kernel_only=True,

@@ -392,3 +392,22 @@ def test_an_array_index_out_of_bounds_is_a_bad_access():
     shift = parse(console(*UBSAN).replace("{bug}", "shift-out-of-bounds"))
     assert shift.title == "UBSAN: shift-out-of-bounds in fq_dequeue"
     assert shift.alt_titles == []
+
+
+# syzbot's crash type follows the title's first words.
+TYPES = [
+    (console(*UBSAN).replace("{bug}", "array-index-out-of-bounds"), "MEMORY_SAFETY_UBSAN"),
+    (console("unregister_netdevice: waiting for batadv0 to become free. Usage count = 2"),
+     "DoS"),
+    (oops("kernel BUG at lib/list_debug.c:59!", "__list_del_entry_valid", "tipc_conn_close",
+          *SYSCALL), "MEMORY_SAFETY_BUG"),
+    (console("WARNING: unexpected frob state", TASK), "WARNING"),
+    (console("BUG: unexpected frob state", TASK), None),
+    (console("BUG: workqueue lockup - pool cpus=0 node=0 flags=0x0 nice=0 stuck for 30s!"),
+     None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("log", "crash_type"), TYPES)
+def test_crash_type_follows_the_title(log, crash_type):
+    assert parse(log).type == crash_type
