@@ -242,6 +242,13 @@ KINDS: tuple[Kind, ...] = (
         "KASAN: {bug} {access} in {frame}", "KASAN-READ", FrameFrom.TRACE, _BAD_ACCESS,
         ends_with_separator=True, name="kasan-async",
     ),
+    Kind(  # any other KASAN header (one cut short, a bug word of another kernel): the
+        # title keeps what follows "KASAN:", and the report counts as corrupted
+        _h(r"BUG: KASAN: (?P<rest>.+?)\s*$"),
+        "KASAN: {rest}", _kasan_type, FrameFrom.NONE, ends_with_separator=True,
+        refine=lambda f, t: {"cut": "a KASAN header of no known shape"},
+        name="kasan-other",
+    ),
     Kind(  # mm/mempool.c check_element(): a pool element written after its free
         _h(r"BUG: mempool element poison mismatch"),
         "BUG: mempool element poison mismatch in {frame}", None, FrameFrom.TRACE,

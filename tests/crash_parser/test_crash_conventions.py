@@ -72,6 +72,12 @@ CASES = [
         *trace("dump_stack", "kasan_report", "__asan_load8", "rds_recvmsg", *SYSCALL),
         "==================================================================",
     ), "KASAN: wild-memory-access Read", False),
+    # a KASAN header of no known shape: what follows "KASAN:", corrupted
+    ("kasan-cut", console(
+        "==================================================================",
+        "BUG: KASAN: slab-out-of-bounds", TASK, HW,
+        *trace("dump_stack_lvl", "kasan_report", "nfc_llcp_sock_bind", *SYSCALL),
+    ), "KASAN: slab-out-of-bounds", True),
     # arch/x86/kernel/traps.c do_error_trap(X86_TRAP_SS, "stack segment"), do_int3()
     ("stack-segment", oops(
         "stack segment: 0000 [#1] PREEMPT SMP KASAN", "ext4_xattr_set_entry",
