@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
 
@@ -417,14 +418,16 @@ _TIMESTAMP = re.compile(r"\[ *\d+\.\d+\]")  # printk's, glued into a header
 def _stack_without_frames(report: Report) -> str | None:
     """Why the report is cut or mixed up, if a stack it opens has no frame soon after
     (within 15 lines, before the next stack)."""
-    starts = [i for i in report.stack_lines if _FRAMED_STACK.match(report.lines[i])]
-    if not starts or report.unreliable:
+    if report.unreliable or not report.stack_lines:
         return None  # (a stack of only unreliable frames is a stack)
+    starts = [i for i in report.stack_lines if _FRAMED_STACK.match(report.lines[i])]
+    lines = [f.line for f in report.frames]  # in order
     for n, i in enumerate(starts):
         if len(report.lines) - i < 4:
             return "a stack is cut right after its first line"
         until = min(i + 15, starts[n + 1] if n + 1 < len(starts) else len(report.lines))
-        if not any(i < f.line <= until for f in report.frames):
+        at = bisect_right(lines, i)  # the first frame after the stack's first line
+        if at == len(lines) or lines[at] > until:
             return "a stack has no frames"
     return None
 

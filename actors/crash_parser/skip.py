@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -376,6 +377,7 @@ _ACCESS_NAMES = frozenset(n for g in GROUPS if g.accessor for n in g.names)
 _ACCESS_PREFIXES = tuple(p for g in GROUPS if g.accessor for p in g.prefixes)
 
 
+@lru_cache(maxsize=8192)  # names repeat across reports and logs
 def generic(function: str) -> bool:
     """Whether a frame of `function` names no bug (see GROUPS for why)."""
     return function in _NAMES or function.startswith(_PREFIXES) or _CONTAINS(function) is not None
@@ -385,6 +387,7 @@ _CHECK_NAMES = frozenset(n for g in GROUPS if g.checks_caller for n in g.names)
 _CHECK_PREFIXES = tuple(p for g in GROUPS if g.checks_caller for p in g.prefixes)
 
 
+@lru_cache(maxsize=8192)  # names repeat across reports and logs
 def generic_checker(function: str) -> bool:
     """Whether `function`, named as the one a WARN fired in, names no bug: it checked
     how its caller used it (see Group.checks_caller)."""
@@ -395,6 +398,7 @@ def generic_checker(function: str) -> bool:
     )
 
 
+@lru_cache(maxsize=8192)  # names repeat across reports and logs
 def generic_accessor(function: str) -> bool:
     """Whether `function`, named as the one that made a bad memory access, names no bug:
     it accessed memory on its caller's behalf (see Group.accessor)."""

@@ -4,6 +4,7 @@ and normalise what changes from run to run."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from actors.crash_parser.anatomy import Report, StackFrame
 from actors.crash_parser.frames import base_name
@@ -90,7 +91,7 @@ def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
     how = how or kind.frame
     extra = passes_over(report.header)
     if extra is not None:  # this kind's own helpers name no bug either
-        frames = [f for f in frames if not extra.search(base_name(f.frame.function))]
+        frames = [f for f in frames if not _kind_skips(extra, f.frame.function)]
     if how is FrameFrom.CRASH:
         ip = [f for f in frames if f.crash_ip]
         rest = [f for f in frames if not f.crash_ip]
@@ -105,6 +106,11 @@ def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
         return _stalled(frames)
     candidates = [f for f in frames if not f.crash_ip]
     return _first_stack(candidates)
+
+
+@lru_cache(maxsize=8192)
+def _kind_skips(pattern: re.Pattern[str], function: str) -> bool:
+    return pattern.search(base_name(function)) is not None
 
 
 def interrupted(frames: list[StackFrame]) -> list[StackFrame]:
