@@ -60,7 +60,8 @@ _LINK_REGISTER = re.compile(r"\s*(?:LR is at |lr : )")
 # The anatomy's fixed parts, by the kernel function that prints them.
 _PART = re.compile(
     r"\s*(?:"
-    r"(?P<access>(?:Read|Write) (?:of size \d+ )?at addr)"  # kasan print_error_description()
+    # kasan print_error_description() ("... by task" in 4.x's wild-access reports)
+    r"(?P<access>(?:Read|Write) (?:of size \d+ )?(?:at addr|by task))"
     r"|(?P<task>CPU: \d+ (?:UID: \d+ )?PID: \d+)"  # dump_stack_print_info()
     r"|(?P<hardware>Hardware name: )"  # dump_stack_print_info()
     r"|(?P<registers>RSP: |RAX: |EAX: |pstate: |x29: )"  # __show_regs()

@@ -18,6 +18,7 @@ from enum import Enum
 from functools import lru_cache
 
 from actors.crash_parser.paths import tree_path
+from actors.crash_parser.skip import KIND_SKIPS
 
 
 class FrameFrom(Enum):
@@ -63,6 +64,12 @@ class Kind:
     after_output: bool = False  # only after kernel output (a boot is not a reboot)
     refine: Callable[[dict[str, str], str], dict[str, str]] | None = None
     name: str = field(default="")
+    # Frames that name no report of this kind (a key of skip.KIND_SKIPS)
+    skips: str | None = None
+    # With stack_after: no such line means the stack that names it is missing
+    stack_required: bool = False
+    # Only a line the kernel printed (with a printk prefix, in a log that has them)
+    kernel_only: bool = False
 
 
 def _h(pattern: str) -> re.Pattern[str]:
@@ -87,18 +94,45 @@ def _kasan_type(f: dict[str, str]) -> str:
 
 def _kfence_type(f: dict[str, str]) -> str:
     bug = f.get("bug", "").upper().replace(" ", "-")
-    return "KFENCE-" + bug.replace("OUT-OF-BOUNDS-", "")
+    return "KFENCE-" + bug.replace("OUT-OF-BOUNDS-", "").replace("INVALID-", "")
+
+
+# syzbot's crash types (a function of the title's first words) for the other sanitizers
+def _kmsan_type(f: dict[str, str]) -> str:
+    bug = f.get("bug", "")
+    if "after-free" in bug:
+        return "KMSAN-USE-AFTER-FREE-READ"
+    if "infoleak" in bug:
+        return "KMSAN-INFO-LEAK"
+    return "KMSAN-UNINIT-VALUE" if bug == "uninit-value" else "KMSAN-UNKNOWN"
+
+
+def _kcsan_type(f: dict[str, str]) -> str:
+    bug = f.get("bug", "")
+    if bug == "data-race":
+        return "KCSAN-DATARACE"
+    return "KCSAN-ASSERT" if bug == "assert: race" else "KCSAN-UNKNOWN"
+
+
+def _ubsan_refine(f: dict[str, str], text: str) -> dict[str, str]:
+    if f["bug"] == "Undefined behaviour":  # before 5.x: one word for every check
+        return {"bug": "undefined-behaviour", "no_alts": "y"}
+    # an index past an array's end is a bad access too; the other checks are not
+    return {} if f["bug"] == "array-index-out-of-bounds" else {"no_alts": "y"}
 
 
 # WARN()s whose title names what warned rather than where: the file the WARNING
-# header points at, and syzbot's name for it.
-WARN_SOURCES: dict[str, str] = {
-    "lib/refcount.c": "refcount bug",  # refcount_warn_saturate()
-    "lib/debugobjects.c": "ODEBUG bug",  # debug_print_object()
-    "mm/usercopy.c": "bad usercopy",  # usercopy_warn() (older kernels)
-    "kernel/locking/lockdep.c": "locking bug",  # DEBUG_LOCKS_WARN_ON()
-    "lib/list_debug.c": "corrupted list",  # __list_add_valid() without BUG_ON_DATA_CORRUPTION
-    "mm/slab_common.c": "kmalloc bug",  # kmalloc_slab(): a size beyond the caches
+# header points at, syzbot's name for it, and the helpers (skip.KIND_SKIPS) that
+# name no such bug.
+WARN_SOURCES: dict[str, tuple[str, str | None]] = {
+    "lib/refcount.c": ("refcount bug", "refcount"),  # refcount_warn_saturate()
+    "lib/debugobjects.c": ("ODEBUG bug", "odebug"),  # debug_print_object()
+    "mm/usercopy.c": ("bad usercopy", "usercopy"),  # usercopy_warn() (older kernels)
+    "kernel/locking/lockdep.c": ("locking bug", None),  # DEBUG_LOCKS_WARN_ON()
+    # __list_add_valid() without BUG_ON_DATA_CORRUPTION
+    "lib/list_debug.c": ("corrupted list", None),
+    "lib/kobject.c": ("kobject bug", "kobject"),  # kobject_add_internal() and friends
+    "fs/proc/generic.c": ("proc registration bug", "proc"),  # proc_register()
 }
 # BUG()s likewise, from "kernel BUG at FILE:LINE!".
 BUG_SOURCES: dict[str, str] = {
@@ -107,9 +141,28 @@ BUG_SOURCES: dict[str, str] = {
 }
 
 
+_KMALLOC = re.compile(r"k?.?malloc")  # kmalloc*, kvmalloc*, kzmalloc... (not __kmalloc)
+
+
 def _warn_refine(f: dict[str, str], text: str) -> dict[str, str]:
-    what = WARN_SOURCES.get(f.get("file", ""))
-    return {"what": f": {what}" if what else ""}
+    file, func = f.get("file", ""), f.get("func", "")
+    what, skips = WARN_SOURCES.get(file, (None, None))
+    if file == "kernel/locking/lockdep.c" and "lock_" not in func:
+        what = None  # lockdep's other self-checks (check_flags()) are plain WARNINGs
+    suffix = ""
+    if what is None and file.startswith("mm/") and _KMALLOC.match(func):
+        # a kmalloc-family size check (kmalloc_slab(), __kmalloc_node(), kvmalloc_node())
+        what, skips = "kmalloc bug", "kmalloc"
+    elif what is None and file == "mm/vmalloc.c" and func.startswith("__vmalloc_node"):
+        what = "zero-size vmalloc"  # __vmalloc_node_range(): a zero-size request
+    elif what is None and func == "usb_submit_urb":
+        # drivers/usb/core/urb.c usb_submit_urb(): a bad URB, named by the driver and
+        # by the check it failed
+        suffix, skips = "/usb_submit_urb", "usb"
+    out = {"what": f": {what}" if what else "", "suffix": suffix}
+    if skips:
+        out["skips"] = skips
+    return out
 
 
 def _bug_refine(f: dict[str, str], text: str) -> dict[str, str]:
@@ -142,6 +195,11 @@ def _panic_refine(f: dict[str, str], text: str) -> dict[str, str]:
         return {"msg": "corrupted stack end", "with_frame": "outermost"}
     if msg.startswith("Fatal exception"):  # oops_end(): the oops it ends is not here
         return {"msg": "Fatal exception", "cut": "the oops this panic ends is missing"}
+    # check_panic_on_warn() (a WARN or a KASAN report), hung_task's panic: the report
+    # that panicked is not here either
+    for ends in ("panic_on_warn set", "hung_task: blocked tasks"):
+        if msg.startswith(ends):
+            return {"msg": ends, "cut": "the report this panic ends is missing"}
     # details after the message proper; a colon inside it is its own ("VFS: Unable to
     # mount root fs", "hung_task: blocked tasks") and stays
     for cut in (" exitcode=", " in interrupt", " for ", " --- "):
@@ -160,15 +218,36 @@ KINDS: tuple[Kind, ...] = (
         "KASAN: {bug} in {frame} at addr ADDR", _kasan_type, FrameFrom.HEADER,
         ends_with_separator=True, name="kasan-4.x",
     ),
+    Kind(  # mm/kasan/report.c kasan_report_invalid_free() ("double-free or invalid-free"
+        # before 5.x, "double-free" or "invalid-free" since): syzbot calls all of them
+        # an invalid free, named by the code that freed
+        _h(r"BUG: KASAN: (?P<bug>double-free or invalid-free|double-free|invalid-free) in "
+           + _FN),
+        "KASAN: invalid-free in {frame}", "KASAN-INVALID-FREE", FrameFrom.HEADER,
+        ("invalid-free in {frame}",), ends_with_separator=True, name="kasan-free",
+    ),
     Kind(  # mm/kasan/report.c print_error_description(), kasan_report_invalid_free()
         _h(r"BUG: KASAN: (?P<bug>[\w-]+(?: or [\w-]+)?) in " + _FN),
         "KASAN: {bug} {access} in {frame}", _kasan_type, FrameFrom.HEADER, _BAD_ACCESS,
-        ends_with_separator=True, accessor=True, name="kasan",
+        ends_with_separator=True, accessor=True, skips="kasan", name="kasan",
+    ),
+    Kind(  # mm/kasan/report.c kasan_report_error() of 4.x for a wild or user-memory
+        # access: no function in the header, the title keeps the bug and the access
+        _h(r"BUG: KASAN: (?P<bug>[\w-]+) on address"),
+        "KASAN: {bug} {access}", _kasan_type, FrameFrom.NONE, ends_with_separator=True,
+        name="kasan-address",
     ),
     Kind(  # mm/kasan/report.c kasan_report_async() (arm64 MTE)
         _h(r"BUG: KASAN: (?P<bug>invalid-access)\s*$"),
         "KASAN: {bug} {access} in {frame}", "KASAN-READ", FrameFrom.TRACE, _BAD_ACCESS,
         ends_with_separator=True, name="kasan-async",
+    ),
+    Kind(  # any other KASAN header (one cut short, a bug word of another kernel): the
+        # title keeps what follows "KASAN:", and the report counts as corrupted
+        _h(r"BUG: KASAN: (?P<rest>.+?)\s*$"),
+        "KASAN: {rest}", _kasan_type, FrameFrom.NONE, ends_with_separator=True,
+        refine=lambda f, t: {"cut": "a KASAN header of no known shape"},
+        name="kasan-other",
     ),
     Kind(  # mm/mempool.c check_element(): a pool element written after its free
         _h(r"BUG: mempool element poison mismatch"),
@@ -177,9 +256,9 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # mm/kmsan/report.c kmsan_report()
         _h(r"BUG: KMSAN: (?P<bug>[\w -]+?) in " + _FN),
-        "KMSAN: {bug} in {frame}",
-        lambda f: "KMSAN-" + f["bug"].upper().replace(" ", "-"),
-        FrameFrom.HEADER, _BAD_ACCESS, ends_with_separator=True, accessor=True, name="kmsan",
+        "KMSAN: {bug} in {frame}", _kmsan_type,
+        FrameFrom.HEADER, _BAD_ACCESS, ends_with_separator=True, accessor=True,
+        skips="kmsan", name="kmsan",
     ),
     Kind(  # mm/kfence/report.c kfence_report_error()
         _h(r"BUG: KFENCE: (?P<bug>[\w -]+?) in " + _FN),
@@ -197,21 +276,21 @@ KINDS: tuple[Kind, ...] = (
     Kind(  # kernel/kcsan/report.c print_report(): one side known ("%s in %pS"), as for
         # an ASSERT_EXCLUSIVE_*() violation or a race with an unknown origin
         _h(r"BUG: KCSAN: (?P<bug>[\w-]+(?:: race)?) in " + _FN + r"\s*$"),
-        "KCSAN: {bug} in {frame}", "KCSAN-DATARACE", FrameFrom.HEADER,
+        "KCSAN: {bug} in {frame}", _kcsan_type, FrameFrom.HEADER,
         ends_with_separator=True, name="kcsan-one",
     ),
     Kind(  # lib/ubsan.c ubsan_prologue() ("Undefined behaviour in" before 5.x)
         _h(r"UBSAN: (?P<bug>[\w-]+|Undefined behaviour) in (?P<where>\S+)"),
-        "UBSAN: {bug} in {frame}", "UBSAN", FrameFrom.TRACE, ends_with_separator=True,
-        refine=lambda f, t: {"bug": "undefined-behaviour"}
-        if f["bug"] == "Undefined behaviour" else {},
-        name="ubsan",
+        "UBSAN: {bug} in {frame}",
+        lambda f: "MEMORY_SAFETY_UBSAN" if f["bug"] == "array-index-out-of-bounds" else "UBSAN",
+        FrameFrom.TRACE, _BAD_ACCESS,
+        ends_with_separator=True, skips="ubsan", refine=_ubsan_refine, name="ubsan",
     ),
     # --- memory leaks ------------------------------------------------------------
     Kind(  # mm/kmemleak.c print_unreferenced(); syzkaller prints "BUG: memory leak"
         _h(r"(?:BUG: memory leak|unreferenced object 0x[0-9a-f]+ \(size \d+\):)"),
         "memory leak in {frame}", "LEAK", FrameFrom.TRACE,
-        stack_after=_h(r"\s*backtrace"), name="leak",
+        stack_after=_h(r"\s*backtrace"), skips="leak", name="leak",
     ),
     # --- lockdep (kernel/locking/lockdep.c) ----------------------------------------
     Kind(  # print_circular_bug_header(): the new dependency (-> #0) names the deadlock
@@ -258,16 +337,17 @@ KINDS: tuple[Kind, ...] = (
         "WARNING: nested lock was not taken in {frame}", "LOCKDEP", FrameFrom.TRACE,
         stack_after=_h(r"stack backtrace:"), name="lockdep-nested",
     ),
-    Kind(  # print_held_locks_bug() via debug_check_no_locks_held()
-        _h(r"WARNING: .{1,40} still has locks held!"),  # "%s/%d": a comm may hold blanks
-        "WARNING: still has locks held in {frame}", "LOCKDEP", FrameFrom.TRACE,
+    Kind(  # print_held_locks_bug() via debug_check_no_locks_held() ("[ BUG: ...]" before
+        # 4.13, "BUG:" in some); "%s/%d": a comm may hold blanks
+        _h(r"(?P<lvl>WARNING|BUG|\[ BUG): .{1,40} still has locks held!"),
+        "{lvl}: still has locks held in {frame}", "LOCKDEP", FrameFrom.TRACE,
         stack_after=_h(r"\d+ locks? held by"), held_locks=True, name="lockdep-held",
     ),
     Kind(  # lockdep_rcu_suspicious(); "INFO: suspicious RCU usage." before 4.x
         _h(r"(?P<lvl>WARNING|\[ INFO|INFO): suspicious RCU usage"),
         "{lvl}: suspicious RCU usage in {frame}",
         lambda f: "LOCKDEP" if f["lvl"] == "WARNING" else None, FrameFrom.TRACE,
-        stack_after=_h(r"stack backtrace:"), name="rcu-suspicious",
+        stack_after=_h(r"stack backtrace:"), skips="rcu-suspicious", name="rcu-suspicious",
     ),
     Kind(  # print_lock_invalid_wait_context(): syzbot files it as a locking bug
         _h(r"\[ BUG: Invalid wait context \]"),
@@ -281,20 +361,24 @@ KINDS: tuple[Kind, ...] = (
     Kind(  # look_up_lock_class(), lockdep_init_map_type(), print_lock_contention_bug()
         _h(r"(?P<what>BUG: looking up invalid subclass|BUG: key(?= \S+ has not been "
            r"registered)|WARNING: bad contention detected)"),
-        "{what} in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        "{what} in {frame}", lambda f: "WARNING" if f["what"].startswith("WARNING") else None,
+        FrameFrom.TRACE,
         refine=lambda f, t: {"what": f["what"].replace("BUG: key", "BUG: key not registered")},
         name="lockdep-misc",
     ),
     Kind(  # register_lock_class() / assign_lock_key()
         _h(r"INFO: trying to register non-static key"),
         "INFO: trying to register non-static key in {frame}", None, FrameFrom.TRACE,
-        name="lockdep-static-key",
+        skips="lockdep-static-key", name="lockdep-static-key",
     ),
     # --- hangs and stalls ----------------------------------------------------------
     Kind(  # kernel/hung_task.c check_hung_task()
         # "task %s:%d": a comm may hold blanks and colons; a header cut after "task"
         # (only hung_task prints "INFO: task ") is one too
-        _h(r"INFO: task (?:.{1,40}:\d+ blocked for more than \d+ seconds|[^:]*$)"),
+        # (newer kernels say "blocked in I/O wait for" of a task in TASK_UNINTERRUPTIBLE
+        # io_schedule())
+        _h(r"INFO: task (?:.{1,40}:\d+ blocked (?:in I/O wait )?for more than \d+ seconds"
+           r"|[^:]*$)"),
         "INFO: task hung in {frame}", "HANG", FrameFrom.TRACE, ("hang in {frame}",),
         name="hung-task",
     ),
@@ -322,7 +406,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # kernel/sched/core.c schedule_debug(): sleeping in a non-blocking section
         _h(r"BUG: scheduling in a non-blocking section"),
-        "BUG: scheduling in a non-blocking section in {frame}", "ATOMIC_SLEEP",
+        "BUG: scheduling in a non-blocking section in {frame}", None,
         FrameFrom.TRACE, name="sched-nonblock",
     ),
     Kind(  # kernel/sched/core.c __might_resched() (___might_sleep() before 5.15)
@@ -333,25 +417,26 @@ KINDS: tuple[Kind, ...] = (
     Kind(  # lib/smp_processor_id.c check_preemption_disabled()
         _h(r"BUG: using (?P<what>[\w_]+)\(\) in preemptible"),
         "BUG: using {what}() in preemptible code in {frame}", "LOCKDEP", FrameFrom.TRACE,
-        name="preemptible",
+        skips="preemptible", name="preemptible",
     ),
     Kind(  # kernel/locking/spinlock_debug.c spin_dump(), rwlock_bug()
         _h(r"BUG: (?P<lock>spinlock|rwlock) (?P<what>[\w ]+?) on CPU#"),
-        "BUG: {lock} {what} in {frame}", "LOCKDEP", FrameFrom.TRACE, name="spinlock-debug",
+        "BUG: {lock} {what} in {frame}", "LOCKDEP", FrameFrom.TRACE, skips="spinlock-debug",
+        name="spinlock-debug",
     ),
     Kind(  # kernel/workqueue.c process_one_work(): a work function returned with a lock
         # held or preemption off; the next line names it ("last function: f")
         _h(r"BUG: workqueue leaked lock or atomic"),
-        "BUG: workqueue leaked lock or atomic in {frame}", "LOCKDEP", FrameFrom.HEADER,
+        "BUG: workqueue leaked lock or atomic in {frame}", None, FrameFrom.HEADER,
         name="workqueue-leak",
     ),
     Kind(  # kernel/workqueue.c wq_watchdog_timer_fn()
         _h(r"BUG: workqueue lockup"),
-        "BUG: workqueue lockup", "HANG", FrameFrom.NONE, has_stack=False, name="workqueue-lockup",
+        "BUG: workqueue lockup", None, FrameFrom.NONE, has_stack=False, name="workqueue-lockup",
     ),
     Kind(  # net/core/dev.c netdev_wait_allrefs_any(): a device nobody lets go of
         _h(r"unregister_netdevice: waiting for \S+ to become free"),
-        "unregister_netdevice: waiting for DEV to become free", None, FrameFrom.NONE,
+        "unregister_netdevice: waiting for DEV to become free", "DoS", FrameFrom.NONE,
         has_stack=False, name="netdev-refs",
     ),
     Kind(  # fs/dcache.c umount_check(): a dentry still referenced at unmount; a WARN follows
@@ -361,20 +446,40 @@ KINDS: tuple[Kind, ...] = (
     ),
     # --- memory management -------------------------------------------------------
     Kind(  # kernel/fork.c check_mm()
-        _h(r"BUG: (?P<what>Bad rss-counter state|non-zero pgtables_bytes on freeing mm)"),
+        # (nr_ptes and nr_pmds before pgtables_bytes, 4.x)
+        _h(r"BUG: (?P<what>Bad rss-counter state|non-zero (?:pgtables_bytes|nr_ptes|nr_pmds) "
+           r"on freeing mm)"),
         "BUG: {what}", None, FrameFrom.NONE, has_stack=False, name="check-mm",
     ),
-    Kind(  # mm/page_alloc.c bad_page()
-        _h(r"BUG: Bad page (?P<what>state|map) in process"),
-        "BUG: Bad page {what} in {frame}", None, FrameFrom.TRACE, name="bad-page",
+    Kind(  # mm/page_alloc.c bad_page(); mm/filemap.c filemap_unaccount_folio() ("cache")
+        # named by where the page was allocated (page_owner's stack); without it the
+        # stack of the check says nothing of the bug
+        _h(r"BUG: Bad page (?P<what>state|cache) in process"),
+        "BUG: Bad page {what} in {frame}", None, FrameFrom.TRACE,
+        stack_after=_h(r"\s*page last allocated"), stack_required=True, skips="bad-page",
+        name="bad-page",
+    ),
+    Kind(  # mm/memory.c print_bad_pte(): the pte, not a function, is the bug
+        _h(r"BUG: Bad page map in process"),
+        "BUG: Bad page map", None, FrameFrom.NONE, name="bad-page-map",
+    ),
+    Kind(  # fs/dcache.c umount_check(): "... still in use (%d) [unmount of %s %s]"; the
+        # title keeps neither the dentry nor the filesystem (loop devices change)
+        _h(r"BUG: Dentry .* still in use"),
+        "BUG: Dentry still in use in unmount", None, FrameFrom.NONE, has_stack=False,
+        name="dentry-in-use",
     ),
     Kind(  # mm/slub.c slab_bug(): "BUG cache (Tainted: ...): what"
         _h(r"BUG \S+ \((?:Not t|T)ainted[^)]*\): (?P<what>[^\n]+?)\s*$"),
-        "BUG: {what}", "DoS", FrameFrom.NONE, name="slub",
+        "BUG: {what}", lambda f: "DoS" if f["what"] == "Object already free" else None,
+        FrameFrom.NONE, name="slub",
     ),
     Kind(  # mm/slub.c print_track() (4.x, alone when the object dump was cut)
         _h(r"INFO: (?P<what>Allocated|Freed) in " + _FN + r" (?P<rest>age=.*)"),
-        "INFO: {what} in {func} {rest}", None, FrameFrom.NONE, has_stack=False, name="slub-track",
+        "INFO: {what} in {func} {rest}", None, FrameFrom.NONE, has_stack=False,
+        # a track line alone is what is left of a SLUB report: syzbot calls it corrupted
+        refine=lambda f, t: {"cut": "only a SLUB track line of the report is left"},
+        name="slub-track",
     ),
     Kind(  # arch/x86/kernel/traps.c handle_stack_overflow()
         _h(r"BUG: (?:\w+ )?stack guard page was hit at"),
@@ -389,8 +494,10 @@ KINDS: tuple[Kind, ...] = (
         FrameFrom.CRASH, _BAD_ACCESS, needs_trace=True, name="page-fault-4.x",
     ),
     Kind(  # arch/x86/mm/fault.c show_fault_oops()
-        _h(r"BUG: (?:unable to handle page fault for address|kernel NULL pointer "
-           r"dereference, address)"),
+        # (arch/powerpc/mm/fault.c __bad_page_fault(): "BUG: Kernel NULL pointer
+        # dereference on read at", "BUG: Unable to handle kernel data access on read at")
+        _h(r"BUG: (?:unable to handle page fault for address|[kK]ernel NULL pointer "
+           r"dereference(?:, address| on | at )|Unable to handle kernel data access)"),
         "BUG: unable to handle kernel {what} in {frame}",
         lambda f: "NULL-POINTER-DEREFERENCE" if "NULL" in f["what"] else "MEMORY_SAFETY_BUG",
         FrameFrom.CRASH, _BAD_ACCESS, needs_trace=True,
@@ -427,37 +534,57 @@ KINDS: tuple[Kind, ...] = (
         "PANIC: double fault in {frame}", "DoS", FrameFrom.CRASH, needs_trace=True,
         name="double-fault",
     ),
-    Kind(  # arch/x86/kernel/traps.c do_error_trap() for #DE, #UD, #SS
-        _h(r"(?P<what>divide error|invalid opcode|stack segment): [0-9a-f]{4}"),
-        "{what} in {frame}", "DoS", FrameFrom.CRASH, needs_trace=True, name="trap",
+    Kind(  # arch/x86/kernel/traps.c do_error_trap() for #DE, #UD, #SS, do_int3 for #BP
+        # ("divide_error" in 2.6/3.x); syzbot calls #SS a "stack segment fault"
+        _h(r"(?P<what>divide error|divide_error|invalid opcode|stack segment|int3): "
+           r"[0-9a-f]{4}"),
+        "{what} in {frame}", "DoS", FrameFrom.CRASH, needs_trace=True,
+        refine=lambda f, t: {"what": {"stack segment": "stack segment fault",
+                                      "divide_error": "divide error"}.get(f["what"], f["what"])},
+        name="trap",
     ),
     Kind(  # lib/bug.c report_bug()
         _h(r"kernel BUG at (?P<file>[^\s:]+):\d+!?"),
-        "{what} in {frame}", lambda f: "BUG" if f["what"] == "kernel BUG" else "WARNING",
+        "{what} in {frame}",
+        lambda f: "MEMORY_SAFETY_BUG" if "corrupted list" in f["what"] else "BUG",
         FrameFrom.CRASH, refine=_bug_refine, needs_trace=True, name="bug",
+    ),
+    Kind(  # lib/bug.c report_bug() with no file and line: "Kernel BUG at %pB [verbose
+        # debug info unavailable]"; the title keeps what follows "Kernel BUG"
+        _h(r"Kernel BUG (?P<rest>.+?)\s*$"),
+        "kernel BUG {rest}", "BUG", FrameFrom.NONE, needs_trace=True, name="bug-noinfo",
     ),
     Kind(  # kernel/panic.c __warn() (with a file:line since 4.x)
         _h(r"WARNING: CPU: \d+ PID: \d+ at (?P<file>[^\s:]+)(?::\d+)? " + _FN),
-        "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
+        "WARNING{what} in {frame}{suffix}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
         trap=True, name="warning",
     ),
     Kind(  # kernel/panic.c __warn() since 6.16: "WARNING: file:line at func, CPU#N: comm"
         _h(r"WARNING: (?P<file>[^\s:]+):\d+ at " + _FN + r", CPU#\d+"),
-        "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
+        "WARNING{what} in {frame}{suffix}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
         trap=True, name="warning-6.16",
     ),
     Kind(  # kernel/panic.c warn_slowpath_common() before 3.x: "WARNING: at FILE:LINE f()"
         _h(r"WARNING: at (?P<file>[^\s:]+):\d+ " + _FN),
-        "WARNING{what} in {frame}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
+        "WARNING{what} in {frame}{suffix}", _warn_type, FrameFrom.HEADER, refine=_warn_refine,
         trap=True, name="warning-3.x",
     ),
     Kind(  # kernel/panic.c __warn() (WARN without a file and line)
         _h(r"WARNING: CPU: \d+ PID: \d+ at " + _FN),
         "WARNING in {frame}", "WARNING", FrameFrom.HEADER, trap=True, name="warning-nofile",
     ),
+    Kind(  # arch/x86/kernel/unwind_frame.c unwind_next_frame(): "regs at %p in %s:%d has
+        # bad 'bp' value %p"; the register is kept when the address is printed as one
+        # (not when %p hashed it to "(ptrval)")
+        _h(r"WARNING: kernel stack regs at (?P<at>.*?) in .+? has bad (?P<reg>'\w+' )?value"),
+        "WARNING: kernel stack regs has bad {reg}value", None, FrameFrom.NONE,
+        has_stack=False,
+        refine=lambda f, t: {} if re.fullmatch(r"\s*[0-9a-f]+", f["at"]) else {"reg": ""},
+        name="unwind-bad-regs",
+    ),
     Kind(  # arch/x86/kernel/unwind_frame.c unwind_next_frame()
-        _h(r"WARNING: kernel stack (?P<what>regs|frame pointer) at .*? in \S+ has bad"),
-        "WARNING: kernel stack {what} has bad value", None, FrameFrom.NONE,
+        _h(r"WARNING: kernel stack frame pointer at .*? in .+? has bad"),
+        "WARNING: kernel stack frame pointer has bad value", None, FrameFrom.NONE,
         has_stack=False, name="unwind-bad",
     ),
     Kind(  # arch/arm64/kernel/traps.c die(); arch/arm/kernel/traps.c die()
@@ -465,11 +592,34 @@ KINDS: tuple[Kind, ...] = (
         "Internal error in {frame}", "DoS", FrameFrom.CRASH, _BAD_ACCESS, needs_trace=True,
         name="arm-die",
     ),
+    Kind(  # arch/arm/mm/fault.c do_DataAbort(), do_PrefetchAbort(): "Unhandled fault: %s"
+        _h(r"Unhandled (?:prefetch abort|fault): "),
+        "Unhandled fault in {frame}", "DoS", FrameFrom.CRASH, needs_trace=True,
+        name="arm-unhandled",
+    ),
+    Kind(  # arch/arm/mm/alignment.c do_alignment(): "Alignment trap: not handling ..."
+        _h(r"Alignment trap: "),
+        "Alignment trap in {frame}", "DoS", FrameFrom.CRASH, needs_trace=True,
+        name="arm-alignment",
+    ),
     # --- panics (kernel/panic.c panic()) ----------------------------------------
+    Kind(  # arch/arm64/kernel/traps.c panic_bad_stack(), older x86 handle_stack_overflow():
+        # named, as a stack guard page hit, by the work that recursed
+        _h(r"Kernel panic - not syncing: kernel stack overflow"),
+        "kernel stack overflow in {frame}", "DoS", FrameFrom.OUTERMOST,
+        ("stack-overflow in {frame}",), closing=True, skips="stack-overflow",
+        name="panic-stack-overflow",
+    ),
     Kind(
         _h(r"Kernel panic - not syncing: (?P<msg>.*)"),
         "kernel panic: {msg}", "DoS", FrameFrom.NONE, closing=True, refine=_panic_refine,
         has_stack=False, name="panic",
+    ),
+    Kind(  # fs/super.c generic_shutdown_super(): "VFS: Busy inodes after unmount of %s (%s)":
+        # inodes still referenced when their filesystem went away
+        _h(r"VFS: Busy inodes after unmount"),
+        "VFS: Busy inodes after unmount (use-after-free)", "DoS", FrameFrom.NONE,
+        has_stack=False, name="vfs-busy-inodes",
     ),
     Kind(  # fs/open.c filp_close() before 2.6.x-4.x: a file closed with no reference
         _h(r"VFS: Close: file count is 0"),
@@ -482,7 +632,18 @@ KINDS: tuple[Kind, ...] = (
         "unexpected kernel reboot", "REBOOT", FrameFrom.NONE, after_output=True,
         has_stack=False, name="reboot",
     ),
+    Kind(  # a BUG:, WARNING: or INFO: line cut right after its first word: a report, but
+        # nothing says which
+        _h(r"(?P<lvl>BUG|WARNING|INFO):\s*$"),
+        "{lvl}: corrupted", None, FrameFrom.NONE, has_stack=False,
+        refine=lambda f, t: {"cut": "the header was cut after its first word"},
+        name="cut-header",
+    ),
     # --- the test harness ----------------------------------------------------------
+    Kind(  # syzkaller's log.Fatal(): a harness program died
+        _h(r"SYZFATAL: (?P<msg>.+?)\s*$"),
+        "SYZFATAL: {msg}", "SYZ_FAILURE", FrameFrom.NONE, has_stack=False, name="syzfatal",
+    ),
     Kind(  # syz-executor's fail(): the harness itself broke
         _h(r"SYZFAIL: (?P<msg>.+?)\s*$"),
         "SYZFAIL: {msg}", "SYZ_FAILURE", FrameFrom.NONE, suppressed=True, has_stack=False,
@@ -492,6 +653,36 @@ KINDS: tuple[Kind, ...] = (
 
 # fmt: on
 
+# Lines that start like a report but are none: the kernel's advisories at boot (CPU
+# mitigations, firmware bugs, deprecated features), lockdep's and the NMI handler's
+# bookkeeping, syzkaller's own host checks, programs' warnings (sshd).
+_NOT_REPORTS = (
+    r"Spectre|See https|Unprivileged eBPF|kernel not compiled with|BIOS bug|"
+    r"[Tt]he mand mount option|workqueue cpumask|fbcon: |Unsupported flag value|"
+    r".* uses (?:deprecated v2 capabilities|wireless extensions)|"
+    r"lockdep is turned off|Stall ended before state dump start|NMI handler|"
+    r"recovery required on readonly filesystem|not creating mapping|"
+    r"sys_\S* is not present in /proc/kallsyms|no syscalls can create resource|"
+    r"/etc/ssh/moduli does not exist"
+)
+KINDS = (
+    *KINDS,
+    Kind(  # any other line the kernel starts with BUG:, WARNING: or INFO: (a check this
+        # table does not know yet): syzbot titles it by the line itself
+        # (not a line with another glued after it: parser reads the first one alone)
+        _h(
+            r"(?P<line>(?:BUG|WARNING|INFO): ?(?!\s*(?:" + _NOT_REPORTS + r"))"
+            r"(?!.*\[\s*\d+\.\d{6}\])\S.*?)\s*$"
+        ),
+        "{line}",
+        lambda f: "WARNING" if f["line"].startswith("WARNING") else None,
+        FrameFrom.NONE,
+        has_stack=False,
+        kernel_only=True,
+        name="other",
+    ),
+)
+
 for _k in KINDS:
     object.__setattr__(_k, "name", _k.name or _k.title)
 
@@ -499,7 +690,8 @@ for _k in KINDS:
 TRIGGERS = re.compile(
     r"BUG|WARNING|INFO:|UBSAN:|general protection|PANIC:|Kernel panic|divide error|"
     r"invalid opcode|stack segment|Internal error|unreferenced object|SYZFAIL|\[ INFO|"
-    r"Unable to handle|VFS: Close|SeaBIOS|Booting |unregister_netdevice"
+    r"Unable to handle|VFS: Close|SeaBIOS|Booting |unregister_netdevice|int3|divide_error|"
+    r"Unhandled |Alignment trap|VFS: Busy|SYZFATAL"
 )
 
 
@@ -524,6 +716,17 @@ def match_header(text: str) -> Header | None:
         if m:
             found = _match(stripped[m.end() :])
     return found
+
+
+@lru_cache(maxsize=64)
+def _skip_pattern(key: str) -> re.Pattern[str]:
+    return re.compile(KIND_SKIPS[key])
+
+
+def passes_over(header: Header) -> re.Pattern[str] | None:
+    """The frames this report's kind passes over when naming it (skip.KIND_SKIPS)."""
+    key = header.fields.get("skips") or header.kind.skips
+    return _skip_pattern(key) if key else None
 
 
 # A pr_fmt() prefix: the subsystem that printed the header ("watchdog: ", "rcu: ",

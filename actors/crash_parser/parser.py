@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
 
@@ -18,7 +19,7 @@ from actors.crash_parser.anatomy import (
 )
 from actors.crash_parser.frames import base_name, parse_frame
 from actors.crash_parser.guilty import guilty_file
-from actors.crash_parser.kinds import TRIGGERS, FrameFrom, Header, Kind, match_header
+from actors.crash_parser.kinds import TRIGGERS, FrameFrom, Header, Kind, match_header, passes_over
 from actors.crash_parser.skip import generic_accessor, generic_checker
 from actors.crash_parser.symbolize import SymbolizeError, Symbolizer
 from actors.crash_parser.titles import CORRUPTED, names, normalise, pick
@@ -32,7 +33,7 @@ log = get_logger(__name__)
 _CONSOLE_HANGUP = "serialport: VM disconnected."
 # mm/kasan/report.c print_error_description(): "Read of size 4 at addr ..." (generic),
 # "Read at addr ..." (tag-based, when the size is not known)
-_ACCESS = re.compile(r"\s*(?P<access>Read|Write) (?:of size \d+ )?at addr")
+_ACCESS = re.compile(r"\s*(?P<access>Read|Write) (?:of size \d+ )?(?:at addr|by task)")
 _LAST_FUNCTION = re.compile(r"\s*last function: ([\w.]+)")  # kernel/workqueue.c
 # How much of a log parse_file holds at once, and how much after a header it keeps.
 _CHUNK = 8 * 1024 * 1024
@@ -79,6 +80,11 @@ def first_header(text: str) -> tuple[int, Header] | None:
                     stamped = _KERNEL_LINE.search(text) is not None
                 if not stamped:
                     header = match_header(line.text[at:])
+        if header is not None and header.kind.kernel_only and not line.kernel:
+            if stamped is None:
+                stamped = _KERNEL_LINE.search(text) is not None
+            if stamped:
+                continue  # a program's line in a log of printk-prefixed kernel lines
         if (
             header is not None
             and header.kind.after_output
@@ -308,7 +314,12 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
     elif "{frame}" in template:
         func = fields.get("func")
         passed_over = _generic_accessor if _accessor(kind, fields) else _generic_checker
-        if kind.frame is FrameFrom.HEADER and func and not passed_over(func):
+        extra = passes_over(header)
+        if extra is not None and func and extra.search(base_name(func)):
+            func_named = False  # this kind's own helper: its caller names the bug
+        else:
+            func_named = bool(func) and not passed_over(func)
+        if kind.frame is FrameFrom.HEADER and func_named:
             function = func
         else:
             how = FrameFrom(fields["with_frame"]) if "with_frame" in fields else None
@@ -325,7 +336,8 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
     if "access" not in fields and "{access}" in template:
         # no access line: a free (double-free, invalid-free) or a cut report
         template = template.replace(" {access}", "")
-    title = normalise(_fill(template, fields))
+    title_raw = _fill(template, fields)
+    title = normalise(title_raw)
     alts: list[str] = []
     for other in others:
         alts.append(normalise(_fill(template, fields | {"frame": other})))
@@ -339,6 +351,10 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         reason = "cut short before the stack that names it"
     if reason is None and "cut" in fields:
         reason = fields["cut"]
+    if reason is None and kind.has_stack and not kind.name.startswith(_OWN_STACKS):
+        reason = _stack_without_frames(report)
+    if reason is None and _TIMESTAMP.search(title_raw):
+        reason = "a console timestamp inside the header"
     if reason is None and report.interleaved:
         reason = "lines of another task's stack dump are mixed in"
     if reason is None and report.dropped:
@@ -383,6 +399,37 @@ def _output_frames(report: Report, named: StackFrame | None) -> list[dict[str, o
         at_ip = [f for f in reliable if f.stack == ip.stack and f.line >= ip.line]
         chosen = at_ip[:8] + chosen
     return [f.frame.fields() for f in chosen[:MAX_OUTPUT_FRAMES]]
+
+
+# Lines that open a stack that must have frames (an unwound stack, kmemleak's and
+# KASAN's saved stacks, KMSAN's store chain), not lockdep's "stack backtrace:" (its
+# "Call Trace:" follows), and not stacks that the report's own lines make (lockdep's
+# dependency chains, KCSAN's accesses).
+_FRAMED_STACK = re.compile(
+    r"\s*(?:Call [Tt]race:|Backtrace:|(?:Allocated|Freed)(?: by task \d+)?:|"
+    r"backtrace(?: \(crc [0-9a-f]*\))?:|Uninit was stored to memory at)"
+)
+# Kinds whose stacks are their own shape (KMSAN's origins, KCSAN's two accesses): the
+# rule above does not hold for them.
+_OWN_STACKS = ("kmsan", "kcsan")
+_TIMESTAMP = re.compile(r"\[ *\d+\.\d+\]")  # printk's, glued into a header
+
+
+def _stack_without_frames(report: Report) -> str | None:
+    """Why the report is cut or mixed up, if a stack it opens has no frame soon after
+    (within 15 lines, before the next stack)."""
+    if report.unreliable or not report.stack_lines:
+        return None  # (a stack of only unreliable frames is a stack)
+    starts = [i for i in report.stack_lines if _FRAMED_STACK.match(report.lines[i])]
+    lines = [f.line for f in report.frames]  # in order
+    for n, i in enumerate(starts):
+        if len(report.lines) - i < 4:
+            return "a stack is cut right after its first line"
+        until = min(i + 15, starts[n + 1] if n + 1 < len(starts) else len(report.lines))
+        at = bisect_right(lines, i)  # the first frame after the stack's first line
+        if at == len(lines) or lines[at] > until:
+            return "a stack has no frames"
+    return None
 
 
 def _accessor(kind: Kind, fields: dict[str, str]) -> bool:

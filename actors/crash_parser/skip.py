@@ -8,7 +8,9 @@ entry of NAMES or starts with an entry of PREFIXES (after compiler suffixes such
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,10 @@ class Group:
     why: str
     names: tuple[str, ...] = ()
     prefixes: tuple[str, ...] = ()
+    # Also generic when the name contains one of these: families of wrappers whose
+    # members are named around a shared word (sock_kmalloc, devm_kzalloc, kvcalloc;
+    # _raw_spin_lock_irqsave, rcu_read_lock_sched). syzbot passes over the same words.
+    contains: tuple[str, ...] = ()
     # Also generic when it is the function a memory-safety report says made the bad
     # access: helpers that access memory on their caller's behalf. An allocator, a
     # wait queue or a reference drop that touches freed memory is named (the object
@@ -54,7 +60,14 @@ GROUPS: tuple[Group, ...] = (
         prefixes=("dump_backtrace", "show_stack", "__dump_stack", "warn_", "__warn_", "printk_",
                   "vprintk", "console_", "print_", "debug_object", "__debug_object",
                   "debug_check_no_", "__debug_check_no_", "lockdep_", "__lockdep_",
-                  "refcount_", "__refcount_", "kunit_"),
+                  "refcount_", "__refcount_", "walk_stack", "__dev_printk",
+                  "dev_printk", "_dev_"),
+        # panics and printk by any prefix; device printk (dev_err() and friends, also
+        # netdev_err()); lockdep's own report paths; what prints a taint
+        contains=("panic", "printk", "dump_stack", "dump_backtrace", "report_bug",
+                  "print_usage_bug", "print_unlock", "imbalance_bug", "lockdep", "va_format",
+                  "dev_err", "dev_warn", "dev_info", "dev_notice", "dev_alert", "dev_crit",
+                  "dev_emerg", "print_tainted", "get_taint"),
     ),
     Group(
         "sanitizer runtimes: KASAN, KMSAN, KCSAN, UBSAN, KFENCE check and report in their "
@@ -66,6 +79,10 @@ GROUPS: tuple[Group, ...] = (
         prefixes=("kasan_", "__kasan_", "____kasan_", "__asan_", "asan_", "kmsan_", "__kmsan_",
                   "__msan_", "kcsan_", "__kcsan_", "__tsan_", "ubsan_", "__ubsan_", "kfence_",
                   "__kfence_", "check_memory_region", "kmemleak_", "__kmemleak"),
+        # the instrumentation's names wherever they sit (hwasan, __msan_*, kasan_*), the
+        # accessors that read memory without KASAN's check on purpose, SLUB's object checks
+        contains=("kasan", "kmsan", "__asan", "__msan", "__sanitizer", "read_word_at_a_time",
+                  "nocheck", "check_object"),
     ),
     Group(
         "memory allocators and frees: every subsystem allocates; the caller is the bug",
@@ -98,7 +115,13 @@ GROUPS: tuple[Group, ...] = (
                   "kvfree_", "__kvmalloc", "setup_object", "init_object", "alloc_debug_processing",
                   "free_debug_processing", "on_freelist", "object_err", "slab_err", "qlist_",
                   "qlink_", "quarantine_", "page_pool_", "__page_pool_", "folio_alloc",
-                  "__folio_alloc"),
+                  "__folio_alloc", "allocate_slab"),
+        # every wrapper of kmalloc/kzalloc/kcalloc/vmalloc (sock_kmalloc, devm_kzalloc,
+        # kvcalloc, bpf_map_kmalloc_node), of the page allocator, of the page cache's
+        # lookups, and of the string duplicators; slab internals by any prefix
+        contains=("malloc", "zalloc", "calloc", "krealloc", "alloc_page", "kmem_cache",
+                  "slab_", "folio_unlock", "read_cache_folio", "read_cache_page", "strdup",
+                  "strndup", "memdup", "kasprintf", "kfree_skb"),
     ),
     Group(
         "locking and RCU primitives: a lock is taken on behalf of its caller",
@@ -140,7 +163,15 @@ GROUPS: tuple[Group, ...] = (
                   "call_rwsem_", "context_switch", "__switch_to", "finish_task_switch",
                   "__lock_sock", "__release_sock",
                   "__lock_page", "lock_page", "unlock_page", "atomic_", "arch_atomic",
-                  "atomic64_", "__atomic", "raw_atomic"),
+                  "atomic64_", "__atomic", "raw_atomic", "mutex_"),
+        # lock operations under any wrapper's name (_raw_spin_lock_irqsave,
+        # rcu_read_lock_sched, down_read_killable), lockdep's class and held-lock
+        # bookkeeping, the bit operations that are atomics too
+        contains=("spin_lock", "spin_unlock", "spin_trylock", "read_lock", "read_unlock",
+                  "read_trylock", "write_lock", "write_unlock", "write_trylock", "down_read",
+                  "down_write", "up_read", "up_write", "raw_spin_rq", "owner_on_cpu",
+                  "lock_class", "held_locks", "mark_lock", "bh_enable", "bh_disable",
+                  "set_bit", "clear_bit", "change_bit", "test_bit", "seqprop_assert"),
     ),
     Group(
         "string, bit and copy helpers of lib/: they work on what their caller gives them",
@@ -168,7 +199,19 @@ GROUPS: tuple[Group, ...] = (
                   "__memset_", "bitmap_", "__bitmap_", "csum_partial", "crc32", "__crc32",
                   "rb_insert", "rb_erase", "__rb_", "list_add", "list_del", "__list_",
                   "hlist_", "__hlist_", "radix_tree_", "xa_", "__xa_", "xas_", "idr_",
-                  "ida_", "string_", "fortify_", "__fortify_"),
+                  "ida_", "string_", "fortify_", "__fortify_", "klist_", "__x86_indirect_thunk",
+                  "__x86_return_thunk"),
+        # the mem*/str* and user-copy families under any prefix (memcpy_toio,
+        # strscpy_pad, copy_page_to_iter, __put_user_nocheck_4), list splicing, hash
+        # table lookups, MMIO accessors, CRCs, retpoline thunks, physical-address helpers
+        contains=("memcpy", "memset", "memmove", "memcmp", "memchr", "strcmp", "strncmp",
+                  "strcpy", "strlcpy", "strncpy", "strscpy", "strlen", "strnlen", "strstr",
+                  "strchr", "copy_to_user", "copy_from_user", "copy_to_iter", "copy_from_iter",
+                  "copy_page_to_iter", "copy_page_from_iter", "copy_folio_to_iter",
+                  "put_user", "get_user", "list_add", "list_del", "list_replace", "list_move",
+                  "list_splice", "rhashtable_lookup", "hex_dump", "snprintf", "crc_itu_t",
+                  "__phys_addr", "_indirect_thunk_", "extract_user_to_sg",
+                  "extract_iter_to_sg"),
     ),
     Group(
         "scheduling and waiting: a hung or stuck task is found in these, its caller waits",
@@ -200,6 +243,7 @@ GROUPS: tuple[Group, ...] = (
                "wait_on_bit", "wait_on_bit_io", "wait_event_interruptible"),
         prefixes=("wait_for_completion", "__wait_event", "wait_event", "___wait_event",
                   "schedule_timeout"),
+        contains=("__wake_up", "finish_wait", "might_sleep", "might_fault"),
     ),
     Group(
         "entry, interrupt and worker plumbing: how the CPU got into the kernel, not what "
@@ -285,7 +329,19 @@ GROUPS: tuple[Group, ...] = (
         prefixes=("kobject_", "__kobject_", "device_", "__device_", "dpm_", "driver_",
                   "bus_remove_", "bus_add_", "crypto_", "__crypto_", "aesti_", "aes_",
                   "cipher_", "skcipher_", "xts_", "ecb_", "cbc_", "call_rcu",
-                  "__call_rcu"),
+                  "__call_rcu", "kref_"),
+        # the teardown and deferral helpers any driver goes through: work queueing and
+        # cancelling, timers, uevents, device and netdev unregistration, USB transfer
+        # submission and killing, the last iput/dput, page truncation
+        contains=("queue_work", "insert_work", "queue_delayed_work", "try_to_grab_pending",
+                  "flush_work", "cancel_work", "del_timer", "timer_delete_sync",
+                  "sk_stop_timer_sync", "is_static_object", "add_uevent_var",
+                  "devres_release_all", "hwrng_unregister", "__unregister_client",
+                  "rollback_registered", "unregister_netdev", "sysfs_remove",
+                  "usb_kill_urb", "usb_kill_anchored_urbs", "usb_control_msg",
+                  "usb_hcd_submit_urb", "usb_submit_urb", "dummy_urb_enqueue", "dput",
+                  "mark_buffer_dirty", "drop_nlink", "find_lock_entries",
+                  "truncate_inode_pages_range", "assertfail"),
     ),
     Group(
         "instrumentation hooks that wrap arbitrary code: tracing, fault injection, coverage",
@@ -305,29 +361,52 @@ _NAMES = frozenset(n for g in GROUPS for n in g.names)
 _PREFIXES = tuple(p for g in GROUPS for p in g.prefixes)
 
 
+def _contains(groups: object) -> re.Pattern[str]:
+    words = sorted({c for g in groups for c in g.contains})  # type: ignore[attr-defined]
+    return re.compile("|".join(map(re.escape, words)) or r"(?!)")
+
+
+_CONTAINS = _contains(GROUPS).search
+# (a family word is generic even for the function that made a bad access: a test's
+# test_kmalloc_oob_write is named by its caller, as syzbot does)
+_ACCESS_CONTAINS = _CONTAINS
+_CHECK_CONTAINS = _contains(g for g in GROUPS if g.checks_caller).search
+
+
 _ACCESS_NAMES = frozenset(n for g in GROUPS if g.accessor for n in g.names)
 _ACCESS_PREFIXES = tuple(p for g in GROUPS if g.accessor for p in g.prefixes)
 
 
+@lru_cache(maxsize=8192)  # names repeat across reports and logs
 def generic(function: str) -> bool:
     """Whether a frame of `function` names no bug (see GROUPS for why)."""
-    return function in _NAMES or function.startswith(_PREFIXES)
+    return function in _NAMES or function.startswith(_PREFIXES) or _CONTAINS(function) is not None
 
 
 _CHECK_NAMES = frozenset(n for g in GROUPS if g.checks_caller for n in g.names)
 _CHECK_PREFIXES = tuple(p for g in GROUPS if g.checks_caller for p in g.prefixes)
 
 
+@lru_cache(maxsize=8192)  # names repeat across reports and logs
 def generic_checker(function: str) -> bool:
     """Whether `function`, named as the one a WARN fired in, names no bug: it checked
     how its caller used it (see Group.checks_caller)."""
-    return function in _CHECK_NAMES or function.startswith(_CHECK_PREFIXES)
+    return (
+        function in _CHECK_NAMES
+        or function.startswith(_CHECK_PREFIXES)
+        or _CHECK_CONTAINS(function) is not None
+    )
 
 
+@lru_cache(maxsize=8192)  # names repeat across reports and logs
 def generic_accessor(function: str) -> bool:
     """Whether `function`, named as the one that made a bad memory access, names no bug:
     it accessed memory on its caller's behalf (see Group.accessor)."""
-    return function in _ACCESS_NAMES or function.startswith(_ACCESS_PREFIXES)
+    return (
+        function in _ACCESS_NAMES
+        or function.startswith(_ACCESS_PREFIXES)
+        or _ACCESS_CONTAINS(function) is not None
+    )
 
 
 # Dispatch layers: code that hands work to whoever implements it. A stall is named by
@@ -480,3 +559,50 @@ def interrupt_entry(function: str) -> bool:
 
 def context_entry(function: str) -> bool:
     return function in CONTEXT_ENTRIES
+
+
+# Frames that name no bug in one kind of report only: the helpers that kind's check
+# runs in, or that every caller of the checked code goes through. Searched (not
+# anchored) in a frame's base name; kinds.Kind.passes_over and kinds.WARN_SOURCES
+# refer to them. syzbot skips the same helpers when it names these reports.
+KIND_SKIPS: dict[str, str] = {
+    # a page that was bad when freed: the page allocator's, page cache's and page
+    # owner's routines handle every page; the stack is where the page was allocated
+    "bad-page": r"(?:free|put|get|update|release)_page|free_unref|^_*folio|"
+    r"truncate_inode_pages|page_frag_free|alloc|vmap|page_owner",
+    # a leaked object: whatever allocated it on behalf of its caller (kmemleak's
+    # backtrace starts in the allocator; string and idr helpers allocate too)
+    "leak": r"alloc|kmem|slab|kmemleak|create_object|strn?dup|memdup|k?v?asprintf|"
+    r"idr_get|list_lru_init|pcpu_create|mmap",
+    # spinlock debugging fires inside the lock wrappers
+    "spinlock-debug": r"spin_|_lock|_unlock",
+    # check_preemption_disabled() is reached through the per-cpu accessors
+    "preemptible": r"dump_stack|preempt|debug_|processor_id|this_cpu",
+    # RCU's lockdep checks run in RCU's own accessors and in the allocators that use them
+    "rcu-suspicious": r"rcu|kmem|slab",
+    # lockdep registers a key for any lock, IRQ or stack-tracking primitive
+    "lockdep-static-key": r"stack|lock|IRQ",
+    # UBSAN's handlers and the overflow helpers (check_*_overflow) that call them
+    "ubsan": r"ubsan|overflow",
+    # KMSAN: an uninit value reaches the check through socket buffers, netlink replies,
+    # crypto routines or a USB transfer; the code that made it is their caller
+    "kmsan": r"alloc_skb|netlink_ack|netlink_rcv_skb|_encrypt$|^(?:crypto|cipher|drbg|rng)_|"
+    r"^usb_(?:submit_urb|start_wait_urb|bulk_msg|interrupt_msg|control_msg)$",
+    # KASAN's hardware tags (arm64 MTE) report from the fault path
+    "kasan": r"kernel_fault|tag_check|mem_abort|^el1h?_",
+    # a stack that overflowed is found in the overflow handler
+    "stack-overflow": r"bad_stack",
+    # the stack protector's failure path
+    "stack-protector": r"stack_chk",
+    # WARN sources (kinds.WARN_SOURCES): the checked objects' own helpers
+    # debug objects: the lifecycle hooks of timers, work items, RCU heads, percpu
+    # counters and kobjects, and the frees that check them
+    "odebug": r"debug_|rcu|hrtimer_|timer_|work_|percpu_|vunmap|vfree|__free_|kobject_",
+    "usercopy": r"usercopy|__check",
+    "kobject": r"kobject_",
+    "proc": r"proc_",
+    "refcount": r"refcount|kobject_",
+    "kmalloc": r"kmalloc|krealloc|slab|kmem",
+    # a USB transfer's submission checks; the driver that submitted it names the bug
+    "usb": r"^usb_(?:submit_urb|start_wait_urb|bulk_msg|interrupt_msg|control_msg)$",
+}

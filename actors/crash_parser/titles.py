@@ -4,10 +4,11 @@ and normalise what changes from run to run."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from actors.crash_parser.anatomy import Report, StackFrame
 from actors.crash_parser.frames import base_name
-from actors.crash_parser.kinds import FrameFrom
+from actors.crash_parser.kinds import FrameFrom, passes_over
 from actors.crash_parser.skip import (
     MULTIPLEXED,
     SPIN_WAITS,
@@ -25,8 +26,12 @@ MAX_TITLE = 120  # bytes
 # __x64_sys_x/__ia32_sys_x from the syscall tables). A title names the syscall.
 _SYSCALL = re.compile(
     r"(?:(?P<se>__se_|__do_)|(?P<arch>__(?:x64|ia32|arm64|riscv|s390x?)_))?"
-    r"(?:compat_)?(?P<sys>sys|SyS)_(?P<name>\w+)$"
+    r"(?P<compat>compat_)?(?P<sys>sys|SyS|SYSC)_(?P<name>\w+)$"
 )
+# The in-kernel bodies that syscalls are thin wrappers of (ksys_read() for read(2),
+# __sys_sendmsg() and its ___/____ inner layers for sendmsg(2)): a title names the
+# syscall too, and keeps the function's own name as an alternative.
+_SYSCALL_BODY = re.compile(r"(?:ksys|_{2,4}sys)_(?P<name>\w+)$")
 # Functions that kernels renamed or split while the bug stayed the same: a title
 # names the first, the others become alternative titles.
 _SAME: dict[str, str] = {
@@ -50,8 +55,13 @@ def names(function: str) -> tuple[str, list[str]]:
         name = m.group("name")
         if m.group("arch"):
             return f"sys_{name}", [function]
+        if m.group("compat") and m.group("sys") == "sys" and not m.group("se"):
+            return function, []  # compat_sys_x(): the compat entry is its own code
         others = [f"sys_{name}"] if m.group("se") else []
         return name, [*others, function]
+    m = _SYSCALL_BODY.match(function)
+    if m:
+        return m.group("name"), [function]
     if function in _SAME:
         return _SAME[function], [function]
     return function, []
@@ -75,7 +85,13 @@ def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
             if i and kind.stack_after.match(line):
                 frames = [f for f in frames if f.line > i]
                 break
+        else:
+            if kind.stack_required:  # the stack that names it is not there
+                return None
     how = how or kind.frame
+    extra = passes_over(report.header)
+    if extra is not None:  # this kind's own helpers name no bug either
+        frames = [f for f in frames if not _kind_skips(extra, f.frame.function)]
     if how is FrameFrom.CRASH:
         ip = [f for f in frames if f.crash_ip]
         rest = [f for f in frames if not f.crash_ip]
@@ -90,6 +106,11 @@ def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
         return _stalled(frames)
     candidates = [f for f in frames if not f.crash_ip]
     return _first_stack(candidates)
+
+
+@lru_cache(maxsize=8192)
+def _kind_skips(pattern: re.Pattern[str], function: str) -> bool:
+    return pattern.search(base_name(function)) is not None
 
 
 def interrupted(frames: list[StackFrame]) -> list[StackFrame]:

@@ -13,7 +13,7 @@ from actors.crash_parser.kinds import match_header
 HEADERS = [
     # mm/kasan/report.c print_error_description(), kasan_report_async()
     ("BUG: KASAN: slab-use-after-free in hash_sendmsg+0xc2/0x340", "kasan"),
-    ("BUG: KASAN: double-free in kfree+0x1/0x2", "kasan"),
+    ("BUG: KASAN: double-free in kfree+0x1/0x2", "kasan-free"),
     ("BUG: KASAN: invalid-access", "kasan-async"),
     # mm/kmsan/report.c kmsan_report(), mm/kfence/report.c kfence_report_error()
     ("BUG: KMSAN: kernel-infoleak in copyout+0x1/0x2", "kmsan"),
@@ -64,13 +64,17 @@ HEADERS = [
     # kernel/fork.c check_mm(), mm/page_alloc.c bad_page(), mm/memory.c print_bad_pte()
     ("BUG: Bad rss-counter state mm:ffff type:MM_FILEPAGES val:1", "check-mm"),
     ("BUG: Bad page state in process syz  pfn:1234", "bad-page"),
-    ("BUG: Bad page map in process syz  pte:00000000 pmd:00000000", "bad-page"),
+    ("BUG: Bad page map in process syz  pte:00000000 pmd:00000000", "bad-page-map"),
     # mm/slub.c slab_bug(): "BUG %s (%s): %pV"
     ("BUG kmalloc-64 (Not tainted): Poison overwritten", "slub"),
     # arch/x86/kernel/traps.c, arch/x86/mm/fault.c (6.9+ prefix "Oops: ")
     ("BUG: TASK stack guard page was hit at ffffc90000000000 (stack is a..b)", "stack-guard"),
     ("BUG: kernel NULL pointer dereference, address: 0000000000000000", "page-fault"),
     ("BUG: unable to handle page fault for address: ffff88800000", "page-fault"),
+    # arch/powerpc/mm/fault.c __bad_page_fault(): "BUG: %s on %s at 0x%08lx", "BUG: %s at"
+    ("BUG: Kernel NULL pointer dereference on read at 0x00000000", "page-fault"),
+    ("BUG: Kernel NULL pointer dereference at 0x00000010", "page-fault"),
+    ("BUG: Unable to handle kernel data access on write at 0xc000000012345678", "page-fault"),
     ("general protection fault, probably for non-canonical address 0xdffffc0000000000: "
      "0000 [#1] PREEMPT SMP KASAN", "gpf"),
     ("Oops: general protection fault, probably for non-canonical address 0x1: 0000 [#1]",
