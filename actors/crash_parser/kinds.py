@@ -439,11 +439,6 @@ KINDS: tuple[Kind, ...] = (
         "unregister_netdevice: waiting for DEV to become free", "DoS", FrameFrom.NONE,
         has_stack=False, name="netdev-refs",
     ),
-    Kind(  # fs/dcache.c umount_check(): a dentry still referenced at unmount; a WARN follows
-        _h(r"BUG: Dentry .*? still in use \(-?\d+\) \[unmount of (?P<fs>\S+) (?P<id>[^\]]*)\]"),
-        "BUG: Dentry still in use [unmount of {fs} {id}]", None, FrameFrom.NONE,
-        name="dentry-in-use",
-    ),
     # --- memory management -------------------------------------------------------
     Kind(  # kernel/fork.c check_mm()
         # (nr_ptes and nr_pmds before pgtables_bytes, 4.x)
@@ -464,10 +459,13 @@ KINDS: tuple[Kind, ...] = (
         "BUG: Bad page map", None, FrameFrom.NONE, name="bad-page-map",
     ),
     Kind(  # fs/dcache.c umount_check(): "... still in use (%d) [unmount of %s %s]"; the
-        # title keeps neither the dentry nor the filesystem (loop devices change)
-        _h(r"BUG: Dentry .* still in use"),
+        # title keeps neither the dentry nor the filesystem (loop devices change); older
+        # syzbot titles kept the filesystem, as the alternative (kBench's records)
+        _h(r"BUG: Dentry .*? still in use(?: \(-?\d+\) \[unmount of (?P<fs>\S+) "
+           r"(?P<id>[^\]]*)\])?"),
         "BUG: Dentry still in use in unmount", None, FrameFrom.NONE, has_stack=False,
-        name="dentry-in-use",
+        alts=("BUG: Dentry still in use [unmount of {fs} {id}]",),
+        refine=lambda f, t: {} if f.get("fs") else {"no_alts": "y"}, name="dentry-in-use",
     ),
     Kind(  # mm/slub.c slab_bug(): "BUG cache (Tainted: ...): what"
         _h(r"BUG \S+ \((?:Not t|T)ainted[^)]*\): (?P<what>[^\n]+?)\s*$"),

@@ -171,10 +171,13 @@ DENTRY_61 = """\
 """
 
 
-def test_dentry_still_in_use_is_titled_by_the_unmounted_fs():
+def test_dentry_still_in_use_keeps_the_unmounted_fs_as_its_alternative():
     # fs/dcache.c umount_check() prints the BUG line, then WARN_ON(1): the BUG names it
     report = parse(DENTRY_61)
-    assert report.title == "BUG: Dentry still in use [unmount of sysfs sysfs]"
+    assert report.title == "BUG: Dentry still in use in unmount"
+    assert report.alt_titles == ["BUG: Dentry still in use [unmount of sysfs sysfs]"]
+    cut = parse("[   30.1] BUG: Dentry ffff888021a2b3c8{i=0,n=file0}  still in use\n")
+    assert (cut.title, cut.alt_titles) == ("BUG: Dentry still in use in unmount", [])
     assert not report.corrupted, report.corrupted_reason
     assert report.report.startswith("BUG: Dentry")
 
