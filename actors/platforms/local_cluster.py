@@ -168,6 +168,9 @@ class LocalCluster:
         for pid in self._ours():
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while self._ours() and time.monotonic() < deadline:
+            time.sleep(0.2)  # dying processes still write logs into the temp dir
         shutil.rmtree(self.temp_dir, ignore_errors=True)
 
     def leftovers(self) -> list[str]:

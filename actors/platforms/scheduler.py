@@ -183,7 +183,8 @@ class Scheduler:
         kind: str = "unit",
     ) -> tuple[T, Placement]:
         """Run `work` on the node chosen for `request`; on a node's death, on another."""
-        ulog = get_logger("scheduler", run_id=run_id, unit=kind)
+        # no run id given: the caller's run context names the run (binding "" would hide it)
+        ulog = get_logger("scheduler", unit=kind, **({"run_id": run_id} if run_id else {}))
         placement = Placement()
         for attempt in range(self.settings.unit_retries + 1):
             t0 = time.monotonic()

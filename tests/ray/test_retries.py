@@ -101,3 +101,17 @@ async def test_moves_of_single_calls_count_in_the_enclosing_block() -> None:
     assert [m.split(":")[0] for m in outer] == ["node gone-1", "node gone-2"]
     await Handed(["gone-3", "ok-3"], retries=1).unit(None, work)  # outside: counted nowhere
     assert len(outer) == 2
+
+
+async def test_a_single_calls_placement_joins_the_callers_run() -> None:
+    from kgym import events
+
+    s = Handed(["n-1"], retries=0)
+
+    async def work(node):
+        return node.id
+
+    with events.capture() as records, events.run_context("run-7"):
+        await s.unit(None, work, kind="code")  # no run id of its own: the context's
+    [placed] = [r for r in records if r["event"] == "unit.placed"]
+    assert placed["run_id"] == "run-7" and placed["unit"] == "code"
