@@ -36,17 +36,22 @@ def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_count(text: str, auto: bool = False) -> int | str:
-    """An argparse type: a number of reproducer runs (at least 1), or "auto" if allowed."""
+    """An argparse type: a number of reproducer runs, or "auto" if allowed (the range is
+    checked by `runs_error`, so that `--json` gets its error as JSON)."""
     if auto and text == "auto":
         return text
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         what = "a number of runs or 'auto'" if auto else "a number of runs"
         raise argparse.ArgumentTypeError(f"{text!r}: {what}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: at least 1 run")
-    return value
+
+
+def runs_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with `--runs`, if anything."""
+    if isinstance(args.runs, int) and args.runs < 1:
+        return f"--runs must be at least 1 (got {args.runs})"
+    return None
 
 
 async def run_on_platform(

@@ -14,6 +14,7 @@ from kgym.front.commands.common import (
     fail,
     run_count,
     run_on_platform,
+    runs_error,
     seconds,
     stderr,
 )
@@ -34,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
+    if problem := runs_error(args):
+        return fail(problem, args.json, bug=args.bug)
     try:
         bug = await checked_bug(args.bug)
     except ValueError as e:
