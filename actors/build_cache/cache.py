@@ -369,8 +369,16 @@ class BuildCache:
         return await self.flight.do(f"checkout:{final}", make)
 
     def _evict_checkouts(self, keep: Path) -> None:
-        olds = sorted(self.checkouts_dir.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in olds[MAX_CHECKOUTS:]:
+        """Keep the MAX_CHECKOUTS most recently used checkouts. A `.tmp-` directory is
+        another checkout being made (it may be renamed away while we look): left alone."""
+        used = []
+        for entry in self.checkouts_dir.iterdir():
+            if entry.name.startswith("."):
+                continue
+            with contextlib.suppress(FileNotFoundError):  # evicted by another process
+                used.append((entry.stat().st_mtime, entry))
+        used.sort(reverse=True)
+        for _, old in used[MAX_CHECKOUTS:]:
             if old != keep:
                 shutil.rmtree(old, ignore_errors=True)
 

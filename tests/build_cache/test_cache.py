@@ -6,6 +6,7 @@ The real kernel is in test_kernel.py.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -84,6 +85,19 @@ async def test_concurrent_different_patches_do_not_mix(cache, kernel):
         *(cache.build(request(kernel, value_patch(n))) for n in (5, 6, 8))
     )
     assert [run_kernel(r) for r in results] == ["value=5\n", "value=6\n", "value=8\n"]
+
+
+def test_evicting_checkouts_leaves_ones_being_made(cache, monkeypatch):
+    """A concurrent checkout's `.tmp-` dir, renamed away mid-listing, broke a build."""
+    import actors.build_cache.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "MAX_CHECKOUTS", 1)
+    root = cache.checkouts_dir
+    for name, mtime in [("old", 1000), ("new", 1001), (".tmp-making", 999)]:
+        (root / name).mkdir(parents=True)
+        os.utime(root / name, (mtime, mtime))  # the one being made looks the oldest
+    cache._evict_checkouts(root / "new")
+    assert sorted(p.name for p in root.iterdir()) == [".tmp-making", "new"]
 
 
 async def test_non_applying_patch(cache, kernel):
