@@ -114,19 +114,10 @@ def plain(text: str) -> tuple[RawFrame | None, bool] | None:
     m = _PLAIN_MATCH(text)
     if m is None:
         return None
-    unreliable, unreliable2, name, off, size, module, file, line, inline = m.groups()
-    if unreliable is not None or unreliable2 is not None:
+    groups = m.groups()
+    if groups[0] is not None or groups[1] is not None:
         return _UNRELIABLE
-    # (as _fields, written out: this runs for every frame of every report)
-    frame = RawFrame(
-        demangled(name) if name[0] == "_" else name,
-        f"0x{off}/0x{size}",
-        module,
-        file,
-        int(line) if line else None,
-        inline is not None,
-    )
-    return frame, False
+    return _fields(groups), False
 
 
 def _from_match(m: re.Match[str]) -> Parsed:
