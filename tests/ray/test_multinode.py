@@ -32,7 +32,6 @@ pytestmark = [
     pytest.mark.kernel,
     pytest.mark.vm,
     pytest.mark.timeout(3000),
-    pytest.mark.soak,
 ]
 
 REPO = Path(__file__).resolve().parents[2]
