@@ -326,8 +326,17 @@ async def _judge_on(
 
 
 async def _started_run(platform: Platform, request: RunRequest, index: int, log) -> RunResult:
+    """One run as a span: `vm.run.start`, then its `.end` from here only when the run was
+    abandoned (cancelled) or raised; the caller ends a run that came back."""
     log.info("vm.run.start", index=index)
-    return await _run_once_more_on_host_fault(platform, request, log)
+    try:
+        return await _run_once_more_on_host_fault(platform, request, log)
+    except asyncio.CancelledError:
+        log.info("vm.run.end", index=index, outcome="cancelled")
+        raise
+    except Exception as e:
+        log.info("vm.run.end", index=index, error=f"{type(e).__name__}: {e}")
+        raise
 
 
 async def _run_once_more_on_host_fault(platform: Platform, request: RunRequest, log) -> RunResult:

@@ -68,3 +68,40 @@ async def test_the_caller_being_cancelled_cancels_the_run():
     with pytest.raises(asyncio.CancelledError):
         await task
     assert cancelled
+
+
+async def test_an_abandoned_or_failed_run_still_ends_its_span():
+    """The viewer draws a `vm.run.start` without its `.end` as still running."""
+    import structlog
+
+    from kgym.judge import _started_run
+
+    class Platform:
+        def __init__(self, fail: bool):
+            self.fail = fail
+
+        async def run(self, request):
+            if self.fail:
+                raise RuntimeError("vm pool gone")
+            await asyncio.sleep(30)
+
+    log = structlog.get_logger("judge")
+    cancel = asyncio.Event()
+    with structlog.testing.capture_logs() as logs:
+        task = asyncio.create_task(
+            _Stop(cancel=cancel).unless_cancelled(
+                lambda: _started_run(Platform(False), None, 0, log)
+            )
+        )
+        await asyncio.sleep(0.05)
+        cancel.set()
+        assert await asyncio.wait_for(task, 5) is None
+        with pytest.raises(RuntimeError):
+            await _started_run(Platform(True), None, 1, log)
+    spans = [(e["event"], e["index"], e.get("outcome") or e.get("error")) for e in logs]
+    assert spans == [
+        ("vm.run.start", 0, None),
+        ("vm.run.end", 0, "cancelled"),
+        ("vm.run.start", 1, None),
+        ("vm.run.end", 1, "RuntimeError: vm pool gone"),
+    ]

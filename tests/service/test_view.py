@@ -90,6 +90,29 @@ def test_bars_per_hypothesis_with_their_kinds_and_open_spans():
     assert {b["kind"] for b in lanes["i1h2"]} == {"llm", "node"}
 
 
+def test_a_finished_run_has_no_running_spans():
+    """Spans that never ended (a cancelled branch, a crash) are `unended` once the run is
+    over; two spans of one name in one lane each get their own end."""
+    r = "r"
+    events = [
+        *_stream(),
+        event(r, "patcher", "patch.start", "i1h2", ts=122.5),  # a second, overlapping one
+        event(r, "patcher", "patch.end", "i1h2", ts=123.0, duration_s=2.0),
+        event(r, "agent", "run.end", ts=130.0),
+    ]
+    lanes = {lane["lane"]: lane["bars"] for lane in view.timeline(events)["lanes"]}
+    assert not [b for bars in lanes.values() for b in bars if b["open"]]
+    patching = [b for b in lanes["i1h1"] if b["kind"] == "node"]
+    assert [b.get("unended") for b in patching] == [True]
+    twice = sorted(
+        (b["start"], b.get("unended", False)) for b in lanes["i1h2"] if b["kind"] == "node"
+    )
+    assert twice == [(21.0, False), (22.5, True)]  # the first start took the first end
+    assert view.active_nodes(events) == []
+    resumed = [*events, event(r, "agent", "run.resume", ts=140.0)]
+    assert view.active_nodes(resumed) == ["branch"]
+
+
 def test_usage_per_node_leaves_out_the_final_totals():
     events = [*_stream(), event("r", "agent", "run.end", ts=130.0, input_tokens=999)]
     usage = {row["node"]: row for row in view.usage_by_node(events)}

@@ -3,7 +3,8 @@
 - the graph's shape, read from the compiled LangGraph (`get_graph()`), laid out in layers;
 - a Gantt timeline per hypothesis: bars from every event that has a duration (agent
   spans, LLM calls, compile checks, build stages, VM boots, reproducer runs), and open
-  spans (started, not ended) drawn up to the last event;
+  spans (started, not ended) drawn up to the last event: still running while the run
+  runs, "unended" once it has finished;
 - tokens and cost per node;
 - per hypothesis: its patch, verdict, the crash reports of its runs and their console logs.
 
@@ -101,14 +102,16 @@ def _label(event: dict, kind: str) -> str:
 
 def timeline(events: list[dict]) -> dict[str, Any]:
     """Bars per lane (a hypothesis, or the run itself): {t0, t1, lanes: [{lane, bars}]}.
-    A bar is {kind, label, node, start, end, open}; times are seconds since the first event."""
+    A bar is {kind, label, node, start, end, open}; times are seconds since the first event.
+    Once the run has finished, a span that never ended is not running: it is closed at
+    the run's end and marked `unended`."""
     stamped = [e for e in events if isinstance(e.get("ts"), int | float)]
     if not stamped:
         return {"t0": None, "t1": 0.0, "lanes": []}
     t0 = min(float(e["ts"]) - _duration(e)[0] for e in stamped)
     t1 = max(float(e["ts"]) for e in stamped) - t0
     lanes: dict[str, list[dict]] = {}
-    opened: dict[tuple, dict] = {}
+    opened: dict[tuple, list[dict]] = {}  # spans of one name may overlap: oldest first
     for e in stamped:
         lane = e.get("hypothesis") or RUN_LANE
         name = str(e.get("event"))
@@ -123,13 +126,13 @@ def timeline(events: list[dict]) -> dict[str, Any]:
                 "end": round(t1, 3),
                 "open": True,
             }
-            opened[key] = bar
+            opened.setdefault(key, []).append(bar)
             lanes.setdefault(lane, []).append(bar)
             continue
         duration, kind = _duration(e)
-        if duration <= 0 and key not in opened:
+        if duration <= 0 and not opened.get(key):
             continue
-        bar = opened.pop(key, None) if name.endswith(".end") else None
+        bar = opened[key].pop(0) if name.endswith(".end") and opened.get(key) else None
         if bar is None:
             kind = kind or _kind(e)
             bar = {"kind": kind, "label": _label(e, kind), "node": e.get("node")}
@@ -141,12 +144,26 @@ def timeline(events: list[dict]) -> dict[str, Any]:
         for field in ("outcome", "ok", "cache_hit"):
             if field in e:
                 bar[field] = e[field]
+    if finished(events):
+        for bars in opened.values():
+            for bar in bars:
+                bar.update(open=False, unended=True)
     order = sorted(lanes, key=lambda lane: (lane != RUN_LANE, _first(lanes[lane]), lane))
     return {
         "t0": t0,
         "t1": round(t1, 3),
         "lanes": [{"lane": lane, "bars": lanes[lane]} for lane in order],
     }
+
+
+def finished(events: list[dict]) -> bool:
+    """Has the run ended (a final event after its last start or resume)?"""
+    for e in reversed(events):
+        if is_final(e):
+            return True
+        if e.get("node") in RUN_NODES and e.get("event") in ("run.start", "run.resume"):
+            return False
+    return False
 
 
 def _first(bars: list[dict]) -> float:
@@ -198,7 +215,9 @@ def usage_by_node(events: list[dict]) -> list[dict[str, Any]]:
 
 def active_nodes(events: list[dict]) -> list[str]:
     """Nodes with a span started and not ended yet (what runs now; the run's own span is
-    left out)."""
+    left out). A finished run has none."""
+    if finished(events):
+        return []
     open_spans: dict[tuple, str] = {}
     for e in events:
         if e.get("node") in RUN_NODES:

@@ -243,9 +243,11 @@ function ganttView(timeline, width) {
           const bx = x(b.start);
           const bw = Math.max(x(b.end) - bx, 2);
           const failed = b.error || b.ok === false;
-          const title = `${b.label}: ${secs(b.end - b.start)}${b.open ? " (running)" : ""}` +
+          const state = b.open ? " (running)" : b.unended ? " (no end recorded)" : "";
+          const title = `${b.label}: ${secs(b.end - b.start)}${state}` +
             `${b.outcome ? ` — ${b.outcome}` : ""}${b.error ? ` — ${b.error}` : ""}`;
           parts.push(s("g", { class: `bar kind-${kind}${b.open ? " open" : ""}` +
+            `${b.unended ? " unended" : ""}` +
             `${failed ? " failed" : ""}`, "data-kind": kind, "data-lane": lane.lane },
           s("rect", { x: bx, y, width: bw, height: BAR_H, rx: 2 }),
           bw > 60 ? s("text", { x: bx + 3, y: y + 10 }, short(b.label, Math.floor(bw / 6.5)))
@@ -276,7 +278,8 @@ function niceStep(raw) {
 function legend() {
   return h("div", { class: "legend" }, KINDS.map((k) =>
     h("span", {}, h("i", { class: `swatch kind-${k}` }), KIND_NAMES[k])),
-  h("span", {}, h("i", { class: "swatch open" }), "still running"));
+  h("span", {}, h("i", { class: "swatch open" }), "still running"),
+  h("span", {}, h("i", { class: "swatch unended" }), "no end recorded"));
 }
 
 // --- a hypothesis: patch, verdict, crash reports --------------------------------------
