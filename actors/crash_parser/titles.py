@@ -40,11 +40,27 @@ _SAME: dict[str, str] = {
     "__synchronize_srcu": "synchronize_rcu",
     "smp_call_function_single": "smp_call_function",
 }
-_ADDR = re.compile(r"\b(?:0x)?[0-9a-fA-F]{8,16}\b")
-_IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
-_NUM = re.compile(r"(?<![\w.])\d+(?![\w])")
+# What changes from run to run in a title, and what syzbot writes instead, in the order
+# it rewrites them (syzbot's title conventions, see README.md): the fuzzer's process
+# names with their instance and pid, anything that looks like an address (six or more
+# hex digits after a non-alphanumeric), IPv4 addresses, line numbers after a file name,
+# offsets after a function, CPU numbers, other numbers standing alone, and long digit
+# runs anywhere.
+_RUN_TO_RUN: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(syz-executor|syzkaller)\.?\d+(?:[/:]\d+)?"), r"\1"),
+    (re.compile(r"(?<=[^A-Za-z0-9])(?:0x)?[0-9a-f]{6,}"), "ADDR"),
+    (re.compile(r"\d{1,3}(?:\.\d{1,3}){3}"), "IP"),
+    (re.compile(r"(\.\w+)(?::\d+)+"), r"\1:LINE"),
+    (re.compile(r"([A-Za-z][\w.]+)\+0x[0-9a-z]+/0x[0-9a-z]+"), r"\1"),
+    (re.compile(r"CPU#\d+"), "CPU"),
+    (re.compile(r"(?<=\W)\d+(?=\W|$)"), "NUM"),
+    (re.compile(r"\d{7,}"), "NUM"),
+)
 _DIGIT = re.compile(r"\d")
-_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
+_HEX_WORD = _RUN_TO_RUN[1]  # the one rewrite that needs no digit ("_deface")
+_TAB = re.compile(r"\t")
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]+")  # control bytes and all non-ASCII: dropped
+_BLANKS = re.compile(r"  +")
 
 
 def names(function: str) -> tuple[str, list[str]]:
@@ -203,13 +219,19 @@ def _first_stack(frames: list[StackFrame]) -> StackFrame | None:
 
 
 def normalise(title: str) -> str:
-    """One line, run-to-run details replaced (ADDR, IP, NUM), at most MAX_TITLE bytes."""
-    title = _SPACE.sub(" ", title).strip()
+    """A title as syzbot writes it: run-to-run details replaced (_RUN_TO_RUN), tabs made
+    blanks, other control and non-ASCII characters dropped, blanks squeezed, from the
+    first MAX_TITLE bytes."""
     if _DIGIT.search(title):
-        title = _ADDR.sub("ADDR", title)
-        title = _IPV4.sub("IP", title)
-        title = _NUM.sub("NUM", title)
+        for pattern, replacement in _RUN_TO_RUN:
+            title = pattern.sub(replacement, title)
+    else:
+        title = _HEX_WORD[0].sub(_HEX_WORD[1], title)
+    if "\t" in title:
+        title = _TAB.sub(" ", title)
     raw = title.encode()
     if len(raw) > MAX_TITLE:
-        title = raw[:MAX_TITLE].decode("utf-8", "ignore").rstrip()
-    return title
+        title = raw[:MAX_TITLE].decode("ascii", "ignore")
+    if not title.isascii() or not title.isprintable():
+        title = _UNPRINTABLE.sub("", title)
+    return _BLANKS.sub(" ", title).strip()

@@ -130,7 +130,16 @@ def test_generic_frames_and_syscall_names():
         ("kernel panic: bad 10.0.0.1 x 12,34", "kernel panic: bad IP x NUM,NUM"),
         ("possible deadlock in nl802154_add_llsec_key",
          "possible deadlock in nl802154_add_llsec_key"),
-        ("a\tb  c\x01d" + "x" * 200, "a b c d" + "x" * 113),
+        # tabs are blanks, control and non-ASCII characters go, from the first 120 bytes
+        ("a\tb  c\x01d" + "x" * 200, "a b cd" + "x" * 112),
+        ("BUG: caf\u00e9 \x7f", "BUG: caf"),
+        # the fuzzer's processes, file lines, offsets, CPUs, long digit runs
+        ("BUG: task syz-executor.3/1234 at fs/inode.c:12:7 in fn+0x1a/0x40 on CPU#1",
+         "BUG: task syz-executor at fs/inode.c:LINE in fn on CPU"),
+        ("INFO: syzkaller12345:1 id1234567 v2.6 3", "INFO: syzkaller idNUM v2.NUM NUM"),
+        # six hex digits after a non-alphanumeric are an address, digits or not
+        ("BUG: pfn:1a2b3c obj_deface", "BUG: pfn:ADDR obj_ADDR"),
+        ("10 things", "10 things"),  # a number is replaced only after a non-word character
     ],
 )  # fmt: skip
 def test_normalise(raw, title):
