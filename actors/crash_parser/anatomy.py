@@ -150,6 +150,13 @@ def cut(lines: Iterable[tuple[str, str | None, bool]], header: Header) -> Report
             continue  # a program's output between kernel lines
         if own and caller and caller != own and not stall:
             continue  # another task's or CPU's line
+        if (
+            own is None
+            and ("FAULT" in text or "vmalloc: " in text)
+            and any(message in text for message in _OWN_STACK_MESSAGES)
+        ):
+            end = "a message with a stack of its own"
+            break
         if text[:1] not in _INDENTED:
             # not a frame or an indented detail: it may end this report
             if text.startswith(_END_STARTS):
@@ -177,6 +184,17 @@ def cut(lines: Iterable[tuple[str, str | None, bool]], header: Header) -> Report
 
 # Frames and details are printed indented (or after "[<address>]").
 _INDENTED = (" ", "\t", "[")
+# Messages that are no report but dump a stack of their own, and may do so from another
+# task in the middle of a report: fault injection's fail_dump() (lib/fault-inject.c),
+# warn_alloc() for a failed vmalloc() in 4.x (mm/page_alloc.c; 6.1 says "vmalloc
+# error:", which syzbot does not treat so), the 4.x page-fault path's dump for a missing
+# FAULT_FLAG_ALLOW_RETRY. Without caller ids nothing tells whose stack follows them, so
+# the report ends there (syzbot's convention: the title comes from what is before).
+_OWN_STACK_MESSAGES = (
+    "FAULT_INJECTION: forcing a failure",
+    "vmalloc: allocation failure:",
+    "FAULT_FLAG_ALLOW_RETRY missing",
+)
 
 
 def _inner(header: Header, other: Header, traced: bool, index: int) -> bool:

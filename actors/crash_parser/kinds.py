@@ -70,6 +70,11 @@ class Kind:
     stack_required: bool = False
     # Only a line the kernel printed (with a printk prefix, in a log that has them)
     kernel_only: bool = False
+    # The title's `msg` is the report's second line (the header only announces it)
+    message_line: bool = False
+    # The title when the report has no access line (`rest`: the header after the
+    # sanitizer's name): a report cut or mixed up before it, so corrupted
+    without_access: str | None = None
 
 
 def _h(pattern: str) -> re.Pattern[str]:
@@ -129,8 +134,8 @@ WARN_SOURCES: dict[str, tuple[str, str | None]] = {
     "lib/debugobjects.c": ("ODEBUG bug", "odebug"),  # debug_print_object()
     "mm/usercopy.c": ("bad usercopy", "usercopy"),  # usercopy_warn() (older kernels)
     "kernel/locking/lockdep.c": ("locking bug", None),  # DEBUG_LOCKS_WARN_ON()
-    # __list_add_valid() without BUG_ON_DATA_CORRUPTION
-    "lib/list_debug.c": ("corrupted list", None),
+    # (not lib/list_debug.c: a WARN of __list_add_valid() without BUG_ON_DATA_CORRUPTION
+    # is a plain WARNING, named past the list helpers)
     "lib/kobject.c": ("kobject bug", "kobject"),  # kobject_add_internal() and friends
     "fs/proc/generic.c": ("proc registration bug", "proc"),  # proc_register()
 }
@@ -166,7 +171,9 @@ def _warn_refine(f: dict[str, str], text: str) -> dict[str, str]:
 
 
 def _bug_refine(f: dict[str, str], text: str) -> dict[str, str]:
-    return {"what": BUG_SOURCES.get(f.get("file", ""), "kernel BUG")}
+    what = BUG_SOURCES.get(f.get("file", ""), "kernel BUG")
+    # a corrupted list is as often a bad access (a race, a use-after-free) as a bad use
+    return {"what": what} if "corrupted list" in what else {"what": what, "no_alts": "y"}
 
 
 def _warn_type(f: dict[str, str]) -> str | None:
@@ -213,11 +220,6 @@ def _panic_refine(f: dict[str, str], text: str) -> dict[str, str]:
 # fmt: off
 KINDS: tuple[Kind, ...] = (
     # --- sanitizers --------------------------------------------------------------
-    Kind(  # mm/kasan/report.c print_error_description() (4.x: "... at addr ADDR")
-        _h(r"BUG: KASAN: (?P<bug>[\w-]+) in " + _FN + r" at addr"),
-        "KASAN: {bug} in {frame} at addr ADDR", _kasan_type, FrameFrom.HEADER,
-        ends_with_separator=True, name="kasan-4.x",
-    ),
     Kind(  # mm/kasan/report.c kasan_report_invalid_free() ("double-free or invalid-free"
         # before 5.x, "double-free" or "invalid-free" since): syzbot calls all of them
         # an invalid free, named by the code that freed
@@ -228,8 +230,11 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # mm/kasan/report.c print_error_description(), kasan_report_invalid_free()
         _h(r"BUG: KASAN: (?P<bug>[\w-]+(?: or [\w-]+)?) in " + _FN),
+        # (4.x: "... in f+0x1/0x2 at addr ADDR"); the access line ("Read of size 4 at
+        # addr", 4.x "... by task") follows: without it the title is the header's text
         "KASAN: {bug} {access} in {frame}", _kasan_type, FrameFrom.HEADER, _BAD_ACCESS,
         ends_with_separator=True, accessor=True, skips="kasan", name="kasan",
+        without_access="KASAN: {rest}",
     ),
     Kind(  # mm/kasan/report.c kasan_report_error() of 4.x for a wild or user-memory
         # access: no function in the header, the title keeps the bug and the access
@@ -467,10 +472,16 @@ KINDS: tuple[Kind, ...] = (
         alts=("BUG: Dentry still in use [unmount of {fs} {id}]",),
         refine=lambda f, t: {} if f.get("fs") else {"no_alts": "y"}, name="dentry-in-use",
     ),
-    Kind(  # mm/slub.c slab_bug(): "BUG cache (Tainted: ...): what"
-        _h(r"BUG \S+ \((?:Not t|T)ainted[^)]*\): (?P<what>[^\n]+?)\s*$"),
-        "BUG: {what}", lambda f: "DoS" if f["what"] == "Object already free" else None,
-        FrameFrom.NONE, name="slub",
+    Kind(  # mm/slub.c slab_bug() from free_consistency_checks(): "BUG %s (%s): %pV" for a
+        # kmalloc object freed twice
+        _h(r"BUG kmalloc-\S* \((?:Not t|T)ainted[^)]*\): Object already free"),
+        "BUG: Object already free", "DoS", FrameFrom.NONE, name="slub-double-free",
+    ),
+    Kind(  # mm/slub.c slab_bug(), any other finding in a kmalloc cache: syzbot titles it by
+        # the line itself (and a SLUB header of any other cache not at all: the reports
+        # that follow it, if any, are the crash)
+        _h(r"(?P<line>BUG kmalloc-\S* \((?:Not t|T)ainted[^)]*\): .+?)\s*$"),
+        "{line}", None, FrameFrom.NONE, has_stack=False, name="slub",
     ),
     Kind(  # mm/slub.c print_track() (4.x, alone when the object dump was cut)
         _h(r"INFO: (?P<what>Allocated|Freed) in " + _FN + r" (?P<rest>age=.*)"),
@@ -545,7 +556,8 @@ KINDS: tuple[Kind, ...] = (
         _h(r"kernel BUG at (?P<file>[^\s:]+):\d+!?"),
         "{what} in {frame}",
         lambda f: "MEMORY_SAFETY_BUG" if "corrupted list" in f["what"] else "BUG",
-        FrameFrom.CRASH, refine=_bug_refine, needs_trace=True, name="bug",
+        FrameFrom.CRASH, _BAD_ACCESS, refine=_bug_refine, needs_trace=True, skips="kernel-bug",
+        name="bug",
     ),
     Kind(  # lib/bug.c report_bug() with no file and line: "Kernel BUG at %pB [verbose
         # debug info unavailable]"; the title keeps what follows "Kernel BUG"
@@ -637,6 +649,25 @@ KINDS: tuple[Kind, ...] = (
         refine=lambda f, t: {"cut": "the header was cut after its first word"},
         name="cut-header",
     ),
+    # --- other code than Linux's C -----------------------------------------------
+    Kind(  # rust/kernel/lib.rs panic(): pr_emerg!("{}", info) of core::panic::PanicInfo
+        # ("panicked at FILE:LINE:COL:", the message on the next line), then BUG(); the
+        # title is the message, named by the code that panicked
+        _h(r"rust_kernel: panicked at"),
+        "{msg} in {frame}", "BUG", FrameFrom.TRACE, message_line=True, skips="rust-panic",
+        name="rust-panic",
+    ),
+    Kind(  # Trusty (Android's TEE, drivers/trusty, out of tree): the secure OS's assert
+        # ("trusty: panic (caller ADDR): ASSERT FAILED at (FILE:LINE): EXPR"), titled by the
+        # failed expression
+        _h(r"trusty: panic\b.*?ASSERT FAILED(?: at \(.*?\))?:\s*(?P<msg>.*?)\s*$"),
+        "trusty: ASSERT FAILED: {msg}", "DoS", FrameFrom.NONE, has_stack=False,
+        name="trusty-assert",
+    ),
+    Kind(  # Trusty's other panics: "trusty: panic (caller ADDR): MESSAGE"
+        _h(r"trusty: panic \(.*?\): (?P<msg>.*?)\s*$"),
+        "trusty: panic: {msg}", "DoS", FrameFrom.NONE, has_stack=False, name="trusty-panic",
+    ),
     # --- the test harness ----------------------------------------------------------
     Kind(  # syzkaller's log.Fatal(): a harness program died
         _h(r"SYZFATAL: (?P<msg>.+?)\s*$"),
@@ -689,7 +720,7 @@ TRIGGERS = re.compile(
     r"BUG|WARNING|INFO:|UBSAN:|general protection|PANIC:|Kernel panic|divide error|"
     r"invalid opcode|stack segment|Internal error|unreferenced object|SYZFAIL|\[ INFO|"
     r"Unable to handle|VFS: Close|SeaBIOS|Booting |unregister_netdevice|int3|divide_error|"
-    r"Unhandled |Alignment trap|VFS: Busy|SYZFATAL"
+    r"Unhandled |Alignment trap|VFS: Busy|SYZFATAL|trusty: panic|rust_kernel: panicked"
 )
 
 

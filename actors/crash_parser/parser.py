@@ -298,6 +298,16 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         if m:
             fields["func"] = m.group(1)
     reason: str | None = None
+    if kind.without_access and "access" not in fields:
+        lead = kind.without_access.split("{", 1)[0]  # "KASAN: "
+        fields["rest"] = report.lines[0].partition(lead)[2].strip()
+        title = normalise(_fill(kind.without_access, fields))
+        return _described(report, kind, fields, title, [], None, "no access line: cut short")
+    if kind.message_line:
+        message = report.lines[1].strip() if len(report.lines) > 1 else ""
+        fields["msg"] = message
+        if not message:
+            reason = "cut short before the message its header announces"
     template = kind.title
     alt_templates = [] if "no_alts" in fields else list(kind.alts)
     if fields.get("with_frame"):
@@ -326,13 +336,16 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
             frame = pick(report, how)
             if frame is not None:
                 function = frame.frame.function
-        if function is None and kind.frame is FrameFrom.HEADER and func:
-            function = func  # only generic frames: the header's own is the best there is
+        injected = _fault_injection(report, frame) if function is not None else None
+        if injected == "before":  # its frames may be the ones that named it
+            function = None
         if function is None:
             reason = "no frame names the crash"
             fields["frame"] = CORRUPTED
         else:
             fields["frame"], others = names(function)
+        if injected:
+            reason = "a fault-injection stack dump is mixed into the stack that names it"
     if "access" not in fields and "{access}" in template:
         # no access line: a free (double-free, invalid-free) or a cut report
         template = template.replace(" {access}", "")
@@ -361,6 +374,12 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         reason = "printk dropped messages inside the report"
     if reason is None and hangup:
         reason = "console connection lost"
+    return _described(report, kind, fields, title, alts, frame, reason)
+
+
+def _described(report: Report, kind: Kind, fields: dict[str, str], title: str,
+               alts: list[str], frame: StackFrame | None, reason: str | None
+               ) -> CrashReport:  # fmt: skip
     crash_type = kind.type(fields) if callable(kind.type) else kind.type
     frames = _output_frames(report, frame)
     return CrashReport(
@@ -377,6 +396,28 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         suppressed=kind.suppressed or "suppressed" in fields,
         report=report.text(),
     )
+
+
+# Frames only fault injection's own stack dump has (lib/fault-inject.c fail_dump()
+# prints it from should_fail()): in a report's stack they are another message's lines.
+_FAULT_INJECTION_FRAMES = frozenset(("should_fail", "should_failslab"))
+
+
+def _fault_injection(report: Report, named: StackFrame | None) -> str | None:
+    """Whether the stack that names the report (that of `named`, else the first one
+    after the faulting IP) holds a fault-injection dump's frame: "before" the frame
+    that names it, "after" it, or None."""
+    if named is not None and not named.crash_ip:
+        stack = named.stack
+    else:
+        after = named.line if named is not None else 0
+        stack = next((f.stack for f in report.frames if f.line > after and not f.crash_ip
+                      and not f.held), -1)  # fmt: skip
+    for f in report.frames:
+        if f.stack == stack and base_name(f.frame.function) in _FAULT_INJECTION_FRAMES:
+            before = named is not None and not named.crash_ip and f.line < named.line
+            return "before" if before else "after"
+    return None
 
 
 MAX_OUTPUT_FRAMES = 64

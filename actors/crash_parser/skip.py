@@ -81,7 +81,8 @@ GROUPS: tuple[Group, ...] = (
                   "__kfence_", "check_memory_region", "kmemleak_", "__kmemleak"),
         # the instrumentation's names wherever they sit (hwasan, __msan_*, kasan_*), the
         # accessors that read memory without KASAN's check on purpose, SLUB's object checks
-        contains=("kasan", "kmsan", "__asan", "__msan", "__sanitizer", "read_word_at_a_time",
+        contains=("kasan", "kmsan", "hwasan", "__asan", "__msan", "__sanitizer",
+                  "read_word_at_a_time",
                   "nocheck", "check_object"),
     ),
     Group(
@@ -283,7 +284,7 @@ GROUPS: tuple[Group, ...] = (
                "invoke_syscall", "el0_sync", "el0_sync_handler", "el0_da", "el1_abort",
                "el1_da", "do_mem_abort", "do_page_fault", "__do_page_fault", "do_translation_fault",
                "do_user_addr_fault", "exc_page_fault", "asm_exc_page_fault", "page_fault",
-               "handle_page_fault", "__do_kernel_fault", "do_kern_addr_fault",
+               "handle_page_fault", "__do_kernel_fault", "do_kernel_fault", "do_kern_addr_fault",
                "kernelmode_fixup_or_oops", "no_context", "__bad_area_nosemaphore",
                "bad_area_nosemaphore", "page_fault_oops", "async_page_fault",
                "exc_general_protection", "asm_exc_general_protection", "general_protection",
@@ -307,12 +308,18 @@ GROUPS: tuple[Group, ...] = (
                   "__run_on_irqstack", "asm_call_", "do_softirq", "__local_bh"),
     ),
     Group(
+        "MMIO accessors (include/asm-generic/io.h, arch/x86/include/asm/io.h): a driver "
+        "reads or writes its device's registers through them",
+        names=tuple(f"{lead}{op}{width}" for lead in ("", "_", "__", "__raw_")
+                    for op in ("read", "write") for width in "bwlq"),
+    ),
+    Group(
         "the driver core, sysfs and reference drops: every driver calls them; dropping "
         "the last reference runs the release code of whoever owned the object",
         accessor=False,
         names=("device_del", "device_unregister", "device_add", "kobject_get", "kobject_put",
                "kobject_del", "kobject_release", "kref_put", "kref_get", "dput", "fast_dput",
-               "iput", "fput", "__fput", "____fput", "sysfs_remove_group",
+               "iput", "iput_final", "ihold", "fput", "__fput", "____fput", "sysfs_remove_group",
                "sysfs_remove_file_ns", "sysfs_remove_groups", "sysfs_remove_link",
                "usb_kill_urb", "destroy_workqueue", "init_timer_key", "__init_timer",
                "get_device_parent", "get_device", "put_device", "__cancel_work_timer",
@@ -603,6 +610,11 @@ KIND_SKIPS: dict[str, str] = {
     "proc": r"proc_",
     "refcount": r"refcount|kobject_",
     "kmalloc": r"kmalloc|krealloc|slab|kmem",
+    # a BUG_ON() in a socket-buffer helper (skb_put(), skb_pull(), ...): the caller
+    # handed it a bad buffer or length
+    "kernel-bug": r"^skb_",
+    # a Rust panic unwinds through the panic machinery and the C BUG() helper
+    "rust-panic": r"rust_begin_unwind|^core::panicking|rust_helper_BUG",
     # a USB transfer's submission checks; the driver that submitted it names the bug
     "usb": r"^usb_(?:submit_urb|start_wait_urb|bulk_msg|interrupt_msg|control_msg)$",
 }

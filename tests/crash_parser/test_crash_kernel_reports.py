@@ -1,0 +1,156 @@
+"""Whole reports built from the kernel's printk format strings (Linux 6.1 unless said
+otherwise), one per kind or convention, with the title and corruption syzbot gives
+them: the table and the anatomy follow the kernel and syzbot's conventions, not only
+the labelled logs. Each case names the function whose output it is."""
+
+from __future__ import annotations
+
+import pytest
+
+from actors.crash_parser import parse
+
+
+def console(*lines: str, caller: str | None = "T100") -> str:
+    """Lines as printk writes them to the console: timestamp, caller id, text."""
+    who = f"[{caller:>6}]" if caller else ""
+    return "".join(f"[   10.{i:06d}]{who} {line}\n" for i, line in enumerate(lines))
+
+
+TASK = "CPU: 0 PID: 100 Comm: syz-executor.0 Not tainted 6.1.0 #1"
+HARDWARE = "Hardware name: QEMU Standard PC (i440FX + PIIX, 1996), BIOS 1.16.2 04/01/2014"
+SYSCALL = (" __x64_sys_ioctl+0x19/0x20", " do_syscall_64+0x35/0x80",
+           " entry_SYSCALL_64_after_hwframe+0x63/0xcd", " </TASK>")  # fmt: skip
+
+# (name, log, title, corrupted)
+CASES = [
+    # rust/kernel/lib.rs panic(): the message on the line after "panicked at", then BUG()
+    ("rust-panic", console(
+        "rust_kernel: panicked at rust/kernel/sync/arc.rs:120:9:",
+        "attempt to subtract with overflow",
+        "------------[ cut here ]------------",
+        "kernel BUG at rust/helpers.c:34!",
+        "invalid opcode: 0000 [#1] PREEMPT SMP KASAN",
+        TASK, HARDWARE,
+        "RIP: 0010:rust_helper_BUG+0x9/0x10",
+        "Call Trace:", " <TASK>",
+        " rust_begin_unwind+0x5c/0x60",
+        " _RNvNtCs1234_4core9panicking9panic_fmt+0x2c/0x30",
+        " binder_thread_release+0x1a/0x40", *SYSCALL,
+    ), "attempt to subtract with overflow in binder_thread_release", False),
+    # Trusty's assert (drivers/trusty, out of tree), and its other panics
+    ("trusty-assert", console(
+        "trusty: panic (caller 0xffffffffe000fbb8): ASSERT FAILED at "
+        "(trusty/kernel/lib/trusty/ipc.c:472): !list_in_list(&chan->node)",
+        "trusty: HALT: (reason = 9)", caller=None,
+    ), "trusty: ASSERT FAILED: !list_in_list(&chan->node)", False),
+    ("trusty-panic", console(
+        "trusty: panic (caller 0xffffffffe000fbb8): out of heap", caller=None,
+    ), "trusty: panic: out of heap", False),
+    # mm/slub.c slab_bug() for a kmalloc cache: titled by the line itself
+    ("slub-kmalloc", console(
+        "=" * 77,
+        "BUG kmalloc-64 (Tainted: G    B            ): Redzone overwritten",
+        "-" * 77,
+        "0xffff888012345678-0xffff888012345679 @offset=72. First byte 0x6b instead of 0xcc",
+    ), "BUG kmalloc-NUM (Tainted: G B ): Redzone overwritten", False),
+    # mm/kasan/report.c: a report cut before its access line ("Read of size ...") is
+    # titled by its header's text and is corrupted
+    ("kasan-no-access", console(
+        "BUG: KASAN: slab-out-of-bounds in memcpy+0x1a/0x40",
+        "** 12 printk messages dropped **",
+    ), "KASAN: slab-out-of-bounds in memcpy", True),
+    # the 4.x header ("... at addr ADDR") with its access line is an ordinary KASAN title
+    ("kasan-4.x", console(
+        "BUG: KASAN: use-after-free in hash_sendmsg+0xc2/0x340 at addr ffff88801234abcd",
+        "Read of size 4 by task syz-executor.0/100",
+        TASK, HARDWARE, "Call Trace:",
+        " [<ffffffff81234567>] dump_stack+0x1a/0x40",
+        " [<ffffffff81234567>] kasan_report+0x1a/0x40",
+        " [<ffffffff81234567>] hash_sendmsg+0xc2/0x340",
+        " [<ffffffff81234567>] sock_sendmsg+0xc2/0x340",
+    ), "KASAN: use-after-free Read in hash_sendmsg", False),
+    # lib/bug.c report_bug() in a socket-buffer helper: named by its caller
+    ("kernel-bug-skb", console(
+        "skbuff: skb_over_panic: text:ffffffff8a000000 len:120 put:64 head:ffff8880 "
+        "data:ffff8880 tail:0x100 end:0xc0 dev:<NULL>",
+        "------------[ cut here ]------------",
+        "kernel BUG at net/core/skbuff.c:113!",
+        "invalid opcode: 0000 [#1] PREEMPT SMP KASAN",
+        TASK, HARDWARE,
+        "RIP: 0010:skb_panic+0x16c/0x16e",
+        "Call Trace:", " <TASK>",
+        " skb_over_panic+0x1a/0x20", " skb_put+0x151/0x160",
+        " tun_build_skb+0x40/0x100", " tun_get_user+0x1a/0x400", *SYSCALL,
+    ), "kernel BUG in tun_build_skb", False),
+    # kernel/panic.c __warn() in lib/list_debug.c (no BUG_ON_DATA_CORRUPTION): a plain
+    # WARNING named past the list helpers
+    ("warn-list-debug", console(
+        "------------[ cut here ]------------",
+        "list_add corruption. prev->next should be next (ffff888012345678), but was "
+        "0000000000000000. (prev=ffff888012345600).",
+        "WARNING: CPU: 0 PID: 100 at lib/list_debug.c:30 __list_add_valid+0xa1/0xd0",
+        "Modules linked in:", TASK, HARDWARE,
+        "RIP: 0010:__list_add_valid+0xa1/0xd0",
+        "Call Trace:", " <TASK>", " team_add_slave+0x1a/0x40", *SYSCALL,
+    ), "WARNING in team_add_slave", False),
+    # lib/fault-inject.c fail_dump() from another task while a WARNING is printed, with
+    # no caller ids to tell the lines apart: the report ends where the dump starts
+    ("fault-injection-mixed-in", console(
+        "WARNING: CPU: 1 PID: 27333 at mm/slab_common.c:1012 kmalloc_slab+0x5d/0x70",
+        "Kernel panic - not syncing: panic_on_warn set ...",
+        "FAULT_INJECTION: forcing a failure.",
+        "name failslab, interval 1, probability 0, space 0, times 0",
+        TASK, HARDWARE, "Call Trace:",
+        " dump_stack+0x194/0x24d", " should_fail+0x914/0xae0",
+        " should_failslab+0xec/0x120", " xfrm_add_sa+0x1b15/0x3440", caller=None,
+    ), "WARNING: kmalloc bug in corrupted", True),
+    # should_fail() frames in the stack that names a report: fault injection's dump
+    # is mixed in, its frames may be the ones found (syzbot's convention)
+    ("fault-injection-frames", console(
+        "INFO: task syz-executor.0:100 blocked for more than 143 seconds.",
+        "      Not tainted 6.1.0 #1",
+        "task:syz-executor.0 state:D stack:0 pid:100 ppid:1 flags:0x00004004",
+        "Call Trace:", " <TASK>", " __schedule+0x8a1/0x2410", " schedule+0xc3/0x180",
+        " should_fail+0x914/0xae0", " p9_fd_close+0x8a/0x300", *SYSCALL, caller=None,
+    ), "INFO: task hung in corrupted", True),
+    # arm64 frames ("Call trace:", no addresses) of a WARNING
+    ("arm64-warning", console(
+        "WARNING: CPU: 1 PID: 100 at net/core/dev.c:12 dev_foo+0x1/0x2",
+        "Modules linked in:", TASK, HARDWARE,
+        "pstate: 60400005 (nZCv daif +PAN -UAO -TCO -DIT -SSBS BTYPE=--)",
+        "pc : dev_foo+0x1/0x2", "lr : dev_foo+0x1/0x2",
+        "sp : ffff80000a0c3a50", "x29: ffff80000a0c3a50 x28: 0000000000000000",
+        "Call trace:", " dev_foo+0x1/0x2", " dev_ioctl+0x1a/0x40",
+        " invoke_syscall+0x6c/0x260", " el0_svc_common.constprop.0+0xc4/0x254",
+        " do_el0_svc+0x50/0x1c0", " el0_svc+0x58/0x17c",
+    ), "WARNING in dev_foo", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("log", "title", "corrupted"), [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])  # fmt: skip
+def test_kernel_report(log, title, corrupted):
+    report = parse(log)
+    assert report.title == title
+    assert report.corrupted == corrupted, report.corrupted_reason
+
+
+def test_a_slub_report_of_another_cache_is_no_report_by_itself():
+    # syzbot reads only kmalloc caches' SLUB headers; the reports after one are the crash
+    log = console("BUG skbuff_head_cache (Not tainted): Poison overwritten")
+    assert not parse(log).crashed
+
+
+def test_a_corrupted_list_bug_is_also_a_bad_access():
+    log = console(
+        "list_del corruption. next->prev should be ffff888012345678, but was dead000000000122",
+        "------------[ cut here ]------------",
+        "kernel BUG at lib/list_debug.c:62!",
+        "invalid opcode: 0000 [#1] PREEMPT SMP KASAN",
+        TASK, HARDWARE,
+        "RIP: 0010:__list_del_entry_valid+0xe6/0x120",
+        "Call Trace:", " <TASK>", " tipc_exit_net+0x1a/0x40", *SYSCALL,
+    )  # fmt: skip
+    report = parse(log)
+    assert report.title == "BUG: corrupted list in tipc_exit_net"
+    assert report.alt_titles == ["bad-access in tipc_exit_net"]
