@@ -118,6 +118,7 @@ class Report:
     parts: dict[str, int] = field(default_factory=dict)
     has_trace: bool = False
     unreliable: int = 0  # unreliable frames seen (see StackFrame)
+    unreliable_lines: list[int] = field(default_factory=list)  # where they are
     dropped: bool = False  # printk said it dropped messages inside the report
     # Lines of another task's dump mixed in (see _read_stacks): a "Hardware name:" line
     # with no "CPU: N PID: N" line before it.
@@ -262,6 +263,7 @@ def _read_stacks(report: Report) -> None:
         if found is not None:  # a line of a frame alone: no IP, lock or place marks
             if found[1]:
                 report.unreliable += 1
+                report.unreliable_lines.append(i)
             else:
                 frames.append(StackFrame(found[0], stack, interrupt, after, False, i, False,
                                          location))  # fmt: skip
@@ -279,6 +281,7 @@ def _read_stacks(report: Report) -> None:
         place, location = location, False
         if parsed.unreliable:
             report.unreliable += 1
+            report.unreliable_lines.append(i)
         else:
             frames.append(StackFrame(parsed.frame, stack, interrupt, after, crash_ip, i, held,
                                      place))  # fmt: skip

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
+from itertools import islice
 
 from actors.crash_parser import console
 from actors.crash_parser.anatomy import (
@@ -457,20 +457,38 @@ _TIMESTAMP = re.compile(r"\[ *\d+\.\d+\]")  # printk's, glued into a header
 
 
 def _stack_without_frames(report: Report) -> str | None:
-    """Why the report is cut or mixed up, if a stack it opens has no frame soon after
-    (within 15 lines, before the next stack)."""
-    if report.unreliable or not report.stack_lines:
-        return None  # (a stack of only unreliable frames is a stack)
-    starts = [i for i in report.stack_lines if _FRAMED_STACK.match(report.lines[i])]
-    lines = [f.line for f in report.frames]  # in order
+    """Why the report is cut or mixed up, if the first stack of a kind it opens (the
+    first call trace, the first allocation stack, ...) has no frame soon after: within
+    15 lines, before the next stack (syzbot's convention). Unreliable frames of a
+    printk-prefixed log are not lines there (syzbot drops them), so a stack of only
+    unreliable frames has none; a stack's own lines are indented frames, not a
+    faulting IP or a held lock's place."""
+    if not report.stack_lines:
+        return None
+    lines = report.lines
+    starts = [i for i in report.stack_lines if _FRAMED_STACK.match(lines[i])]
+    if not starts:
+        return None
+    framed = {f.line for f in report.frames if not (f.crash_ip or f.held)}
+    dropped = set(report.unreliable_lines) if report.first.kernel else set()
+    seen: set[str] = set()
     for n, i in enumerate(starts):
-        if len(report.lines) - i < 4:
+        family = _STACK_FAMILY.sub("", lines[i].strip())
+        if family in seen:
+            continue  # only the first stack of each kind is checked
+        seen.add(family)
+        left = list(islice((j for j in range(i + 1, len(lines)) if j not in dropped), 15))
+        if len(left) < 2:
             return "a stack is cut right after its first line"
-        until = min(i + 15, starts[n + 1] if n + 1 < len(starts) else len(report.lines))
-        at = bisect_right(lines, i)  # the first frame after the stack's first line
-        if at == len(lines) or lines[at] > until:
+        following = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        window = [j for j in left if j < following]
+        if not any(j in framed or "(stack is not available)" in lines[j] for j in window):
             return "a stack has no frames"
     return None
+
+
+# What tells two stacks' first lines apart as kinds: not their task numbers or crc.
+_STACK_FAMILY = re.compile(r"\d+|\(crc [0-9a-f]*\)")
 
 
 def _accessor(kind: Kind, fields: dict[str, str]) -> bool:

@@ -154,3 +154,30 @@ def test_a_corrupted_list_bug_is_also_a_bad_access():
     report = parse(log)
     assert report.title == "BUG: corrupted list in tipc_exit_net"
     assert report.alt_titles == ["bad-access in tipc_exit_net"]
+
+
+GPF = (
+    "general protection fault, probably for non-canonical address 0xdffffc0000000000: "
+    "0000 [#1] PREEMPT SMP KASAN", TASK, HARDWARE, "RIP: 0010:sock_poll+0x1a/0x40",
+    "RSP: 0018:ffffc90000cc3e70 EFLAGS: 00010286", "Call Trace:", " <TASK>",
+)  # fmt: skip
+
+
+def test_unreliable_frames_are_no_frames_of_a_stack():
+    # arch/x86/kernel/dumpstack.c prints "? f+0x1/0x2" for a return address found on
+    # the stack; syzbot drops those lines, so a stack of only them has no frames ...
+    unreliable = [f" ? helper_{n}+0x1a/0x40" for n in range(16)]
+    only = parse(console(*GPF, *unreliable))
+    assert only.title == "general protection fault in sock_poll"
+    assert only.corrupted, "a stack of unreliable frames only"
+    # ... and they do not count against the 15 lines in which a frame must come
+    mixed = parse(console(*GPF, *unreliable, " smc_poll+0x211/0xdd0", *SYSCALL))
+    assert not mixed.corrupted, mixed.corrupted_reason
+
+
+def test_only_the_first_stack_of_a_kind_must_have_frames():
+    # a second call trace (the panic's, cut by the reboot) does not make a report cut
+    log = console(*GPF, " smc_poll+0x211/0xdd0", *SYSCALL, "Call Trace:", "Modules linked in:",
+                  "Kernel Offset: disabled")  # fmt: skip
+    report = parse(log)
+    assert not report.corrupted, report.corrupted_reason
