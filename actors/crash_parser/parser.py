@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
 from itertools import islice
@@ -414,7 +415,12 @@ def _fault_injection(report: Report, named: StackFrame | None) -> str | None:
         stack = next((f.stack for f in report.frames if f.line > after and not f.crash_ip
                       and not f.held), -1)  # fmt: skip
     for f in report.frames:
-        if f.stack == stack and base_name(f.frame.function) in _FAULT_INJECTION_FRAMES:
+        function = f.frame.function
+        if (
+            function.startswith("should_fail")
+            and f.stack == stack
+            and base_name(function) in _FAULT_INJECTION_FRAMES
+        ):
             before = named is not None and not named.crash_ip and f.line < named.line
             return "before" if before else "after"
     return None
@@ -469,7 +475,8 @@ def _stack_without_frames(report: Report) -> str | None:
     starts = [i for i in report.stack_lines if _FRAMED_STACK.match(lines[i])]
     if not starts:
         return None
-    framed = {f.line for f in report.frames if not (f.crash_ip or f.held)}
+    frames = report.frames
+    at_line = [f.line for f in frames]
     dropped = set(report.unreliable_lines) if report.first.kernel else set()
     seen: set[str] = set()
     for n, i in enumerate(starts):
@@ -477,12 +484,19 @@ def _stack_without_frames(report: Report) -> str | None:
         if family in seen:
             continue  # only the first stack of each kind is checked
         seen.add(family)
-        left = list(islice((j for j in range(i + 1, len(lines)) if j not in dropped), 15))
+        # the 15 lines after the stack's first one, unreliable frames left out
+        end = i + 16 + len(dropped)
+        left = [j for j in range(i + 1, min(end, len(lines))) if j not in dropped][:15]
         if len(left) < 2:
             return "a stack is cut right after its first line"
         following = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        window = [j for j in left if j < following]
-        if not any(j in framed or "(stack is not available)" in lines[j] for j in window):
+        last = min(left[-1], following - 1)
+        first = bisect_left(at_line, i + 1)
+        framed = any(  # (a reliable frame's line is never a dropped one)
+            not (f.crash_ip or f.held) for f in islice(frames, first, bisect_right(at_line, last))
+        )
+        if not framed and not any("(stack is not available)" in lines[j] for j in left
+                                  if j <= last):  # fmt: skip
             return "a stack has no frames"
     return None
 

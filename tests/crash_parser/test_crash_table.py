@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from actors.crash_parser.frames import base_name, demangled, parse_frame
+from actors.crash_parser.frames import UNRELIABLE, base_name, demangled, parse_frame, read_plain
 from actors.crash_parser.kinds import KINDS, match_header
 from actors.crash_parser.skip import generic
 from actors.crash_parser.titles import names, normalise
@@ -72,11 +72,25 @@ def test_frame_grammar(row):
     assert parsed.unreliable == unreliable
 
 
+@pytest.mark.parametrize("row", FRAME_LINES, ids=lambda r: r[0].strip()[:40])
+def test_the_stack_readers_fast_path_reads_as_the_grammar(row):
+    # read_plain() reads a line of a frame alone in two steps: the same frame, or says
+    # it is no such line (the stack reader then asks parse_frame)
+    text = row[0]
+    found = read_plain(text)
+    if found is None:
+        return
+    parsed = parse_frame(text)
+    assert parsed is not None
+    assert found == (UNRELIABLE if parsed.unreliable else parsed.frame)
+
+
 @pytest.mark.parametrize(
     "text", ["Call Trace:", " <TASK>", "RIP: 0033:0x44e9f9", "Code: 48 89 df", "", "+0x"]
 )
 def test_not_frames(text):
     assert parse_frame(text) is None
+    assert read_plain(text) is None
 
 
 def test_demangling():
