@@ -36,6 +36,31 @@ _CONSOLE_HANGUP = "serialport: VM disconnected."
 # "Read at addr ..." (tag-based, when the size is not known)
 _ACCESS = re.compile(r"\s*(?P<access>Read|Write) (?:of size \d+ )?(?:at addr|by task)")
 _LAST_FUNCTION = re.compile(r"\s*last function: ([\w.]+)")  # kernel/workqueue.c
+# Output that shows the test harness, not the kernel, failed: syzbot suppresses a log
+# that holds it anywhere (its convention). The OOM killer choosing the fuzzer's
+# executor or the SSH server (mm/oom_kill.c "Out of memory: Killed process %d (%s)",
+# 4.x "Kill process"; Android's lowmemorykiller), the executor failing to start, the
+# Go runtime's SIGBUS (an OOM seen as a bus error), init's segfault, a userspace
+# stack-protector abort. The words first: a log seldom holds any of them.
+_HARNESS_WORDS = ("Kill", "lowmemorykiller", "panic: ", "SIGBUS", "fatal error", "INIT: PANIC",
+                  "stack smashing")  # fmt: skip
+_HARNESS_FAILED = re.compile(
+    r"Out of memory: Kill(?:ed)? process .* \((?:syz-executor|sshd)\)"
+    r"|Killed process .* \((?:syz-executor|sshd)\)"
+    r"|lowmemorykiller: Killing '(?:syz-executor|sshd)'"
+    r"|panic: (?:failed to start executor binary|executor failed: pthread_create failed"
+    r"|failed to create temp dir)"
+    r"|fatal error: unexpected signal during runtime execution|signal SIGBUS: bus error"
+    r"|SYZFAIL: SIGBUS|INIT: PANIC: segmentation violation!"
+    r"|\*\*\* stack smashing detected \*\*\*: terminated"
+)
+
+
+def harness_failed(text: str) -> bool:
+    """Whether the console output shows the test harness failed (see _HARNESS_FAILED)."""
+    return any(w in text for w in _HARNESS_WORDS) and _HARNESS_FAILED.search(text) is not None
+
+
 # How much of a log parse_file holds at once, and how much after a header it keeps.
 _CHUNK = 8 * 1024 * 1024
 _AFTER_HEADER = MAX_REPORT_BYTES * 4
@@ -143,7 +168,10 @@ class CrashParser:
             offset, header = found
             window = text[offset : offset + _AFTER_HEADER]
             hangup = _CONSOLE_HANGUP in text
-            return self._report(window, header, hangup, vmlinux)
+            report = self._report(window, header, hangup, vmlinux)
+            if not report.suppressed and harness_failed(text):
+                report.suppressed = True
+            return report
         except Exception as e:  # the contract: any input gives a report (the reason says why)
             return CrashReport(
                 crashed=contains_crash(log_data),

@@ -181,3 +181,20 @@ def test_only_the_first_stack_of_a_kind_must_have_frames():
                   "Kernel Offset: disabled")  # fmt: skip
     report = parse(log)
     assert not report.corrupted, report.corrupted_reason
+
+
+@pytest.mark.parametrize(
+    ("line", "suppressed"),
+    [
+        # mm/oom_kill.c __oom_kill_process() (4.x: "Kill process") choosing the harness
+        ("Out of memory: Killed process 4321 (syz-executor) total-vm:1000kB", True),
+        ("Out of memory: Kill process 4321 (sshd) score 1 or sacrifice child", True),
+        ("Out of memory: Killed process 4321 (repro) total-vm:1000kB", False),
+        ("*** stack smashing detected ***: terminated", True),  # glibc's abort, a program's
+    ],
+)  # fmt: skip
+def test_a_log_where_the_harness_failed_is_suppressed(line, suppressed):
+    log = console(*GPF, " smc_poll+0x211/0xdd0", *SYSCALL) + f"[   11.000000] {line}\n"
+    report = parse(log)
+    assert report.title == "general protection fault in sock_poll"
+    assert report.suppressed == suppressed
