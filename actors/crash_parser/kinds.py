@@ -36,6 +36,18 @@ class FrameFrom(Enum):
 
 
 @dataclass(frozen=True)
+class NamedAt:
+    """Where a lockdep report's naming frame is (syzbot's convention): after the first
+    line matching `after`, the first place ("..., at: f+0x1/0x2") names it; or, with
+    `past_generic`, the first frame that is not generic among the next `places` places
+    and then the stack frames that follow them."""
+
+    after: re.Pattern[str]
+    places: int = 1
+    past_generic: bool = False
+
+
+@dataclass(frozen=True)
 class Kind:
     """One kind of report."""
 
@@ -70,11 +82,28 @@ class Kind:
     stack_required: bool = False
     # Only a line the kernel printed (with a printk prefix, in a log that has them)
     kernel_only: bool = False
+    # Where the naming frame is, if not by `frame`'s rule (lockdep's places)
+    named_at: NamedAt | None = None
+    # Frames that name a report of this kind wherever they are in its naming stack: a
+    # word a frame's name contains, and the name the title then gives (None: its own)
+    anchors: tuple[tuple[str, str | None], ...] = ()
     # The title's `msg` is the report's second line (the header only announces it)
     message_line: bool = False
     # The title when the report has no access line (`rest`: the header after the
     # sanitizer's name): a report cut or mixed up before it, so corrupted
     without_access: str | None = None
+
+
+# A hung task is a victim: it waits on whatever the bug holds. syzbot groups the two
+# common waits wherever they are in its stack: the RTNL (rtnl_lock() and its
+# variants name it) and an RCU grace period (every synchronize_*() is the same wait).
+HUNG_ANCHORS: tuple[tuple[str, str | None], ...] = (
+    ("rtnl_lock", None),
+    ("synchronize_rcu", "synchronize_rcu"),
+    ("synchronize_srcu", "synchronize_rcu"),
+    ("synchronize_net", "synchronize_rcu"),
+    ("synchronize_sched", "synchronize_rcu"),
+)
 
 
 def _h(pattern: str) -> re.Pattern[str]:
@@ -192,9 +221,10 @@ def _panic_refine(f: dict[str, str], text: str) -> dict[str, str]:
     msg = f.get("msg", "").strip()
     m = re.match(r"stack-protector: Kernel stack is corrupted in: (\S+?)(?:\+0x|$)", msg)
     if m:  # __stack_chk_fail(), kernel/panic.c; %pB, or a bare address in old kernels
+        # (the message names the function: the report needs no call trace)
         if re.fullmatch(r"(?:0x)?[0-9a-f]{8,16}", m.group(1)):
-            return {"msg": "stack is corrupted", "with_frame": "trace"}
-        return {"msg": "stack is corrupted in " + m.group(1)}
+            return {"msg": "stack is corrupted", "with_frame": "trace", "no_stack": "y"}
+        return {"msg": "stack is corrupted in " + m.group(1), "no_stack": "y"}
     if msg.startswith("Attempted to kill init!"):  # do_exit(): init died, the harness broke
         return {"msg": "Attempted to kill init!", "suppressed": "y"}
     if msg.startswith("corrupted stack end detected inside scheduler"):
@@ -269,8 +299,10 @@ KINDS: tuple[Kind, ...] = (
         _h(r"BUG: KFENCE: (?P<bug>[\w -]+?) in " + _FN),
         "KFENCE: {bug} in {frame}", _kfence_type, FrameFrom.HEADER, _BAD_ACCESS,
         ends_with_separator=True, accessor=True,
-        # an access names a bad access; a corrupted canary or a bad free does not
-        refine=lambda f, t: {} if f["bug"].endswith(("read", "write")) else {"no_alts": "y"},
+        # an access names a bad access; a corrupted canary or a bad free does not, and
+        # their reports need no call trace (syzbot's convention)
+        refine=lambda f, t: {} if f["bug"].endswith(("read", "write"))
+        else {"no_alts": "y", "no_stack": "y"},
         name="kfence",
     ),
     Kind(  # kernel/kcsan/report.c print_report()
@@ -298,24 +330,43 @@ KINDS: tuple[Kind, ...] = (
         stack_after=_h(r"\s*backtrace"), skips="leak", name="leak",
     ),
     # --- lockdep (kernel/locking/lockdep.c) ----------------------------------------
-    Kind(  # print_circular_bug_header(): the new dependency (-> #0) names the deadlock
-        _h(r"(?:WARNING|\[ INFO|INFO): possible circular locking dependency detected"),
+    Kind(  # print_circular_bug_header(): named where the task tried to take the lock,
+        # else where it holds the other, else by the dependency chains' frames
+        _h(r"WARNING: possible circular locking dependency detected"),
         "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
-        stack_after=_h(r"-> #0 "), name="lockdep-circular",
+        named_at=NamedAt(_h(r".*is trying to acquire lock"), places=2, past_generic=True),
+        skips="lockdep-circular", name="lockdep-circular",
     ),
-    Kind(  # print_deadlock_bug(): the task's own stack takes the lock twice
-        _h(r"(?:WARNING|\[ INFO|INFO): possible recursive locking detected"),
+    Kind(  # print_deadlock_bug() (and, before 4.13, "[ INFO: ... ]" reports of any of
+        # these): named by the place the task tried to take the lock, as printed
+        _h(r"(?:WARNING|\[ INFO|INFO): possible (?:recursive locking|circular locking "
+           r"dependency) detected"),
         "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
-        stack_after=_h(r"stack backtrace:"), name="lockdep-recursive",
+        named_at=NamedAt(_h(r".*is trying to acquire lock")), name="lockdep-recursive",
     ),
-    Kind(  # print_bad_irq_dependency(), print_irq_inversion_bug(): the first stack shows
-        # where the irq-safe lock is taken in interrupt context
-        _h(r"(?:WARNING|\[ INFO|INFO): (?:\S+-safe -> \S+-unsafe lock order detected|"
-           r"possible irq lock inversion dependency detected)"),
-        "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE, name="lockdep-irq",
+    Kind(  # print_irq_inversion_bug(): the place of the lock whose state just changed
+        _h(r"(?:WARNING|\[ INFO|INFO): possible irq lock inversion dependency detected"),
+        "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        named_at=NamedAt(_h(r".*just changed the state of lock")), name="lockdep-irq-inversion",
     ),
-    Kind(  # print_usage_bug()
-        _h(r"(?:WARNING|\[ INFO|INFO): inconsistent lock state"),
+    Kind(  # print_bad_irq_dependency(): the stack where the irq-safe lock became so
+        _h(r"WARNING: \S+-safe -> \S+-unsafe lock order detected"),
+        "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        named_at=NamedAt(_h(r".*which became \S+ at:"), places=0, past_generic=True),
+        name="lockdep-irq",
+    ),
+    Kind(  # print_bad_irq_dependency() before 4.13: the place the task tried to take it
+        _h(r"(?:\[ INFO|INFO): \S+-safe -> \S+-unsafe lock order detected"),
+        "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        named_at=NamedAt(_h(r".*is trying to acquire")), name="lockdep-irq-4.x",
+    ),
+    Kind(  # print_usage_bug() before 4.13: the place of the lock taken in the wrong state
+        _h(r"(?:\[ INFO|INFO): inconsistent lock state"),
+        "inconsistent lock state in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        named_at=NamedAt(_h(r".*takes")), name="lockdep-inconsistent-4.x",
+    ),
+    Kind(  # print_usage_bug(): the task's own stack took the lock in the wrong state
+        _h(r"WARNING: inconsistent lock state"),
         "inconsistent lock state in {frame}", "LOCKDEP", FrameFrom.TRACE,
         stack_after=_h(r"stack backtrace:"), name="lockdep-inconsistent",
     ),
@@ -361,7 +412,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # save_trace() via print_lockdep_off()
         _h(r"BUG: MAX_(?P<what>STACK_TRACE_ENTRIES|LOCKDEP_\w+|LOCK_DEPTH) too low!"),
-        "BUG: MAX_{what} too low!", None, FrameFrom.NONE, has_stack=False, name="lockdep-limit",
+        "BUG: MAX_{what} too low!", None, FrameFrom.NONE, name="lockdep-limit",
     ),
     Kind(  # look_up_lock_class(), lockdep_init_map_type(), print_lock_contention_bug()
         _h(r"(?P<what>BUG: looking up invalid subclass|BUG: key(?= \S+ has not been "
@@ -385,7 +436,7 @@ KINDS: tuple[Kind, ...] = (
         _h(r"INFO: task (?:.{1,40}:\d+ blocked (?:in I/O wait )?for more than \d+ seconds"
            r"|[^:]*$)"),
         "INFO: task hung in {frame}", "HANG", FrameFrom.TRACE, ("hang in {frame}",),
-        name="hung-task",
+        skips="hung-task", anchors=HUNG_ANCHORS, name="hung-task",
     ),
     Kind(  # syzkaller's own watchdog: a task that does not exit after SIGKILL
         _h(r"INFO: task .{1,40}:\d+ can't die for more than \d+ seconds"),
@@ -393,7 +444,8 @@ KINDS: tuple[Kind, ...] = (
         name="task-cant-die",
     ),
     Kind(  # kernel/rcu/tree_stall.h print_other_cpu_stall(), print_cpu_stall()
-        _h(r"INFO: rcu_(?:sched|preempt|bh|tasks|tasks_trace)(?: self-)? ?detected "
+        # (not rcu_tasks_trace's or rcu_tasks_rude's: syzbot titles those by their line)
+        _h(r"INFO: rcu_(?:sched|preempt|bh|tasks)(?: self-)? ?detected "
            r"(?:expedited )?stalls?"),
         "INFO: rcu detected stall in {frame}", "HANG", FrameFrom.INTERRUPTED,
         ("stall in {frame}",), name="rcu-stall",
@@ -433,7 +485,7 @@ KINDS: tuple[Kind, ...] = (
         # held or preemption off; the next line names it ("last function: f")
         _h(r"BUG: workqueue leaked lock or atomic"),
         "BUG: workqueue leaked lock or atomic in {frame}", None, FrameFrom.HEADER,
-        name="workqueue-leak",
+        has_stack=False, name="workqueue-leak",
     ),
     Kind(  # kernel/workqueue.c wq_watchdog_timer_fn()
         _h(r"BUG: workqueue lockup"),
@@ -468,7 +520,7 @@ KINDS: tuple[Kind, ...] = (
         # syzbot titles kept the filesystem, as the alternative (kBench's records)
         _h(r"BUG: Dentry .*? still in use(?: \(-?\d+\) \[unmount of (?P<fs>\S+) "
            r"(?P<id>[^\]]*)\])?"),
-        "BUG: Dentry still in use in unmount", None, FrameFrom.NONE, has_stack=False,
+        "BUG: Dentry still in use in unmount", None, FrameFrom.NONE,
         alts=("BUG: Dentry still in use [unmount of {fs} {id}]",),
         refine=lambda f, t: {} if f.get("fs") else {"no_alts": "y"}, name="dentry-in-use",
     ),
@@ -623,7 +675,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         _h(r"Kernel panic - not syncing: (?P<msg>.*)"),
         "kernel panic: {msg}", "DoS", FrameFrom.NONE, closing=True, refine=_panic_refine,
-        has_stack=False, name="panic",
+        name="panic",
     ),
     Kind(  # fs/super.c generic_shutdown_super(): "VFS: Busy inodes after unmount of %s (%s)":
         # inodes still referenced when their filesystem went away

@@ -23,7 +23,7 @@ from actors.crash_parser.guilty import guilty_file
 from actors.crash_parser.kinds import TRIGGERS, FrameFrom, Header, Kind, match_header, passes_over
 from actors.crash_parser.skip import generic_accessor, generic_checker
 from actors.crash_parser.symbolize import SymbolizeError, Symbolizer
-from actors.crash_parser.titles import CORRUPTED, names, normalise, pick
+from actors.crash_parser.titles import CORRUPTED, anchored_name, names, normalise, pick
 from kgym.log import get_logger
 from kgym.models import CrashReport
 
@@ -373,6 +373,10 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
             fields["frame"] = CORRUPTED
         else:
             fields["frame"], others = names(function)
+            renamed = anchored_name(kind.anchors, function) if kind.anchors else None
+            if renamed is not None:  # a wait every such report shares (Kind.anchors)
+                others = [n for n in (fields["frame"], *others) if n != renamed]
+                fields["frame"] = renamed
         if injected:
             reason = "a fault-injection stack dump is mixed into the stack that names it"
     if "access" not in fields and "{access}" in template:
@@ -387,13 +391,14 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         for name in [fields.get("frame", ""), *others]:
             alts.append(normalise(_fill(alt, fields | {"frame": name})))
     alts = sorted({a for a in alts if a != title})
-    if reason is None and kind.has_stack and not report.has_trace:
+    needs_stack = kind.has_stack and "no_stack" not in fields
+    if reason is None and needs_stack and not report.has_trace:
         reason = "no call trace: the report was cut short"
-    if reason is None and kind.has_stack and kind.stack_after and not report.stack_lines:
+    if reason is None and needs_stack and kind.stack_after and not report.stack_lines:
         reason = "cut short before the stack that names it"
     if reason is None and "cut" in fields:
         reason = fields["cut"]
-    if reason is None and kind.has_stack and not kind.name.startswith(_OWN_STACKS):
+    if reason is None and needs_stack and not kind.name.startswith(_OWN_STACKS):
         reason = _stack_without_frames(report)
     if reason is None and _TIMESTAMP.search(title_raw):
         reason = "a console timestamp inside the header"
@@ -476,14 +481,44 @@ def _output_frames(report: Report, named: StackFrame | None) -> list[dict[str, o
     return [f.frame.fields() for f in chosen[:MAX_OUTPUT_FRAMES]]
 
 
-# Lines that open a stack that must have frames (an unwound stack, kmemleak's and
-# KASAN's saved stacks, KMSAN's store chain), not lockdep's "stack backtrace:" (its
-# "Call Trace:" follows), and not stacks that the report's own lines make (lockdep's
-# dependency chains, KCSAN's accesses).
-_FRAMED_STACK = re.compile(
-    r"\s*(?:Call [Tt]race:|Backtrace:|(?:Allocated|Freed)(?: by task \d+)?:|"
-    r"backtrace(?: \(crc [0-9a-f]*\))?:|Uninit was stored to memory at)"
+# The first lines of stacks that must have frames (an unwound stack, KASAN's saved
+# stacks, kmemleak's backtrace, KMSAN's store chain; not lockdep's "stack backtrace:",
+# whose "Call Trace:" follows), found anywhere in a line as syzbot finds them (a call
+# trace glued after other output is one). Each is a kind of stack (only the first of
+# each kind is checked): the words to look for, then the pattern at them.
+_FRAMED_STACKS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("Call Trace", re.compile("Call Trace")),
+    ("Call trace", re.compile("Call trace")),
+    ("Allocated:", re.compile("Allocated:")),
+    ("Allocated by task ", re.compile(r"Allocated by task \d+:")),
+    ("Freed:", re.compile("Freed:")),
+    ("Freed by task ", re.compile(r"Freed by task \d+:")),
+    (" backtrace", re.compile(r"(?<=[^k]) backtrace(?: \(crc [0-9a-f]*\))?:")),
+    ("Backtrace:", re.compile("Backtrace:")),
+    ("Uninit was stored to memory at", re.compile("Uninit was stored to memory at")),
 )
+_ANY_FRAMED_STACK = re.compile("|".join(p.pattern for _, p in _FRAMED_STACKS))
+
+
+def _MAY_OPEN_STACK(line: str) -> bool:  # noqa: N802 (a pattern's cheap stand-in)
+    """Whether `line` holds a word every _FRAMED_STACKS pattern has."""
+    return "race" in line or "Allocated" in line or "Freed" in line or "Uninit" in line
+
+
+def _first_stacks(text: str) -> list[int]:
+    """Where the first stack of each kind in `text` starts (offsets, in order)."""
+    found = []
+    for word, pattern in _FRAMED_STACKS:
+        at = text.find(word)
+        while at >= 0:
+            m = pattern.match(text, at)
+            if m is not None:
+                found.append(at)
+                break
+            at = text.find(word, at + 1)
+    return sorted(found)
+
+
 # Kinds whose stacks are their own shape (KMSAN's origins, KCSAN's two accesses): the
 # rule above does not hold for them.
 _OWN_STACKS = ("kmsan", "kcsan")
@@ -491,46 +526,43 @@ _TIMESTAMP = re.compile(r"\[ *\d+\.\d+\]")  # printk's, glued into a header
 
 
 def _stack_without_frames(report: Report) -> str | None:
-    """Why the report is cut or mixed up, if the first stack of a kind it opens (the
-    first call trace, the first allocation stack, ...) has no frame soon after: within
-    15 lines, before the next stack (syzbot's convention). Unreliable frames of a
-    printk-prefixed log are not lines there (syzbot drops them), so a stack of only
-    unreliable frames has none; a stack's own lines are indented frames, not a
-    faulting IP or a held lock's place."""
-    if not report.stack_lines:
-        return None
+    """Why the report is cut or mixed up, if it has no stack (_FRAMED_STACKS) or the
+    first stack of a kind it opens has no frame soon after: within 15 lines, before
+    the next stack (syzbot's convention). Unreliable frames of a printk-prefixed log
+    are not lines there (syzbot drops them), so a stack of only unreliable frames has
+    none; a stack's lines are frames, not a faulting IP or a held lock's place."""
     lines = report.lines
-    starts = [i for i in report.stack_lines if _FRAMED_STACK.match(lines[i])]
-    if not starts:
-        return None
+    text = "\n".join(lines)
+    offsets = _first_stacks(text)
+    if not offsets:
+        return "no stack trace in the report"
     frames = report.frames
     at_line = [f.line for f in frames]
     dropped = set(report.unreliable_lines) if report.first.kernel else set()
-    seen: set[str] = set()
-    for n, i in enumerate(starts):
-        family = _STACK_FAMILY.sub("", lines[i].strip())
-        if family in seen:
-            continue  # only the first stack of each kind is checked
-        seen.add(family)
-        # the 15 lines after the stack's first one, unreliable frames left out
+    for offset in offsets:
+        i = text.count("\n", 0, offset)
+        # the 15 lines after the stack's first one, unreliable frames left out, up to
+        # the next stack
         end = i + 16 + len(dropped)
         left = [j for j in range(i + 1, min(end, len(lines))) if j not in dropped][:15]
         if len(left) < 2:
             return "a stack is cut right after its first line"
-        following = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        last = min(left[-1], following - 1)
+        window = []
+        for j in left:
+            line = lines[j]
+            if _MAY_OPEN_STACK(line) and _ANY_FRAMED_STACK.search(line):
+                break
+            window.append(j)
+        if not window:
+            return "a stack has no frames"
         first = bisect_left(at_line, i + 1)
         framed = any(  # (a reliable frame's line is never a dropped one)
-            not (f.crash_ip or f.held) for f in islice(frames, first, bisect_right(at_line, last))
+            not (f.crash_ip or f.held)
+            for f in islice(frames, first, bisect_right(at_line, window[-1]))
         )
-        if not framed and not any("(stack is not available)" in lines[j] for j in left
-                                  if j <= last):  # fmt: skip
+        if not framed and not any("(stack is not available)" in lines[j] for j in window):
             return "a stack has no frames"
     return None
-
-
-# What tells two stacks' first lines apart as kinds: not their task numbers or crc.
-_STACK_FAMILY = re.compile(r"\d+|\(crc [0-9a-f]*\)")
 
 
 def _accessor(kind: Kind, fields: dict[str, str]) -> bool:

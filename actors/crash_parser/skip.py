@@ -610,6 +610,14 @@ KIND_SKIPS: dict[str, str] = {
     "proc": r"proc_",
     "refcount": r"refcount|kobject_",
     "kmalloc": r"kmalloc|krealloc|slab|kmem",
+    # workqueue code takes the locks of the work items it runs or flushes: a deadlock
+    # seen there is the work item's
+    "lockdep-circular": r"process_one_work|flush_workqueue|drain_workqueue|destroy_workqueue",
+    # a hung task sleeps in the scheduler, in a lock, semaphore or completion it waits
+    # on, in a kthread it waits to start or stop, in a grace period or a work item's
+    # cancellation: the code that waited names it
+    "hung-task": r"sched|_lock|_slowlock|down|rwsem|completion|kthread|wait|synchronize|"
+    r"context_switch|__switch_to|cancel_delayed_work|rcu_barrier",
     # a BUG_ON() in a socket-buffer helper (skb_put(), skb_pull(), ...): the caller
     # handed it a bad buffer or length
     "kernel-bug": r"^skb_",

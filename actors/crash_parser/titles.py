@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import chain
 
 from actors.crash_parser.anatomy import Report, StackFrame
-from actors.crash_parser.frames import base_name
-from actors.crash_parser.kinds import FrameFrom, passes_over
+from actors.crash_parser.frames import base_name, read_plain
+from actors.crash_parser.kinds import FrameFrom, NamedAt, passes_over
 from actors.crash_parser.skip import (
     MULTIPLEXED,
     SPIN_WAITS,
@@ -104,6 +105,12 @@ def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
         else:
             if kind.stack_required:  # the stack that names it is not there
                 return None
+    if kind.named_at is not None:
+        return _named_at(report, kind.named_at)
+    if kind.anchors:
+        anchored = _anchored(kind.anchors, [f for f in frames if not f.crash_ip])
+        if anchored is not None:
+            return anchored
     how = how or kind.frame
     extra = passes_over(report.header)
     if extra is not None:  # this kind's own helpers name no bug either
@@ -122,6 +129,57 @@ def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
         return _stalled(frames)
     candidates = [f for f in frames if not f.crash_ip]
     return _first_stack(candidates)
+
+
+def _named_at(report: Report, where: NamedAt) -> StackFrame | None:
+    """The frame that names a lockdep report by its places (kinds.NamedAt), read in
+    order as syzbot does: each place after the one before, then the stack frames."""
+    lines = report.lines
+    start = next((i for i in range(1, len(lines)) if where.after.match(lines[i])), None)
+    if start is None:
+        return None
+    following = (f for f in report.frames if f.line > start and not (f.held or f.crash_ip))
+    # a place: a "..., at: f+0x1/0x2" line (a symbolised "at: f file.c:1 [inline]" is
+    # not one); a stack frame: a line of a frame alone
+    places: list[StackFrame] = []
+    for f in following if where.places else ():
+        if f.frame.offset is not None and "at: " in lines[f.line]:
+            places.append(f)
+            if len(places) == where.places:
+                break
+    if not where.past_generic:
+        return places[0] if places else None
+    stack = (f for f in following if read_plain(lines[f.line]) is not None)
+    extra = passes_over(report.header)
+    for f in chain(places, stack) if len(places) == where.places else places:
+        name = base_name(f.frame.function)
+        if not generic(name) and not (extra is not None and _kind_skips(extra, f.frame.function)):
+            return f
+    return None
+
+
+def _anchored(anchors: tuple[tuple[str, str | None], ...], frames: list[StackFrame]
+              ) -> StackFrame | None:  # fmt: skip
+    """The first frame of the first stack whose name holds an anchor word (Kind.anchors;
+    anchored_name() says what the title calls it)."""
+    if not frames:
+        return None
+    first = frames[0].stack
+    for f in frames:
+        if f.stack != first:
+            break
+        if any(word in f.frame.function for word, _ in anchors):
+            return f
+    return None
+
+
+def anchored_name(anchors: tuple[tuple[str, str | None], ...], function: str) -> str | None:
+    """The name a title gives `function` by the first anchor word it holds, if that
+    anchor renames it (its own name then becomes an alternative)."""
+    for word, name in anchors:
+        if word in function:
+            return name if name != function else None
+    return None
 
 
 @lru_cache(maxsize=8192)

@@ -198,3 +198,127 @@ def test_a_log_where_the_harness_failed_is_suppressed(line, suppressed):
     report = parse(log)
     assert report.title == "general protection fault in sock_poll"
     assert report.suppressed == suppressed
+
+
+def hung_task(*functions: str) -> str:
+    """kernel/hung_task.c check_hung_task()'s report of a task blocked in `functions`."""
+    return console(
+        "INFO: task syz-executor.0:100 blocked for more than 143 seconds.",
+        "      Not tainted 6.1.0 #1",
+        "task:syz-executor.0 state:D stack:0 pid:100 ppid:1 flags:0x00004004",
+        "Call Trace:", " <TASK>", *(f" {f}+0x1a/0x40" for f in functions), *SYSCALL,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("functions", "name"),
+    [
+        # the RTNL and RCU grace periods name a hang wherever they are in the stack
+        (("__schedule", "schedule", "__mutex_lock", "rtnl_lock", "tun_chr_close"), "rtnl_lock"),
+        (("__schedule", "schedule", "wait_for_completion", "__wait_rcu_gp",
+          "synchronize_rcu_expedited", "synchronize_net", "dev_close"), "synchronize_rcu"),
+        (("__schedule", "schedule", "synchronize_srcu", "kvm_io_bus_unregister_dev"),
+         "synchronize_rcu"),
+        # else the code that waited: past the scheduler, locks, completions, kthreads
+        (("__schedule", "schedule", "rwsem_down_write_slowpath", "down_write", "p9_fd_close"),
+         "p9_fd_close"),
+        (("__schedule", "schedule", "schedule_timeout", "__wait_for_common",
+          "wait_for_completion_killable", "__kthread_create_on_node", "kthread_create_on_node",
+          "loop_add"), "loop_add"),
+        (("__schedule", "schedule", "rcu_barrier", "netdev_run_todo"), "netdev_run_todo"),
+    ],
+)  # fmt: skip
+def test_a_hung_task_is_named_by_what_it_waited_in(functions, name):
+    report = parse(hung_task(*functions))
+    assert report.title == f"INFO: task hung in {name}"
+    assert f"hang in {name}" in report.alt_titles
+
+
+def test_rcu_tasks_trace_stalls_are_titled_by_their_line():
+    # kernel/rcu/tasks.h: syzbot's rcu-stall title is for rcu_preempt/sched/bh/tasks only
+    report = parse(console("INFO: rcu_tasks_trace detected stalls on tasks:"))
+    assert report.title == "INFO: rcu_tasks_trace detected stalls on tasks:"
+
+
+CIRCULAR = (
+    "======================================================",
+    "WARNING: possible circular locking dependency detected",
+    "6.1.0 #1 Not tainted",
+    "------------------------------------------------------",
+    "syz-executor.0/100 is trying to acquire lock:",
+    "ffff888012345678 (&mm->mmap_lock){++++}-{3:3}, at: {trying}+0xa1/0x170",
+    "",
+    "but task is already holding lock:",
+    "ffff888012345600 (&pipe->mutex/1){+.+.}-{3:3}, at: {holding}+0x1a/0x40",
+    "",
+    "which lock already depends on the new lock.",
+    "",
+    "the existing dependency chain (in reverse order) is:",
+    "",
+    "-> #1 (&pipe->mutex/1){+.+.}-{3:3}:",
+    "       lock_acquire+0x1a/0x40",
+    "       __mutex_lock+0x1a/0x40",
+    "       fifo_open+0x1a/0x40",
+    "",
+    "-> #0 (&mm->mmap_lock){++++}-{3:3}:",
+    "       __lock_acquire+0x1a/0x40",
+    "       lock_acquire+0x1a/0x40",
+    "       __might_fault+0xa1/0x170",
+    "       pipe_write+0x1a/0x40",
+    "",
+    "stack backtrace:",
+    TASK, HARDWARE, "Call Trace:", " <TASK>", " dump_stack_lvl+0x1a/0x40",
+    " check_noncircular+0x1a/0x40", " __might_fault+0xa1/0x170", " pipe_write+0x1a/0x40",
+    *SYSCALL,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("trying", "holding", "name"),
+    [
+        ("pipe_write", "pipe_lock", "pipe_write"),  # where the task tried to take it
+        ("__might_fault", "pipe_lock", "pipe_lock"),  # generic: where it holds the other
+        ("__might_fault", "mutex_lock_nested", "fifo_open"),  # then the chains' frames
+    ],
+)
+def test_a_circular_deadlock_is_named_by_its_places_then_its_chains(trying, holding, name):
+    # kernel/locking/lockdep.c print_circular_bug_header() and friends
+    lines = [line.replace("{trying}", trying).replace("{holding}", holding) for line in CIRCULAR]
+    report = parse(console(*lines))
+    assert report.title == f"possible deadlock in {name}"
+    assert not report.corrupted, report.corrupted_reason
+
+
+def test_a_recursive_deadlock_is_named_by_the_place_as_printed():
+    # print_deadlock_bug(): the place the task tried to take the lock again, generic or not
+    report = parse(console(
+        "============================================",
+        "WARNING: possible recursive locking detected",
+        "6.1.0 #1 Not tainted",
+        "--------------------------------------------",
+        "kworker/0:1/12 is trying to acquire lock:",
+        "ffff888012345678 (&wq->mutex){+.+.}-{3:3}, at: flush_workqueue+0x1a/0x40",
+        "", "but task is already holding lock:",
+        "ffff888012345600 (&wq->mutex){+.+.}-{3:3}, at: destroy_workqueue+0x1a/0x40",
+        "", "stack backtrace:", TASK, HARDWARE, "Call Trace:", " <TASK>",
+        " dump_stack_lvl+0x1a/0x40", " __lock_acquire+0x1a/0x40", " flush_workqueue+0x1a/0x40",
+        " bond_destructor+0x1a/0x40", *SYSCALL,
+    ))  # fmt: skip
+    assert report.title == "possible deadlock in flush_workqueue"
+
+
+def test_a_panic_needs_its_call_trace_unless_it_names_the_function():
+    # kernel/panic.c panic() dumps the stack; the stack protector's names the function
+    assert parse(console("Kernel panic - not syncing: Out of memory and no killable "
+                         "processes...")).corrupted  # fmt: skip
+    guarded = parse(console("Kernel panic - not syncing: stack-protector: Kernel stack is "
+                            "corrupted in: udp4_lib_lookup2+0x7ea/0x7f0"))  # fmt: skip
+    assert guarded.title == "kernel panic: stack is corrupted in udp4_lib_lookup2"
+    assert not guarded.corrupted, guarded.corrupted_reason
+
+
+def test_a_glued_call_trace_is_a_call_trace():
+    log = console(*GPF[:-2], "RSP: 0018:ffffc90000cc3e70 EFLAGS: 00010286 dffffc0000000000"
+                  "Call Trace:", " smc_poll+0x211/0xdd0", *SYSCALL)  # fmt: skip
+    report = parse(log)
+    assert not report.corrupted, report.corrupted_reason
