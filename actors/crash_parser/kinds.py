@@ -284,11 +284,6 @@ KINDS: tuple[Kind, ...] = (
         refine=lambda f, t: {"cut": "a KASAN header of no known shape"},
         name="kasan-other",
     ),
-    Kind(  # mm/mempool.c check_element(): a pool element written after its free
-        _h(r"BUG: mempool element poison mismatch"),
-        "BUG: mempool element poison mismatch in {frame}", None, FrameFrom.TRACE,
-        name="mempool-poison",
-    ),
     Kind(  # mm/kmsan/report.c kmsan_report()
         _h(r"BUG: KMSAN: (?P<bug>[\w -]+?) in " + _FN),
         "KMSAN: {bug} in {frame}", _kmsan_type,
@@ -412,15 +407,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # save_trace() via print_lockdep_off()
         _h(r"BUG: MAX_(?P<what>STACK_TRACE_ENTRIES|LOCKDEP_\w+|LOCK_DEPTH) too low!"),
-        "BUG: MAX_{what} too low!", None, FrameFrom.NONE, name="lockdep-limit",
-    ),
-    Kind(  # look_up_lock_class(), lockdep_init_map_type(), print_lock_contention_bug()
-        _h(r"(?P<what>BUG: looking up invalid subclass|BUG: key(?= \S+ has not been "
-           r"registered)|WARNING: bad contention detected)"),
-        "{what} in {frame}", lambda f: "WARNING" if f["what"].startswith("WARNING") else None,
-        FrameFrom.TRACE,
-        refine=lambda f, t: {"what": f["what"].replace("BUG: key", "BUG: key not registered")},
-        name="lockdep-misc",
+        "BUG: MAX_{what} too low!", None, FrameFrom.NONE, has_stack=False, name="lockdep-limit",
     ),
     Kind(  # register_lock_class() / assign_lock_key()
         _h(r"INFO: trying to register non-static key"),
@@ -460,11 +447,6 @@ KINDS: tuple[Kind, ...] = (
         _h(r"BUG: scheduling while atomic"),
         "BUG: scheduling while atomic in {frame}", "ATOMIC_SLEEP", FrameFrom.TRACE,
         name="sched-atomic",
-    ),
-    Kind(  # kernel/sched/core.c schedule_debug(): sleeping in a non-blocking section
-        _h(r"BUG: scheduling in a non-blocking section"),
-        "BUG: scheduling in a non-blocking section in {frame}", None,
-        FrameFrom.TRACE, name="sched-nonblock",
     ),
     Kind(  # kernel/sched/core.c __might_resched() (___might_sleep() before 5.15)
         _h(r"BUG: sleeping function called from invalid context"),

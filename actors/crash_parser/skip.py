@@ -203,14 +203,16 @@ GROUPS: tuple[Group, ...] = (
                   "ida_", "string_", "fortify_", "__fortify_", "klist_", "__x86_indirect_thunk",
                   "__x86_return_thunk"),
         # the mem*/str* and user-copy families under any prefix (memcpy_toio,
-        # strscpy_pad, copy_page_to_iter, __put_user_nocheck_4), list splicing, hash
+        # strscpy_pad, copy_page_to_iter, __put_user_nocheck_4), vsprintf's pointer()
+        # printers (pointer_string), list splicing, hash
         # table lookups, MMIO accessors, CRCs, retpoline thunks, physical-address helpers
         contains=("memcpy", "memset", "memmove", "memcmp", "memchr", "strcmp", "strncmp",
                   "strcpy", "strlcpy", "strncpy", "strscpy", "strlen", "strnlen", "strstr",
                   "strchr", "copy_to_user", "copy_from_user", "copy_to_iter", "copy_from_iter",
                   "copy_page_to_iter", "copy_page_from_iter", "copy_folio_to_iter",
                   "put_user", "get_user", "list_add", "list_del", "list_replace", "list_move",
-                  "list_splice", "rhashtable_lookup", "hex_dump", "snprintf", "crc_itu_t",
+                  "list_splice", "rhashtable_lookup", "hex_dump", "snprintf", "pointer",
+                  "crc_itu_t",
                   "__phys_addr", "_indirect_thunk_", "extract_user_to_sg",
                   "extract_iter_to_sg"),
     ),
@@ -341,6 +343,7 @@ GROUPS: tuple[Group, ...] = (
         # cancelling, timers, uevents, device and netdev unregistration, USB transfer
         # submission and killing, the last iput/dput, page truncation
         contains=("queue_work", "insert_work", "queue_delayed_work", "try_to_grab_pending",
+                  "kthread_stop",
                   "flush_work", "cancel_work", "del_timer", "timer_delete_sync",
                   "sk_stop_timer_sync", "is_static_object", "add_uevent_var",
                   "devres_release_all", "hwrng_unregister", "__unregister_client",

@@ -322,3 +322,26 @@ def test_a_glued_call_trace_is_a_call_trace():
                   "Call Trace:", " smc_poll+0x211/0xdd0", *SYSCALL)  # fmt: skip
     report = parse(log)
     assert not report.corrupted, report.corrupted_reason
+
+
+@pytest.mark.parametrize(
+    ("line", "title"),
+    [
+        # kernel/sched/core.c schedule_debug(), mm/mempool.c check_element(),
+        # kernel/locking/lockdep.c look_up_lock_class(), lockdep_init_map_type(),
+        # print_lock_contention_bug(): syzbot knows no kind of these, and titles each by
+        # its own line
+        ("BUG: scheduling in a non-blocking section: syz-executor.1/1234/1",
+         "BUG: scheduling in a non-blocking section: syz-executor/NUM"),
+        ("BUG: mempool element poison mismatch", "BUG: mempool element poison mismatch"),
+        ("BUG: looking up invalid subclass: 8", "BUG: looking up invalid subclass: NUM"),
+        ("BUG: key ffff888012345678 has not been registered!",
+         "BUG: key ADDR has not been registered!"),
+        ("WARNING: bad contention detected!", "WARNING: bad contention detected!"),
+    ],
+)  # fmt: skip
+def test_a_check_syzbot_knows_no_kind_of_is_titled_by_its_line(line, title):
+    stack = ("Call Trace:", " <TASK>", " dump_stack_lvl+0x1a/0x40", " foo_bar+0x1a/0x40")
+    report = parse(console(line, TASK, HARDWARE, *stack, *SYSCALL))
+    assert report.title == title
+    assert not report.corrupted, report.corrupted_reason
