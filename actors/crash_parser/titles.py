@@ -29,10 +29,18 @@ _SYSCALL = re.compile(
     r"(?:(?P<se>__se_|__do_)|(?P<arch>__(?:x64|ia32|arm64|riscv|s390x?)_))?"
     r"(?P<compat>compat_)?(?P<sys>sys|SyS|SYSC)_(?P<name>\w+)$"
 )
-# The in-kernel bodies that syscalls are thin wrappers of (ksys_read() for read(2),
-# __sys_sendmsg() and its ___/____ inner layers for sendmsg(2)): a title names the
-# syscall too, and keeps the function's own name as an alternative.
-_SYSCALL_BODY = re.compile(r"(?:ksys|_{2,4}sys)_(?P<name>\w+)$")
+# The prefixes of syscalls' entry points, wrappers and bodies, which changed across
+# kernels: SyS_x/SYSC_x before 4.17 (compat_ ones too), __se_sys_x/__do_sys_x since,
+# the syscall tables' arch entries (__x64_, __ia32_, __arm64_), the bodies that
+# syscalls wrap (ksys_read() for read(2), __sys_sendmsg() and its ___/____ layers).
+# A title names a frame with the longest of them taken off (syzbot's convention: the
+# shortest name), and keeps as alternatives the name as printed and the name with
+# each one that applies taken off (__se_sys_mremap: mremap; sys_mremap,
+# __se_sys_mremap). compat_sys_x, which none of them starts, is its own code.
+SYSCALL_PREFIXES = (
+    "SYSC_", "SyS_", "sys_", "__x64_", "__ia32_", "__arm64_", "____sys_", "___sys_",
+    "__sys_", "__se_", "__se_sys_", "__do_sys_", "compat_SYSC_", "compat_SyS_", "ksys_",
+)  # fmt: skip
 # Functions that kernels renamed or split while the bug stayed the same: a title
 # names the first, the others become alternative titles.
 _SAME: dict[str, str] = {
@@ -67,18 +75,12 @@ _BLANKS = re.compile(r"  +")
 def names(function: str) -> tuple[str, list[str]]:
     """The name a title uses for `function`, and the other names of the same code."""
     function = base_name(function)
-    m = _SYSCALL.match(function)
-    if m:
-        name = m.group("name")
-        if m.group("arch"):
-            return f"sys_{name}", [function]
-        if m.group("compat") and m.group("sys") == "sys" and not m.group("se"):
-            return function, []  # compat_sys_x(): the compat entry is its own code
-        others = [f"sys_{name}"] if m.group("se") else []
-        return name, [*others, function]
-    m = _SYSCALL_BODY.match(function)
-    if m:
-        return m.group("name"), [function]
+    if "sys" in function or "SyS" in function or "SYSC" in function:
+        stripped = [function[len(p) :] for p in SYSCALL_PREFIXES if function.startswith(p)]
+        if stripped:
+            name = min(stripped, key=len)  # (the first of the shortest)
+            others = [function, *(n for n in stripped if n != name)]
+            return name, list(dict.fromkeys(others))
     if function in _SAME:
         return _SAME[function], [function]
     return function, []
