@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from actors.crash_parser.console import Line
-from actors.crash_parser.frames import RawFrame, parse_frame, plain
+from actors.crash_parser.frames import UNRELIABLE, RawFrame, parse_frame, read_plain
 from actors.crash_parser.kinds import Header, match_header
 
 # Limits on what one report may hold: beyond them a flood is cut, not kept.
@@ -117,12 +117,17 @@ class Report:
     # "access", "task", "hardware", "registers", "allocated", "freed", "end".
     parts: dict[str, int] = field(default_factory=dict)
     has_trace: bool = False
-    unreliable: int = 0  # unreliable frames seen (see StackFrame)
+    unreliable_lines: list[int] = field(default_factory=list)  # unreliable frames' lines
     dropped: bool = False  # printk said it dropped messages inside the report
     # Lines of another task's dump mixed in (see _read_stacks): a "Hardware name:" line
     # with no "CPU: N PID: N" line before it.
     interleaved: bool = False
     end: str = "log ended"
+
+    @property
+    def unreliable(self) -> int:
+        """How many unreliable frames the report has (see StackFrame)."""
+        return len(self.unreliable_lines)
 
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
@@ -142,8 +147,9 @@ def cut(lines: Iterable[tuple[str, str | None, bool]], header: Header) -> Report
     size = len(first.text)
     end = "log ended"
     traced = False  # a stack began after the header
+    full = size >= MAX_REPORT_BYTES  # (checked before each line is read)
     for index, (text, caller, kernel) in enumerate(lines, 1):
-        if size >= MAX_REPORT_BYTES or len(body) >= MAX_REPORT_LINES:
+        if full:
             end = "report too long"
             break
         if own_kernel and not kernel and "printk messages dropped" not in text:
@@ -152,6 +158,13 @@ def cut(lines: Iterable[tuple[str, str | None, bool]], header: Header) -> Report
             continue  # another task's or CPU's line
         if text[:1] not in _INDENTED:
             # not a frame or an indented detail: it may end this report
+            if (
+                own is None
+                and ("FAULT" in text or "vmalloc: " in text)
+                and any(message in text for message in _OWN_STACK_MESSAGES)
+            ):
+                end = "a message with a stack of its own"
+                break
             if text.startswith(_END_STARTS):
                 append(text)
                 end = "end marker"
@@ -170,6 +183,7 @@ def cut(lines: Iterable[tuple[str, str | None, bool]], header: Header) -> Report
             traced = True  # "  backtrace:", " <TASK>"-style indented stack starts
         append(text)
         size += len(text)
+        full = size >= MAX_REPORT_BYTES or len(body) >= MAX_REPORT_LINES
     report = Report(header, body, first, end=end)
     _read_stacks(report)
     return report
@@ -177,6 +191,17 @@ def cut(lines: Iterable[tuple[str, str | None, bool]], header: Header) -> Report
 
 # Frames and details are printed indented (or after "[<address>]").
 _INDENTED = (" ", "\t", "[")
+# Messages that are no report but dump a stack of their own, and may do so from another
+# task in the middle of a report: fault injection's fail_dump() (lib/fault-inject.c),
+# warn_alloc() for a failed vmalloc() in 4.x (mm/page_alloc.c; 6.1 says "vmalloc
+# error:", which syzbot does not treat so), the 4.x page-fault path's dump for a missing
+# FAULT_FLAG_ALLOW_RETRY. Without caller ids nothing tells whose stack follows them, so
+# the report ends there (syzbot's convention: the title comes from what is before).
+_OWN_STACK_MESSAGES = (
+    "FAULT_INJECTION: forcing a failure",
+    "vmalloc: allocation failure:",
+    "FAULT_FLAG_ALLOW_RETRY missing",
+)
 
 
 def _inner(header: Header, other: Header, traced: bool, index: int) -> bool:
@@ -200,9 +225,11 @@ def _read_stacks(report: Report) -> None:
     interrupt = False
     after = False
     frames = report.frames
-    for i, text in enumerate(report.lines):
-        if i == 0:
-            continue
+    unreliable = report.unreliable_lines
+    traced = False
+    numbered = enumerate(report.lines)
+    next(numbered)  # the header
+    for i, text in numbered:
         if "+0x" not in text and not text.endswith("[inline]"):
             # not a frame: a part of the anatomy, a stack header, an interrupt mark, a
             # place announcement
@@ -233,23 +260,26 @@ def _read_stacks(report: Report) -> None:
                 report.stack_lines.append(i)
                 interrupt = after = False
             continue
+        found = read_plain(text)
+        if found is not None:  # a line of a frame alone: no IP, lock or place marks
+            if len(frames) >= MAX_FRAMES:
+                continue
+            if found is UNRELIABLE:
+                unreliable.append(i)
+            else:
+                frames.append(StackFrame(found, stack, interrupt, after, False, i, False,
+                                         location))  # fmt: skip
+            if not location:
+                traced = True
+            location = False
+            continue
+        # (a plain frame never starts with "<": these lines are tried after it)
         if text.lstrip()[:1] == "<":  # "<IRQ>  [<ffffffff81000000>] f+0x1/0x2" (4.x)
             if _IRQ_OPEN.match(text):
                 interrupt, after = True, False
             elif _IRQ_CLOSE.match(text):
                 interrupt, after = False, True
         if len(frames) >= MAX_FRAMES:
-            continue
-        found = plain(text)
-        if found is not None:  # a line of a frame alone: no IP, lock or place marks
-            if found[1]:
-                report.unreliable += 1
-            else:
-                frames.append(StackFrame(found[0], stack, interrupt, after, False, i, False,
-                                         location))  # fmt: skip
-            if not location:
-                report.has_trace = True
-            location = False
             continue
         if _IRQ_STATE.match(text) or _LINK_REGISTER.match(text):
             continue
@@ -260,9 +290,10 @@ def _read_stacks(report: Report) -> None:
         held = bool(_HELD_LOCK.match(text))
         place, location = location, False
         if parsed.unreliable:
-            report.unreliable += 1
+            unreliable.append(i)
         else:
             frames.append(StackFrame(parsed.frame, stack, interrupt, after, crash_ip, i, held,
                                      place))  # fmt: skip
         if not (crash_ip or held or place):
-            report.has_trace = True
+            traced = True
+    report.has_trace = traced

@@ -42,9 +42,7 @@ _FRAME = re.compile(
 _NAME_ONLY = re.compile(_NAME)
 # The usual line, read in one anchored match: blanks, an optional "? ", the frame.
 _PLAIN = re.compile(r"\s*" + _FRAME.pattern)
-_PLAIN_MATCH = _PLAIN.match
-_UNRELIABLE = (None, True)
-# plain() reads _PLAIN's groups by position: check their order once
+# _fields() reads _PLAIN's groups by position: check their order once
 assert tuple(_PLAIN.groupindex) == (
     "unreliable",
     "unreliable2",
@@ -100,24 +98,37 @@ def parse_frame(text: str) -> Parsed | None:
     return found[0] if found else None
 
 
-def plain_frame(text: str) -> Parsed | None:
-    """The frame of a line that holds only a frame ("  name+0x1a/0x40", "  ? name+...",
-    "[<ffffffff81234567>] ? name+...", symbolised or not), or None (other lines: see
-    parse_frame)."""
-    m = _PLAIN_MATCH(text)
-    return _from_match(m) if m is not None else None
+# The stack reader's fast path: _PLAIN in two steps. First the frame itself, with
+# possessive quantifiers (the same matches: no part of it can give back what it took
+# and let a later part match) and the offset as printed; then what may follow it (a
+# module, a file:line, an inline mark; all optional, so the first step's match
+# stands), skipped for the many lines that end with the frame.
+_HEAD_MATCH = re.compile(
+    r"\s*+(\?\s++)?+(?:\[<?+(?:0x)?+[0-9a-fA-F]{4,16}+>?+\]\s++)?+(\?\s++)?+\(?+"
+    r"([A-Za-z_$][\w$.]*+)\+(0x[0-9a-fA-F]++/0x[0-9a-fA-F]++)"
+).match
+_REST_MATCH = re.compile(_PLAIN.pattern[_PLAIN.pattern.index(r"(?:\s\[(?P<module>") :]).match
+UNRELIABLE = "unreliable"  # what read_plain() says of an unreliable frame
 
 
-def plain(text: str) -> tuple[RawFrame | None, bool] | None:
-    """plain_frame() as a bare (frame, unreliable) pair, the stack reader's fast path;
-    an unreliable frame comes without its fields (the reader does not keep it)."""
-    m = _PLAIN_MATCH(text)
+def read_plain(text: str) -> RawFrame | str | None:
+    """The frame of a line that holds only a frame (as plain_frame would read it), or
+    UNRELIABLE for an unreliable one ("? name+0x1/0x2"), or None for any other line."""
+    m = _HEAD_MATCH(text)
     if m is None:
         return None
-    groups = m.groups()
-    if groups[0] is not None or groups[1] is not None:
-        return _UNRELIABLE
-    return _fields(groups), False
+    first, second, name, offset = m.groups()
+    if first is not None or second is not None:
+        return UNRELIABLE
+    if name[:2] in ("_Z", "_R"):
+        name = demangled(name)
+    end = m.end()
+    if end == len(text):
+        return tuple.__new__(RawFrame, (name, offset, None, None, None, False))
+    module, file, line, inline = _REST_MATCH(text, end).groups()  # (it always matches)
+    return tuple.__new__(
+        RawFrame, (name, offset, module, file, int(line) if line else None, inline is not None)
+    )
 
 
 def _from_match(m: re.Match[str]) -> Parsed:

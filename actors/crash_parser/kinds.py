@@ -36,6 +36,18 @@ class FrameFrom(Enum):
 
 
 @dataclass(frozen=True)
+class NamedAt:
+    """Where a lockdep report's naming frame is (syzbot's convention): after the first
+    line matching `after`, the first place ("..., at: f+0x1/0x2") names it; or, with
+    `past_generic`, the first frame that is not generic among the next `places` places
+    and then the stack frames that follow them."""
+
+    after: re.Pattern[str]
+    places: int = 1
+    past_generic: bool = False
+
+
+@dataclass(frozen=True)
 class Kind:
     """One kind of report."""
 
@@ -70,6 +82,28 @@ class Kind:
     stack_required: bool = False
     # Only a line the kernel printed (with a printk prefix, in a log that has them)
     kernel_only: bool = False
+    # Where the naming frame is, if not by `frame`'s rule (lockdep's places)
+    named_at: NamedAt | None = None
+    # Frames that name a report of this kind wherever they are in its naming stack: a
+    # word a frame's name contains, and the name the title then gives (None: its own)
+    anchors: tuple[tuple[str, str | None], ...] = ()
+    # The title's `msg` is the report's second line (the header only announces it)
+    message_line: bool = False
+    # The title when the report has no access line (`rest`: the header after the
+    # sanitizer's name): a report cut or mixed up before it, so corrupted
+    without_access: str | None = None
+
+
+# A hung task is a victim: it waits on whatever the bug holds. syzbot groups the two
+# common waits wherever they are in its stack: the RTNL (rtnl_lock() and its
+# variants name it) and an RCU grace period (every synchronize_*() is the same wait).
+HUNG_ANCHORS: tuple[tuple[str, str | None], ...] = (
+    ("rtnl_lock", None),
+    ("synchronize_rcu", "synchronize_rcu"),
+    ("synchronize_srcu", "synchronize_rcu"),
+    ("synchronize_net", "synchronize_rcu"),
+    ("synchronize_sched", "synchronize_rcu"),
+)
 
 
 def _h(pattern: str) -> re.Pattern[str]:
@@ -129,8 +163,8 @@ WARN_SOURCES: dict[str, tuple[str, str | None]] = {
     "lib/debugobjects.c": ("ODEBUG bug", "odebug"),  # debug_print_object()
     "mm/usercopy.c": ("bad usercopy", "usercopy"),  # usercopy_warn() (older kernels)
     "kernel/locking/lockdep.c": ("locking bug", None),  # DEBUG_LOCKS_WARN_ON()
-    # __list_add_valid() without BUG_ON_DATA_CORRUPTION
-    "lib/list_debug.c": ("corrupted list", None),
+    # (not lib/list_debug.c: a WARN of __list_add_valid() without BUG_ON_DATA_CORRUPTION
+    # is a plain WARNING, named past the list helpers)
     "lib/kobject.c": ("kobject bug", "kobject"),  # kobject_add_internal() and friends
     "fs/proc/generic.c": ("proc registration bug", "proc"),  # proc_register()
 }
@@ -166,7 +200,9 @@ def _warn_refine(f: dict[str, str], text: str) -> dict[str, str]:
 
 
 def _bug_refine(f: dict[str, str], text: str) -> dict[str, str]:
-    return {"what": BUG_SOURCES.get(f.get("file", ""), "kernel BUG")}
+    what = BUG_SOURCES.get(f.get("file", ""), "kernel BUG")
+    # a corrupted list is as often a bad access (a race, a use-after-free) as a bad use
+    return {"what": what} if "corrupted list" in what else {"what": what, "no_alts": "y"}
 
 
 def _warn_type(f: dict[str, str]) -> str | None:
@@ -185,9 +221,10 @@ def _panic_refine(f: dict[str, str], text: str) -> dict[str, str]:
     msg = f.get("msg", "").strip()
     m = re.match(r"stack-protector: Kernel stack is corrupted in: (\S+?)(?:\+0x|$)", msg)
     if m:  # __stack_chk_fail(), kernel/panic.c; %pB, or a bare address in old kernels
+        # (the message names the function: the report needs no call trace)
         if re.fullmatch(r"(?:0x)?[0-9a-f]{8,16}", m.group(1)):
-            return {"msg": "stack is corrupted", "with_frame": "trace"}
-        return {"msg": "stack is corrupted in " + m.group(1)}
+            return {"msg": "stack is corrupted", "with_frame": "trace", "no_stack": "y"}
+        return {"msg": "stack is corrupted in " + m.group(1), "no_stack": "y"}
     if msg.startswith("Attempted to kill init!"):  # do_exit(): init died, the harness broke
         return {"msg": "Attempted to kill init!", "suppressed": "y"}
     if msg.startswith("corrupted stack end detected inside scheduler"):
@@ -213,11 +250,6 @@ def _panic_refine(f: dict[str, str], text: str) -> dict[str, str]:
 # fmt: off
 KINDS: tuple[Kind, ...] = (
     # --- sanitizers --------------------------------------------------------------
-    Kind(  # mm/kasan/report.c print_error_description() (4.x: "... at addr ADDR")
-        _h(r"BUG: KASAN: (?P<bug>[\w-]+) in " + _FN + r" at addr"),
-        "KASAN: {bug} in {frame} at addr ADDR", _kasan_type, FrameFrom.HEADER,
-        ends_with_separator=True, name="kasan-4.x",
-    ),
     Kind(  # mm/kasan/report.c kasan_report_invalid_free() ("double-free or invalid-free"
         # before 5.x, "double-free" or "invalid-free" since): syzbot calls all of them
         # an invalid free, named by the code that freed
@@ -228,8 +260,11 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(  # mm/kasan/report.c print_error_description(), kasan_report_invalid_free()
         _h(r"BUG: KASAN: (?P<bug>[\w-]+(?: or [\w-]+)?) in " + _FN),
+        # (4.x: "... in f+0x1/0x2 at addr ADDR"); the access line ("Read of size 4 at
+        # addr", 4.x "... by task") follows: without it the title is the header's text
         "KASAN: {bug} {access} in {frame}", _kasan_type, FrameFrom.HEADER, _BAD_ACCESS,
         ends_with_separator=True, accessor=True, skips="kasan", name="kasan",
+        without_access="KASAN: {rest}",
     ),
     Kind(  # mm/kasan/report.c kasan_report_error() of 4.x for a wild or user-memory
         # access: no function in the header, the title keeps the bug and the access
@@ -249,11 +284,6 @@ KINDS: tuple[Kind, ...] = (
         refine=lambda f, t: {"cut": "a KASAN header of no known shape"},
         name="kasan-other",
     ),
-    Kind(  # mm/mempool.c check_element(): a pool element written after its free
-        _h(r"BUG: mempool element poison mismatch"),
-        "BUG: mempool element poison mismatch in {frame}", None, FrameFrom.TRACE,
-        name="mempool-poison",
-    ),
     Kind(  # mm/kmsan/report.c kmsan_report()
         _h(r"BUG: KMSAN: (?P<bug>[\w -]+?) in " + _FN),
         "KMSAN: {bug} in {frame}", _kmsan_type,
@@ -264,8 +294,10 @@ KINDS: tuple[Kind, ...] = (
         _h(r"BUG: KFENCE: (?P<bug>[\w -]+?) in " + _FN),
         "KFENCE: {bug} in {frame}", _kfence_type, FrameFrom.HEADER, _BAD_ACCESS,
         ends_with_separator=True, accessor=True,
-        # an access names a bad access; a corrupted canary or a bad free does not
-        refine=lambda f, t: {} if f["bug"].endswith(("read", "write")) else {"no_alts": "y"},
+        # an access names a bad access; a corrupted canary or a bad free does not, and
+        # their reports need no call trace (syzbot's convention)
+        refine=lambda f, t: {} if f["bug"].endswith(("read", "write"))
+        else {"no_alts": "y", "no_stack": "y"},
         name="kfence",
     ),
     Kind(  # kernel/kcsan/report.c print_report()
@@ -293,24 +325,43 @@ KINDS: tuple[Kind, ...] = (
         stack_after=_h(r"\s*backtrace"), skips="leak", name="leak",
     ),
     # --- lockdep (kernel/locking/lockdep.c) ----------------------------------------
-    Kind(  # print_circular_bug_header(): the new dependency (-> #0) names the deadlock
-        _h(r"(?:WARNING|\[ INFO|INFO): possible circular locking dependency detected"),
+    Kind(  # print_circular_bug_header(): named where the task tried to take the lock,
+        # else where it holds the other, else by the dependency chains' frames
+        _h(r"WARNING: possible circular locking dependency detected"),
         "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
-        stack_after=_h(r"-> #0 "), name="lockdep-circular",
+        named_at=NamedAt(_h(r".*is trying to acquire lock"), places=2, past_generic=True),
+        skips="lockdep-circular", name="lockdep-circular",
     ),
-    Kind(  # print_deadlock_bug(): the task's own stack takes the lock twice
-        _h(r"(?:WARNING|\[ INFO|INFO): possible recursive locking detected"),
+    Kind(  # print_deadlock_bug() (and, before 4.13, "[ INFO: ... ]" reports of any of
+        # these): named by the place the task tried to take the lock, as printed
+        _h(r"(?:WARNING|\[ INFO|INFO): possible (?:recursive locking|circular locking "
+           r"dependency) detected"),
         "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
-        stack_after=_h(r"stack backtrace:"), name="lockdep-recursive",
+        named_at=NamedAt(_h(r".*is trying to acquire lock")), name="lockdep-recursive",
     ),
-    Kind(  # print_bad_irq_dependency(), print_irq_inversion_bug(): the first stack shows
-        # where the irq-safe lock is taken in interrupt context
-        _h(r"(?:WARNING|\[ INFO|INFO): (?:\S+-safe -> \S+-unsafe lock order detected|"
-           r"possible irq lock inversion dependency detected)"),
-        "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE, name="lockdep-irq",
+    Kind(  # print_irq_inversion_bug(): the place of the lock whose state just changed
+        _h(r"(?:WARNING|\[ INFO|INFO): possible irq lock inversion dependency detected"),
+        "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        named_at=NamedAt(_h(r".*just changed the state of lock")), name="lockdep-irq-inversion",
     ),
-    Kind(  # print_usage_bug()
-        _h(r"(?:WARNING|\[ INFO|INFO): inconsistent lock state"),
+    Kind(  # print_bad_irq_dependency(): the stack where the irq-safe lock became so
+        _h(r"WARNING: \S+-safe -> \S+-unsafe lock order detected"),
+        "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        named_at=NamedAt(_h(r".*which became \S+ at:"), places=0, past_generic=True),
+        name="lockdep-irq",
+    ),
+    Kind(  # print_bad_irq_dependency() before 4.13: the place the task tried to take it
+        _h(r"(?:\[ INFO|INFO): \S+-safe -> \S+-unsafe lock order detected"),
+        "possible deadlock in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        named_at=NamedAt(_h(r".*is trying to acquire")), name="lockdep-irq-4.x",
+    ),
+    Kind(  # print_usage_bug() before 4.13: the place of the lock taken in the wrong state
+        _h(r"(?:\[ INFO|INFO): inconsistent lock state"),
+        "inconsistent lock state in {frame}", "LOCKDEP", FrameFrom.TRACE,
+        named_at=NamedAt(_h(r".*takes")), name="lockdep-inconsistent-4.x",
+    ),
+    Kind(  # print_usage_bug(): the task's own stack took the lock in the wrong state
+        _h(r"WARNING: inconsistent lock state"),
         "inconsistent lock state in {frame}", "LOCKDEP", FrameFrom.TRACE,
         stack_after=_h(r"stack backtrace:"), name="lockdep-inconsistent",
     ),
@@ -358,14 +409,6 @@ KINDS: tuple[Kind, ...] = (
         _h(r"BUG: MAX_(?P<what>STACK_TRACE_ENTRIES|LOCKDEP_\w+|LOCK_DEPTH) too low!"),
         "BUG: MAX_{what} too low!", None, FrameFrom.NONE, has_stack=False, name="lockdep-limit",
     ),
-    Kind(  # look_up_lock_class(), lockdep_init_map_type(), print_lock_contention_bug()
-        _h(r"(?P<what>BUG: looking up invalid subclass|BUG: key(?= \S+ has not been "
-           r"registered)|WARNING: bad contention detected)"),
-        "{what} in {frame}", lambda f: "WARNING" if f["what"].startswith("WARNING") else None,
-        FrameFrom.TRACE,
-        refine=lambda f, t: {"what": f["what"].replace("BUG: key", "BUG: key not registered")},
-        name="lockdep-misc",
-    ),
     Kind(  # register_lock_class() / assign_lock_key()
         _h(r"INFO: trying to register non-static key"),
         "INFO: trying to register non-static key in {frame}", None, FrameFrom.TRACE,
@@ -380,7 +423,7 @@ KINDS: tuple[Kind, ...] = (
         _h(r"INFO: task (?:.{1,40}:\d+ blocked (?:in I/O wait )?for more than \d+ seconds"
            r"|[^:]*$)"),
         "INFO: task hung in {frame}", "HANG", FrameFrom.TRACE, ("hang in {frame}",),
-        name="hung-task",
+        skips="hung-task", anchors=HUNG_ANCHORS, name="hung-task",
     ),
     Kind(  # syzkaller's own watchdog: a task that does not exit after SIGKILL
         _h(r"INFO: task .{1,40}:\d+ can't die for more than \d+ seconds"),
@@ -388,7 +431,8 @@ KINDS: tuple[Kind, ...] = (
         name="task-cant-die",
     ),
     Kind(  # kernel/rcu/tree_stall.h print_other_cpu_stall(), print_cpu_stall()
-        _h(r"INFO: rcu_(?:sched|preempt|bh|tasks|tasks_trace)(?: self-)? ?detected "
+        # (not rcu_tasks_trace's or rcu_tasks_rude's: syzbot titles those by their line)
+        _h(r"INFO: rcu_(?:sched|preempt|bh|tasks)(?: self-)? ?detected "
            r"(?:expedited )?stalls?"),
         "INFO: rcu detected stall in {frame}", "HANG", FrameFrom.INTERRUPTED,
         ("stall in {frame}",), name="rcu-stall",
@@ -403,11 +447,6 @@ KINDS: tuple[Kind, ...] = (
         _h(r"BUG: scheduling while atomic"),
         "BUG: scheduling while atomic in {frame}", "ATOMIC_SLEEP", FrameFrom.TRACE,
         name="sched-atomic",
-    ),
-    Kind(  # kernel/sched/core.c schedule_debug(): sleeping in a non-blocking section
-        _h(r"BUG: scheduling in a non-blocking section"),
-        "BUG: scheduling in a non-blocking section in {frame}", None,
-        FrameFrom.TRACE, name="sched-nonblock",
     ),
     Kind(  # kernel/sched/core.c __might_resched() (___might_sleep() before 5.15)
         _h(r"BUG: sleeping function called from invalid context"),
@@ -428,7 +467,7 @@ KINDS: tuple[Kind, ...] = (
         # held or preemption off; the next line names it ("last function: f")
         _h(r"BUG: workqueue leaked lock or atomic"),
         "BUG: workqueue leaked lock or atomic in {frame}", None, FrameFrom.HEADER,
-        name="workqueue-leak",
+        has_stack=False, name="workqueue-leak",
     ),
     Kind(  # kernel/workqueue.c wq_watchdog_timer_fn()
         _h(r"BUG: workqueue lockup"),
@@ -463,14 +502,20 @@ KINDS: tuple[Kind, ...] = (
         # syzbot titles kept the filesystem, as the alternative (kBench's records)
         _h(r"BUG: Dentry .*? still in use(?: \(-?\d+\) \[unmount of (?P<fs>\S+) "
            r"(?P<id>[^\]]*)\])?"),
-        "BUG: Dentry still in use in unmount", None, FrameFrom.NONE, has_stack=False,
+        "BUG: Dentry still in use in unmount", None, FrameFrom.NONE,
         alts=("BUG: Dentry still in use [unmount of {fs} {id}]",),
         refine=lambda f, t: {} if f.get("fs") else {"no_alts": "y"}, name="dentry-in-use",
     ),
-    Kind(  # mm/slub.c slab_bug(): "BUG cache (Tainted: ...): what"
-        _h(r"BUG \S+ \((?:Not t|T)ainted[^)]*\): (?P<what>[^\n]+?)\s*$"),
-        "BUG: {what}", lambda f: "DoS" if f["what"] == "Object already free" else None,
-        FrameFrom.NONE, name="slub",
+    Kind(  # mm/slub.c slab_bug() from free_consistency_checks(): "BUG %s (%s): %pV" for a
+        # kmalloc object freed twice
+        _h(r"BUG kmalloc-\S* \((?:Not t|T)ainted[^)]*\): Object already free"),
+        "BUG: Object already free", "DoS", FrameFrom.NONE, name="slub-double-free",
+    ),
+    Kind(  # mm/slub.c slab_bug(), any other finding in a kmalloc cache: syzbot titles it by
+        # the line itself (and a SLUB header of any other cache not at all: the reports
+        # that follow it, if any, are the crash)
+        _h(r"(?P<line>BUG kmalloc-\S* \((?:Not t|T)ainted[^)]*\): .+?)\s*$"),
+        "{line}", None, FrameFrom.NONE, has_stack=False, name="slub",
     ),
     Kind(  # mm/slub.c print_track() (4.x, alone when the object dump was cut)
         _h(r"INFO: (?P<what>Allocated|Freed) in " + _FN + r" (?P<rest>age=.*)"),
@@ -545,7 +590,8 @@ KINDS: tuple[Kind, ...] = (
         _h(r"kernel BUG at (?P<file>[^\s:]+):\d+!?"),
         "{what} in {frame}",
         lambda f: "MEMORY_SAFETY_BUG" if "corrupted list" in f["what"] else "BUG",
-        FrameFrom.CRASH, refine=_bug_refine, needs_trace=True, name="bug",
+        FrameFrom.CRASH, _BAD_ACCESS, refine=_bug_refine, needs_trace=True, skips="kernel-bug",
+        name="bug",
     ),
     Kind(  # lib/bug.c report_bug() with no file and line: "Kernel BUG at %pB [verbose
         # debug info unavailable]"; the title keeps what follows "Kernel BUG"
@@ -611,7 +657,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         _h(r"Kernel panic - not syncing: (?P<msg>.*)"),
         "kernel panic: {msg}", "DoS", FrameFrom.NONE, closing=True, refine=_panic_refine,
-        has_stack=False, name="panic",
+        name="panic",
     ),
     Kind(  # fs/super.c generic_shutdown_super(): "VFS: Busy inodes after unmount of %s (%s)":
         # inodes still referenced when their filesystem went away
@@ -636,6 +682,25 @@ KINDS: tuple[Kind, ...] = (
         "{lvl}: corrupted", None, FrameFrom.NONE, has_stack=False,
         refine=lambda f, t: {"cut": "the header was cut after its first word"},
         name="cut-header",
+    ),
+    # --- other code than Linux's C -----------------------------------------------
+    Kind(  # rust/kernel/lib.rs panic(): pr_emerg!("{}", info) of core::panic::PanicInfo
+        # ("panicked at FILE:LINE:COL:", the message on the next line), then BUG(); the
+        # title is the message, named by the code that panicked
+        _h(r"rust_kernel: panicked at"),
+        "{msg} in {frame}", "BUG", FrameFrom.TRACE, message_line=True, skips="rust-panic",
+        name="rust-panic",
+    ),
+    Kind(  # Trusty (Android's TEE, drivers/trusty, out of tree): the secure OS's assert
+        # ("trusty: panic (caller ADDR): ASSERT FAILED at (FILE:LINE): EXPR"), titled by the
+        # failed expression
+        _h(r"trusty: panic\b.*?ASSERT FAILED(?: at \(.*?\))?:\s*(?P<msg>.*?)\s*$"),
+        "trusty: ASSERT FAILED: {msg}", "DoS", FrameFrom.NONE, has_stack=False,
+        name="trusty-assert",
+    ),
+    Kind(  # Trusty's other panics: "trusty: panic (caller ADDR): MESSAGE"
+        _h(r"trusty: panic \(.*?\): (?P<msg>.*?)\s*$"),
+        "trusty: panic: {msg}", "DoS", FrameFrom.NONE, has_stack=False, name="trusty-panic",
     ),
     # --- the test harness ----------------------------------------------------------
     Kind(  # syzkaller's log.Fatal(): a harness program died
@@ -689,7 +754,7 @@ TRIGGERS = re.compile(
     r"BUG|WARNING|INFO:|UBSAN:|general protection|PANIC:|Kernel panic|divide error|"
     r"invalid opcode|stack segment|Internal error|unreferenced object|SYZFAIL|\[ INFO|"
     r"Unable to handle|VFS: Close|SeaBIOS|Booting |unregister_netdevice|int3|divide_error|"
-    r"Unhandled |Alignment trap|VFS: Busy|SYZFATAL"
+    r"Unhandled |Alignment trap|VFS: Busy|SYZFATAL|trusty: panic|rust_kernel: panicked"
 )
 
 

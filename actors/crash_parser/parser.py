@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
+from itertools import islice
 
 from actors.crash_parser import console
 from actors.crash_parser.anatomy import (
@@ -22,7 +23,7 @@ from actors.crash_parser.guilty import guilty_file
 from actors.crash_parser.kinds import TRIGGERS, FrameFrom, Header, Kind, match_header, passes_over
 from actors.crash_parser.skip import generic_accessor, generic_checker
 from actors.crash_parser.symbolize import SymbolizeError, Symbolizer
-from actors.crash_parser.titles import CORRUPTED, names, normalise, pick
+from actors.crash_parser.titles import CORRUPTED, anchored_name, names, normalise, pick
 from kgym.log import get_logger
 from kgym.models import CrashReport
 
@@ -35,6 +36,37 @@ _CONSOLE_HANGUP = "serialport: VM disconnected."
 # "Read at addr ..." (tag-based, when the size is not known)
 _ACCESS = re.compile(r"\s*(?P<access>Read|Write) (?:of size \d+ )?(?:at addr|by task)")
 _LAST_FUNCTION = re.compile(r"\s*last function: ([\w.]+)")  # kernel/workqueue.c
+# Output that shows the test harness, not the kernel, failed: syzbot suppresses a log
+# that holds it anywhere (its convention). The OOM killer choosing the fuzzer's
+# executor or the SSH server (mm/oom_kill.c "Out of memory: Killed process %d (%s)",
+# 4.x "Kill process"; Android's lowmemorykiller), the executor failing to start, the
+# Go runtime's SIGBUS (an OOM seen as a bus error), init's segfault, a userspace
+# stack-protector abort. The words first (see harness_failed): a log seldom holds any.
+_HARNESS_FAILED = re.compile(
+    r"Out of memory: Kill(?:ed)? process .* \((?:syz-executor|sshd)\)"
+    r"|Killed process .* \((?:syz-executor|sshd)\)"
+    r"|lowmemorykiller: Killing '(?:syz-executor|sshd)'"
+    r"|panic: (?:failed to start executor binary|executor failed: pthread_create failed"
+    r"|failed to create temp dir)"
+    r"|fatal error: unexpected signal during runtime execution|signal SIGBUS: bus error"
+    r"|SYZFAIL: SIGBUS|INIT: PANIC: segmentation violation!"
+    r"|\*\*\* stack smashing detected \*\*\*: terminated"
+)
+
+
+def harness_failed(text: str) -> bool:
+    """Whether the console output shows the test harness failed (see _HARNESS_FAILED)."""
+    return (
+        "Kill" in text
+        or "lowmemorykiller" in text
+        or "panic: " in text
+        or "SIGBUS" in text
+        or "fatal error" in text
+        or "INIT: PANIC" in text
+        or "stack smashing" in text
+    ) and _HARNESS_FAILED.search(text) is not None
+
+
 # How much of a log parse_file holds at once, and how much after a header it keeps.
 _CHUNK = 8 * 1024 * 1024
 _AFTER_HEADER = MAX_REPORT_BYTES * 4
@@ -142,7 +174,10 @@ class CrashParser:
             offset, header = found
             window = text[offset : offset + _AFTER_HEADER]
             hangup = _CONSOLE_HANGUP in text
-            return self._report(window, header, hangup, vmlinux)
+            report = self._report(window, header, hangup, vmlinux)
+            if not report.suppressed and harness_failed(text):
+                report.suppressed = True
+            return report
         except Exception as e:  # the contract: any input gives a report (the reason says why)
             return CrashReport(
                 crashed=contains_crash(log_data),
@@ -298,6 +333,16 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         if m:
             fields["func"] = m.group(1)
     reason: str | None = None
+    if kind.without_access and "access" not in fields:
+        lead = kind.without_access.split("{", 1)[0]  # "KASAN: "
+        fields["rest"] = report.lines[0].partition(lead)[2].strip()
+        title = normalise(_fill(kind.without_access, fields))
+        return _described(report, kind, fields, title, [], None, "no access line: cut short")
+    if kind.message_line:
+        message = report.lines[1].strip() if len(report.lines) > 1 else ""
+        fields["msg"] = message
+        if not message:
+            reason = "cut short before the message its header announces"
     template = kind.title
     alt_templates = [] if "no_alts" in fields else list(kind.alts)
     if fields.get("with_frame"):
@@ -326,13 +371,20 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
             frame = pick(report, how)
             if frame is not None:
                 function = frame.frame.function
-        if function is None and kind.frame is FrameFrom.HEADER and func:
-            function = func  # only generic frames: the header's own is the best there is
+        injected = _fault_injection(report, frame) if function is not None else None
+        if injected == "before":  # its frames may be the ones that named it
+            function = None
         if function is None:
             reason = "no frame names the crash"
             fields["frame"] = CORRUPTED
         else:
             fields["frame"], others = names(function)
+            renamed = anchored_name(kind.anchors, function) if kind.anchors else None
+            if renamed is not None:  # a wait every such report shares (Kind.anchors)
+                others = [n for n in (fields["frame"], *others) if n != renamed]
+                fields["frame"] = renamed
+        if injected:
+            reason = "a fault-injection stack dump is mixed into the stack that names it"
     if "access" not in fields and "{access}" in template:
         # no access line: a free (double-free, invalid-free) or a cut report
         template = template.replace(" {access}", "")
@@ -345,13 +397,14 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         for name in [fields.get("frame", ""), *others]:
             alts.append(normalise(_fill(alt, fields | {"frame": name})))
     alts = sorted({a for a in alts if a != title})
-    if reason is None and kind.has_stack and not report.has_trace:
+    needs_stack = kind.has_stack and "no_stack" not in fields
+    if reason is None and needs_stack and not report.has_trace:
         reason = "no call trace: the report was cut short"
-    if reason is None and kind.has_stack and kind.stack_after and not report.stack_lines:
+    if reason is None and needs_stack and kind.stack_after and not report.stack_lines:
         reason = "cut short before the stack that names it"
     if reason is None and "cut" in fields:
         reason = fields["cut"]
-    if reason is None and kind.has_stack and not kind.name.startswith(_OWN_STACKS):
+    if reason is None and needs_stack and not kind.name.startswith(_OWN_STACKS):
         reason = _stack_without_frames(report)
     if reason is None and _TIMESTAMP.search(title_raw):
         reason = "a console timestamp inside the header"
@@ -361,6 +414,12 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         reason = "printk dropped messages inside the report"
     if reason is None and hangup:
         reason = "console connection lost"
+    return _described(report, kind, fields, title, alts, frame, reason)
+
+
+def _described(report: Report, kind: Kind, fields: dict[str, str], title: str,
+               alts: list[str], frame: StackFrame | None, reason: str | None
+               ) -> CrashReport:  # fmt: skip
     crash_type = kind.type(fields) if callable(kind.type) else kind.type
     frames = _output_frames(report, frame)
     return CrashReport(
@@ -377,6 +436,33 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         suppressed=kind.suppressed or "suppressed" in fields,
         report=report.text(),
     )
+
+
+# Frames only fault injection's own stack dump has (lib/fault-inject.c fail_dump()
+# prints it from should_fail()): in a report's stack they are another message's lines.
+_FAULT_INJECTION_FRAMES = frozenset(("should_fail", "should_failslab"))
+
+
+def _fault_injection(report: Report, named: StackFrame | None) -> str | None:
+    """Whether the stack that names the report (that of `named`, else the first one
+    after the faulting IP) holds a fault-injection dump's frame: "before" the frame
+    that names it, "after" it, or None."""
+    if named is not None and not named.crash_ip:
+        stack = named.stack
+    else:
+        after = named.line if named is not None else 0
+        stack = next((f.stack for f in report.frames if f.line > after and not f.crash_ip
+                      and not f.held), -1)  # fmt: skip
+    for f in report.frames:
+        function = f.frame.function
+        if (
+            function.startswith("should_fail")
+            and f.stack == stack
+            and base_name(function) in _FAULT_INJECTION_FRAMES
+        ):
+            before = named is not None and not named.crash_ip and f.line < named.line
+            return "before" if before else "after"
+    return None
 
 
 MAX_OUTPUT_FRAMES = 64
@@ -401,14 +487,44 @@ def _output_frames(report: Report, named: StackFrame | None) -> list[dict[str, o
     return [f.frame.fields() for f in chosen[:MAX_OUTPUT_FRAMES]]
 
 
-# Lines that open a stack that must have frames (an unwound stack, kmemleak's and
-# KASAN's saved stacks, KMSAN's store chain), not lockdep's "stack backtrace:" (its
-# "Call Trace:" follows), and not stacks that the report's own lines make (lockdep's
-# dependency chains, KCSAN's accesses).
-_FRAMED_STACK = re.compile(
-    r"\s*(?:Call [Tt]race:|Backtrace:|(?:Allocated|Freed)(?: by task \d+)?:|"
-    r"backtrace(?: \(crc [0-9a-f]*\))?:|Uninit was stored to memory at)"
+# The first lines of stacks that must have frames (an unwound stack, KASAN's saved
+# stacks, kmemleak's backtrace, KMSAN's store chain; not lockdep's "stack backtrace:",
+# whose "Call Trace:" follows), found anywhere in a line as syzbot finds them (a call
+# trace glued after other output is one). Each is a kind of stack (only the first of
+# each kind is checked): the words to look for, then the pattern at them.
+_FRAMED_STACKS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("Call Trace", re.compile("Call Trace")),
+    ("Call trace", re.compile("Call trace")),
+    ("Allocated:", re.compile("Allocated:")),
+    ("Allocated by task ", re.compile(r"Allocated by task \d+:")),
+    ("Freed:", re.compile("Freed:")),
+    ("Freed by task ", re.compile(r"Freed by task \d+:")),
+    (" backtrace", re.compile(r"(?<=[^k]) backtrace(?: \(crc [0-9a-f]*\))?:")),
+    ("Backtrace:", re.compile("Backtrace:")),
+    ("Uninit was stored to memory at", re.compile("Uninit was stored to memory at")),
 )
+_ANY_FRAMED_STACK = re.compile("|".join(p.pattern for _, p in _FRAMED_STACKS))
+
+
+def _MAY_OPEN_STACK(line: str) -> bool:  # noqa: N802 (a pattern's cheap stand-in)
+    """Whether `line` holds a word every _FRAMED_STACKS pattern has."""
+    return "race" in line or "Allocated" in line or "Freed" in line or "Uninit" in line
+
+
+def _first_stacks(text: str) -> list[int]:
+    """Where the first stack of each kind in `text` starts (offsets, in order)."""
+    found = []
+    for word, pattern in _FRAMED_STACKS:
+        at = text.find(word)
+        while at >= 0:
+            m = pattern.match(text, at)
+            if m is not None:
+                found.append(at)
+                break
+            at = text.find(word, at + 1)
+    return sorted(found)
+
+
 # Kinds whose stacks are their own shape (KMSAN's origins, KCSAN's two accesses): the
 # rule above does not hold for them.
 _OWN_STACKS = ("kmsan", "kcsan")
@@ -416,18 +532,41 @@ _TIMESTAMP = re.compile(r"\[ *\d+\.\d+\]")  # printk's, glued into a header
 
 
 def _stack_without_frames(report: Report) -> str | None:
-    """Why the report is cut or mixed up, if a stack it opens has no frame soon after
-    (within 15 lines, before the next stack)."""
-    if report.unreliable or not report.stack_lines:
-        return None  # (a stack of only unreliable frames is a stack)
-    starts = [i for i in report.stack_lines if _FRAMED_STACK.match(report.lines[i])]
-    lines = [f.line for f in report.frames]  # in order
-    for n, i in enumerate(starts):
-        if len(report.lines) - i < 4:
+    """Why the report is cut or mixed up, if it has no stack (_FRAMED_STACKS) or the
+    first stack of a kind it opens has no frame soon after: within 15 lines, before
+    the next stack (syzbot's convention). Unreliable frames of a printk-prefixed log
+    are not lines there (syzbot drops them), so a stack of only unreliable frames has
+    none; a stack's lines are frames, not a faulting IP or a held lock's place."""
+    lines = report.lines
+    text = "\n".join(lines)
+    offsets = _first_stacks(text)
+    if not offsets:
+        return "no stack trace in the report"
+    frames = report.frames
+    at_line = [f.line for f in frames]
+    dropped = set(report.unreliable_lines) if report.first.kernel else set()
+    for offset in offsets:
+        i = text.count("\n", 0, offset)
+        # the 15 lines after the stack's first one, unreliable frames left out, up to
+        # the next stack
+        end = i + 16 + len(dropped)
+        left = [j for j in range(i + 1, min(end, len(lines))) if j not in dropped][:15]
+        if len(left) < 2:
             return "a stack is cut right after its first line"
-        until = min(i + 15, starts[n + 1] if n + 1 < len(starts) else len(report.lines))
-        at = bisect_right(lines, i)  # the first frame after the stack's first line
-        if at == len(lines) or lines[at] > until:
+        window = []
+        for j in left:
+            line = lines[j]
+            if _MAY_OPEN_STACK(line) and _ANY_FRAMED_STACK.search(line):
+                break
+            window.append(j)
+        if not window:
+            return "a stack has no frames"
+        first = bisect_left(at_line, i + 1)
+        framed = any(  # (a reliable frame's line is never a dropped one)
+            not (f.crash_ip or f.held)
+            for f in islice(frames, first, bisect_right(at_line, window[-1]))
+        )
+        if not framed and not any("(stack is not available)" in lines[j] for j in window):
             return "a stack has no frames"
     return None
 

@@ -81,7 +81,8 @@ GROUPS: tuple[Group, ...] = (
                   "__kfence_", "check_memory_region", "kmemleak_", "__kmemleak"),
         # the instrumentation's names wherever they sit (hwasan, __msan_*, kasan_*), the
         # accessors that read memory without KASAN's check on purpose, SLUB's object checks
-        contains=("kasan", "kmsan", "__asan", "__msan", "__sanitizer", "read_word_at_a_time",
+        contains=("kasan", "kmsan", "hwasan", "__asan", "__msan", "__sanitizer",
+                  "read_word_at_a_time",
                   "nocheck", "check_object"),
     ),
     Group(
@@ -202,14 +203,16 @@ GROUPS: tuple[Group, ...] = (
                   "ida_", "string_", "fortify_", "__fortify_", "klist_", "__x86_indirect_thunk",
                   "__x86_return_thunk"),
         # the mem*/str* and user-copy families under any prefix (memcpy_toio,
-        # strscpy_pad, copy_page_to_iter, __put_user_nocheck_4), list splicing, hash
+        # strscpy_pad, copy_page_to_iter, __put_user_nocheck_4), vsprintf's pointer()
+        # printers (pointer_string), list splicing, hash
         # table lookups, MMIO accessors, CRCs, retpoline thunks, physical-address helpers
         contains=("memcpy", "memset", "memmove", "memcmp", "memchr", "strcmp", "strncmp",
                   "strcpy", "strlcpy", "strncpy", "strscpy", "strlen", "strnlen", "strstr",
                   "strchr", "copy_to_user", "copy_from_user", "copy_to_iter", "copy_from_iter",
                   "copy_page_to_iter", "copy_page_from_iter", "copy_folio_to_iter",
                   "put_user", "get_user", "list_add", "list_del", "list_replace", "list_move",
-                  "list_splice", "rhashtable_lookup", "hex_dump", "snprintf", "crc_itu_t",
+                  "list_splice", "rhashtable_lookup", "hex_dump", "snprintf", "pointer",
+                  "crc_itu_t",
                   "__phys_addr", "_indirect_thunk_", "extract_user_to_sg",
                   "extract_iter_to_sg"),
     ),
@@ -283,7 +286,7 @@ GROUPS: tuple[Group, ...] = (
                "invoke_syscall", "el0_sync", "el0_sync_handler", "el0_da", "el1_abort",
                "el1_da", "do_mem_abort", "do_page_fault", "__do_page_fault", "do_translation_fault",
                "do_user_addr_fault", "exc_page_fault", "asm_exc_page_fault", "page_fault",
-               "handle_page_fault", "__do_kernel_fault", "do_kern_addr_fault",
+               "handle_page_fault", "__do_kernel_fault", "do_kernel_fault", "do_kern_addr_fault",
                "kernelmode_fixup_or_oops", "no_context", "__bad_area_nosemaphore",
                "bad_area_nosemaphore", "page_fault_oops", "async_page_fault",
                "exc_general_protection", "asm_exc_general_protection", "general_protection",
@@ -307,12 +310,18 @@ GROUPS: tuple[Group, ...] = (
                   "__run_on_irqstack", "asm_call_", "do_softirq", "__local_bh"),
     ),
     Group(
+        "MMIO accessors (include/asm-generic/io.h, arch/x86/include/asm/io.h): a driver "
+        "reads or writes its device's registers through them",
+        names=tuple(f"{lead}{op}{width}" for lead in ("", "_", "__", "__raw_")
+                    for op in ("read", "write") for width in "bwlq"),
+    ),
+    Group(
         "the driver core, sysfs and reference drops: every driver calls them; dropping "
         "the last reference runs the release code of whoever owned the object",
         accessor=False,
         names=("device_del", "device_unregister", "device_add", "kobject_get", "kobject_put",
                "kobject_del", "kobject_release", "kref_put", "kref_get", "dput", "fast_dput",
-               "iput", "fput", "__fput", "____fput", "sysfs_remove_group",
+               "iput", "iput_final", "ihold", "fput", "__fput", "____fput", "sysfs_remove_group",
                "sysfs_remove_file_ns", "sysfs_remove_groups", "sysfs_remove_link",
                "usb_kill_urb", "destroy_workqueue", "init_timer_key", "__init_timer",
                "get_device_parent", "get_device", "put_device", "__cancel_work_timer",
@@ -334,6 +343,7 @@ GROUPS: tuple[Group, ...] = (
         # cancelling, timers, uevents, device and netdev unregistration, USB transfer
         # submission and killing, the last iput/dput, page truncation
         contains=("queue_work", "insert_work", "queue_delayed_work", "try_to_grab_pending",
+                  "kthread_stop",
                   "flush_work", "cancel_work", "del_timer", "timer_delete_sync",
                   "sk_stop_timer_sync", "is_static_object", "add_uevent_var",
                   "devres_release_all", "hwrng_unregister", "__unregister_client",
@@ -603,6 +613,19 @@ KIND_SKIPS: dict[str, str] = {
     "proc": r"proc_",
     "refcount": r"refcount|kobject_",
     "kmalloc": r"kmalloc|krealloc|slab|kmem",
+    # workqueue code takes the locks of the work items it runs or flushes: a deadlock
+    # seen there is the work item's
+    "lockdep-circular": r"process_one_work|flush_workqueue|drain_workqueue|destroy_workqueue",
+    # a hung task sleeps in the scheduler, in a lock, semaphore or completion it waits
+    # on, in a kthread it waits to start or stop, in a grace period or a work item's
+    # cancellation: the code that waited names it
+    "hung-task": r"sched|_lock|_slowlock|down|rwsem|completion|kthread|wait|synchronize|"
+    r"context_switch|__switch_to|cancel_delayed_work|rcu_barrier",
+    # a BUG_ON() in a socket-buffer helper (skb_put(), skb_pull(), ...): the caller
+    # handed it a bad buffer or length
+    "kernel-bug": r"^skb_",
+    # a Rust panic unwinds through the panic machinery and the C BUG() helper
+    "rust-panic": r"rust_begin_unwind|^core::panicking|rust_helper_BUG",
     # a USB transfer's submission checks; the driver that submitted it names the bug
     "usb": r"^usb_(?:submit_urb|start_wait_urb|bulk_msg|interrupt_msg|control_msg)$",
 }

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import chain
 
 from actors.crash_parser.anatomy import Report, StackFrame
-from actors.crash_parser.frames import base_name
-from actors.crash_parser.kinds import FrameFrom, passes_over
+from actors.crash_parser.frames import base_name, read_plain
+from actors.crash_parser.kinds import FrameFrom, NamedAt, passes_over
 from actors.crash_parser.skip import (
     MULTIPLEXED,
     SPIN_WAITS,
@@ -28,10 +29,18 @@ _SYSCALL = re.compile(
     r"(?:(?P<se>__se_|__do_)|(?P<arch>__(?:x64|ia32|arm64|riscv|s390x?)_))?"
     r"(?P<compat>compat_)?(?P<sys>sys|SyS|SYSC)_(?P<name>\w+)$"
 )
-# The in-kernel bodies that syscalls are thin wrappers of (ksys_read() for read(2),
-# __sys_sendmsg() and its ___/____ inner layers for sendmsg(2)): a title names the
-# syscall too, and keeps the function's own name as an alternative.
-_SYSCALL_BODY = re.compile(r"(?:ksys|_{2,4}sys)_(?P<name>\w+)$")
+# The prefixes of syscalls' entry points, wrappers and bodies, which changed across
+# kernels: SyS_x/SYSC_x before 4.17 (compat_ ones too), __se_sys_x/__do_sys_x since,
+# the syscall tables' arch entries (__x64_, __ia32_, __arm64_), the bodies that
+# syscalls wrap (ksys_read() for read(2), __sys_sendmsg() and its ___/____ layers).
+# A title names a frame with the longest of them taken off (syzbot's convention: the
+# shortest name), and keeps as alternatives the name as printed and the name with
+# each one that applies taken off (__se_sys_mremap: mremap; sys_mremap,
+# __se_sys_mremap). compat_sys_x, which none of them starts, is its own code.
+SYSCALL_PREFIXES = (
+    "SYSC_", "SyS_", "sys_", "__x64_", "__ia32_", "__arm64_", "____sys_", "___sys_",
+    "__sys_", "__se_", "__se_sys_", "__do_sys_", "compat_SYSC_", "compat_SyS_", "ksys_",
+)  # fmt: skip
 # Functions that kernels renamed or split while the bug stayed the same: a title
 # names the first, the others become alternative titles.
 _SAME: dict[str, str] = {
@@ -40,28 +49,38 @@ _SAME: dict[str, str] = {
     "__synchronize_srcu": "synchronize_rcu",
     "smp_call_function_single": "smp_call_function",
 }
-_ADDR = re.compile(r"\b(?:0x)?[0-9a-fA-F]{8,16}\b")
-_IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
-_NUM = re.compile(r"(?<![\w.])\d+(?![\w])")
+# What changes from run to run in a title, and what syzbot writes instead, in the order
+# it rewrites them (syzbot's title conventions, see README.md): the fuzzer's process
+# names with their instance and pid, anything that looks like an address (six or more
+# hex digits after a non-alphanumeric), IPv4 addresses, line numbers after a file name,
+# offsets after a function, CPU numbers, other numbers standing alone, and long digit
+# runs anywhere.
+_RUN_TO_RUN: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(syz-executor|syzkaller)\.?\d+(?:[/:]\d+)?"), r"\1"),
+    (re.compile(r"(?<=[^A-Za-z0-9])(?:0x)?[0-9a-f]{6,}"), "ADDR"),
+    (re.compile(r"\d{1,3}(?:\.\d{1,3}){3}"), "IP"),
+    (re.compile(r"(\.\w+)(?::\d+)+"), r"\1:LINE"),
+    (re.compile(r"([A-Za-z][\w.]+)\+0x[0-9a-z]+/0x[0-9a-z]+"), r"\1"),
+    (re.compile(r"CPU#\d+"), "CPU"),
+    (re.compile(r"(?<=\W)\d+(?=\W|$)"), "NUM"),
+    (re.compile(r"\d{7,}"), "NUM"),
+)
 _DIGIT = re.compile(r"\d")
-_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
+_HEX_WORD = _RUN_TO_RUN[1]  # the one rewrite that needs no digit ("_deface")
+_TAB = re.compile(r"\t")
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]+")  # control bytes and all non-ASCII: dropped
+_BLANKS = re.compile(r"  +")
 
 
 def names(function: str) -> tuple[str, list[str]]:
     """The name a title uses for `function`, and the other names of the same code."""
     function = base_name(function)
-    m = _SYSCALL.match(function)
-    if m:
-        name = m.group("name")
-        if m.group("arch"):
-            return f"sys_{name}", [function]
-        if m.group("compat") and m.group("sys") == "sys" and not m.group("se"):
-            return function, []  # compat_sys_x(): the compat entry is its own code
-        others = [f"sys_{name}"] if m.group("se") else []
-        return name, [*others, function]
-    m = _SYSCALL_BODY.match(function)
-    if m:
-        return m.group("name"), [function]
+    if "sys" in function or "SyS" in function or "SYSC" in function:
+        stripped = [function[len(p) :] for p in SYSCALL_PREFIXES if function.startswith(p)]
+        if stripped:
+            name = min(stripped, key=len)  # (the first of the shortest)
+            others = [function, *(n for n in stripped if n != name)]
+            return name, list(dict.fromkeys(others))
     if function in _SAME:
         return _SAME[function], [function]
     return function, []
@@ -88,6 +107,12 @@ def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
         else:
             if kind.stack_required:  # the stack that names it is not there
                 return None
+    if kind.named_at is not None:
+        return _named_at(report, kind.named_at)
+    if kind.anchors:
+        anchored = _anchored(kind.anchors, [f for f in frames if not f.crash_ip])
+        if anchored is not None:
+            return anchored
     how = how or kind.frame
     extra = passes_over(report.header)
     if extra is not None:  # this kind's own helpers name no bug either
@@ -106,6 +131,57 @@ def _pick(report: Report, frames: list[StackFrame], how: FrameFrom | None
         return _stalled(frames)
     candidates = [f for f in frames if not f.crash_ip]
     return _first_stack(candidates)
+
+
+def _named_at(report: Report, where: NamedAt) -> StackFrame | None:
+    """The frame that names a lockdep report by its places (kinds.NamedAt), read in
+    order as syzbot does: each place after the one before, then the stack frames."""
+    lines = report.lines
+    start = next((i for i in range(1, len(lines)) if where.after.match(lines[i])), None)
+    if start is None:
+        return None
+    following = (f for f in report.frames if f.line > start and not (f.held or f.crash_ip))
+    # a place: a "..., at: f+0x1/0x2" line (a symbolised "at: f file.c:1 [inline]" is
+    # not one); a stack frame: a line of a frame alone
+    places: list[StackFrame] = []
+    for f in following if where.places else ():
+        if f.frame.offset is not None and "at: " in lines[f.line]:
+            places.append(f)
+            if len(places) == where.places:
+                break
+    if not where.past_generic:
+        return places[0] if places else None
+    stack = (f for f in following if read_plain(lines[f.line]) is not None)
+    extra = passes_over(report.header)
+    for f in chain(places, stack) if len(places) == where.places else places:
+        name = base_name(f.frame.function)
+        if not generic(name) and not (extra is not None and _kind_skips(extra, f.frame.function)):
+            return f
+    return None
+
+
+def _anchored(anchors: tuple[tuple[str, str | None], ...], frames: list[StackFrame]
+              ) -> StackFrame | None:  # fmt: skip
+    """The first frame of the first stack whose name holds an anchor word (Kind.anchors;
+    anchored_name() says what the title calls it)."""
+    if not frames:
+        return None
+    first = frames[0].stack
+    for f in frames:
+        if f.stack != first:
+            break
+        if any(word in f.frame.function for word, _ in anchors):
+            return f
+    return None
+
+
+def anchored_name(anchors: tuple[tuple[str, str | None], ...], function: str) -> str | None:
+    """The name a title gives `function` by the first anchor word it holds, if that
+    anchor renames it (its own name then becomes an alternative)."""
+    for word, name in anchors:
+        if word in function:
+            return name if name != function else None
+    return None
 
 
 @lru_cache(maxsize=8192)
@@ -203,13 +279,19 @@ def _first_stack(frames: list[StackFrame]) -> StackFrame | None:
 
 
 def normalise(title: str) -> str:
-    """One line, run-to-run details replaced (ADDR, IP, NUM), at most MAX_TITLE bytes."""
-    title = _SPACE.sub(" ", title).strip()
+    """A title as syzbot writes it: run-to-run details replaced (_RUN_TO_RUN), tabs made
+    blanks, other control and non-ASCII characters dropped, blanks squeezed, from the
+    first MAX_TITLE bytes."""
     if _DIGIT.search(title):
-        title = _ADDR.sub("ADDR", title)
-        title = _IPV4.sub("IP", title)
-        title = _NUM.sub("NUM", title)
+        for pattern, replacement in _RUN_TO_RUN:
+            title = pattern.sub(replacement, title)
+    else:
+        title = _HEX_WORD[0].sub(_HEX_WORD[1], title)
+    if "\t" in title:
+        title = _TAB.sub(" ", title)
     raw = title.encode()
     if len(raw) > MAX_TITLE:
-        title = raw[:MAX_TITLE].decode("utf-8", "ignore").rstrip()
-    return title
+        title = raw[:MAX_TITLE].decode("ascii", "ignore")
+    if not title.isascii() or not title.isprintable():
+        title = _UNPRINTABLE.sub("", title)
+    return _BLANKS.sub(" ", title).strip()

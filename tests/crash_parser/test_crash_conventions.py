@@ -291,6 +291,9 @@ SYSCALL_NAMES = [
     ("____sys_sendmsg", "sendmsg"),
     ("compat_SyS_ioctl", "ioctl"),
     ("compat_sys_ioctl", "compat_sys_ioctl"),  # the compat entry is its own code
+    ("__ia32_compat_sys_ioctl", "compat_sys_ioctl"),  # its arch entry: the arch goes
+    ("__se_compat_sys_ioctl", "compat_sys_ioctl"),
+    ("__do_compat_sys_ioctl", "__do_compat_sys_ioctl"),  # no known prefix: as printed
     ("sysfs_kf_write", "sysfs_kf_write"),  # not a syscall
 ]
 

@@ -30,7 +30,7 @@ HEADERS = [
     ("WARNING: possible circular locking dependency detected", "lockdep-circular"),
     ("WARNING: possible recursive locking detected", "lockdep-recursive"),
     ("WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected", "lockdep-irq"),
-    ("WARNING: possible irq lock inversion dependency detected", "lockdep-irq"),
+    ("WARNING: possible irq lock inversion dependency detected", "lockdep-irq-inversion"),
     ("WARNING: inconsistent lock state", "lockdep-inconsistent"),
     ("WARNING: bad unlock balance detected!", "lockdep-unlock"),
     ("WARNING: held lock freed!", "lockdep-freed"),

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from actors.crash_parser.frames import base_name, demangled, parse_frame
+from actors.crash_parser.frames import UNRELIABLE, base_name, demangled, parse_frame, read_plain
 from actors.crash_parser.kinds import KINDS, match_header
 from actors.crash_parser.skip import generic
 from actors.crash_parser.titles import names, normalise
@@ -72,11 +72,25 @@ def test_frame_grammar(row):
     assert parsed.unreliable == unreliable
 
 
+@pytest.mark.parametrize("row", FRAME_LINES, ids=lambda r: r[0].strip()[:40])
+def test_the_stack_readers_fast_path_reads_as_the_grammar(row):
+    # read_plain() reads a line of a frame alone in two steps: the same frame, or says
+    # it is no such line (the stack reader then asks parse_frame)
+    text = row[0]
+    found = read_plain(text)
+    if found is None:
+        return
+    parsed = parse_frame(text)
+    assert parsed is not None
+    assert found == (UNRELIABLE if parsed.unreliable else parsed.frame)
+
+
 @pytest.mark.parametrize(
     "text", ["Call Trace:", " <TASK>", "RIP: 0033:0x44e9f9", "Code: 48 89 df", "", "+0x"]
 )
 def test_not_frames(text):
     assert parse_frame(text) is None
+    assert read_plain(text) is None
 
 
 def test_demangling():
@@ -117,7 +131,8 @@ def test_headers(line, kind):
 def test_generic_frames_and_syscall_names():
     assert generic("kmem_cache_alloc_node") and generic("_raw_spin_lock_irqsave")
     assert not generic("watch_queue_set_filter")
-    assert names("__se_sys_mremap") == ("mremap", ["sys_mremap", "__se_sys_mremap"])
+    title, others = names("__se_sys_mremap")
+    assert (title, sorted(others)) == ("mremap", ["__se_sys_mremap", "sys_mremap"])
     assert names("__x64_sys_ioctl") == ("sys_ioctl", ["__x64_sys_ioctl"])
     assert names("synchronize_sched") == ("synchronize_rcu", ["synchronize_sched"])
 
@@ -130,7 +145,16 @@ def test_generic_frames_and_syscall_names():
         ("kernel panic: bad 10.0.0.1 x 12,34", "kernel panic: bad IP x NUM,NUM"),
         ("possible deadlock in nl802154_add_llsec_key",
          "possible deadlock in nl802154_add_llsec_key"),
-        ("a\tb  c\x01d" + "x" * 200, "a b c d" + "x" * 113),
+        # tabs are blanks, control and non-ASCII characters go, from the first 120 bytes
+        ("a\tb  c\x01d" + "x" * 200, "a b cd" + "x" * 112),
+        ("BUG: caf\u00e9 \x7f", "BUG: caf"),
+        # the fuzzer's processes, file lines, offsets, CPUs, long digit runs
+        ("BUG: task syz-executor.3/1234 at fs/inode.c:12:7 in fn+0x1a/0x40 on CPU#1",
+         "BUG: task syz-executor at fs/inode.c:LINE in fn on CPU"),
+        ("INFO: syzkaller12345:1 id1234567 v2.6 3", "INFO: syzkaller idNUM v2.NUM NUM"),
+        # six hex digits after a non-alphanumeric are an address, digits or not
+        ("BUG: pfn:1a2b3c obj_deface", "BUG: pfn:ADDR obj_ADDR"),
+        ("10 things", "10 things"),  # a number is replaced only after a non-word character
     ],
 )  # fmt: skip
 def test_normalise(raw, title):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from crash_cases import REPORT_CASES
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from actors.crash_parser import parse
@@ -21,6 +21,8 @@ LOSSY = {
     ("report/217", "no-prefixes"): "the same: glued mid-line, no blank before it",
     ("report/317", "no-prefixes"): "a reboot counts only after kernel output, which "
     "only printk prefixes tell from the firmware's",
+    ("report/231", "with-callers"): "a vmalloc failure's own stack dump ends a report "
+    "only when no caller ids say whose lines follow",
 }
 
 
@@ -60,6 +62,7 @@ KEEPING = [
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(CRASHES), st.sets(st.sampled_from(KEEPING), min_size=2))
 def test_combined_variants_keep_the_title(case, chosen):
+    assume(not any((case.name, name) in LOSSY for name in chosen))
     log = case.log
     for name in KEEPING:
         if name in chosen:
