@@ -47,8 +47,8 @@ class SpanExporter:
         self.tracer = provider.get_tracer("kgym")
         self.model = model
         self.root: Span | None = None
-        self.open: dict[tuple, Span] = {}  # (hypothesis, node, name) -> span
-        self.stack: dict[str | None, list[tuple]] = {}  # hypothesis -> open keys, in order
+        self.open: dict[tuple, list[Span]] = {}  # (hypothesis, node, name) -> spans, oldest first
+        self.stack: dict[str | None, list[Span]] = {}  # hypothesis -> open spans, in order
         self.saw_chat = False
 
     def __call__(self, e: dict[str, Any]) -> None:
@@ -65,12 +65,12 @@ class SpanExporter:
         if name.endswith(".start"):
             key = (hypothesis, node, name.removesuffix(".start"))
             span = self._span(f"{node} {key[2]}", ts, hypothesis, e)
-            self.open[key] = span
-            self.stack.setdefault(hypothesis, []).append(key)
+            self.open.setdefault(key, []).append(span)
+            self.stack.setdefault(hypothesis, []).append(span)
             return
         if name.endswith(".end"):
             key = (hypothesis, node, name.removesuffix(".end"))
-            if key in self.open:
+            if self.open.get(key):
                 self._close(key, e, ts)
                 return
         if name.startswith(("llm", "chat")):
@@ -103,8 +103,9 @@ class SpanExporter:
         )
 
     def _end_run(self, e: dict, ts: float) -> None:
-        for key in list(self.open):  # spans a crash left open end with the run
-            self._close(key, {}, ts)
+        for key, spans in list(self.open.items()):  # spans a crash left open end with the run
+            for _ in list(spans):
+                self._close(key, {}, ts)
         if self.root is None:
             return
         self._usage(self.root, e)
@@ -115,9 +116,8 @@ class SpanExporter:
 
     def _parent(self, hypothesis: str | None):
         for lane in [hypothesis, None] if hypothesis else [None]:
-            keys = self.stack.get(lane) or []
-            if keys:
-                return trace.set_span_in_context(self.open[keys[-1]])
+            if spans := self.stack.get(lane):
+                return trace.set_span_in_context(spans[-1])
         return trace.set_span_in_context(self.root) if self.root else None
 
     def _span(self, name: str, start: float, hypothesis: str | None, e: dict) -> Span:
@@ -129,8 +129,12 @@ class SpanExporter:
         return span
 
     def _close(self, key: tuple, e: dict, ts: float) -> None:
-        span = self.open.pop(key)
-        self.stack[key[0]].remove(key)
+        """End the oldest open span of `key`: overlapping spans of one name end in order."""
+        spans = self.open[key]
+        span = spans.pop(0)
+        if not spans:
+            del self.open[key]
+        self.stack[key[0]].remove(span)
         tokens = int(e.get("input_tokens") or 0) + int(e.get("output_tokens") or 0)
         if tokens and not self.saw_chat:  # a node that asked the model, calls not recorded
             llm_s = float(e.get("llm_s") or e.get("duration_s") or 0.0)

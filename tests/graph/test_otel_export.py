@@ -67,3 +67,29 @@ def test_otlp_export_only_when_asked():
     provider = otlp_provider({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"})
     assert isinstance(provider, TracerProvider)
     provider.shutdown()
+
+
+def test_overlapping_spans_of_one_name_each_end():
+    """Two VM runs of one hypothesis overlap: both spans are exported, each with its own end."""
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    export = SpanExporter(provider)
+    run = {"run_id": "r", "node": "agent"}
+    vm = {"run_id": "r", "node": "verifier", "hypothesis": "h1"}
+    export({**run, "event": "run.start", "ts": 0.0})
+    export({**vm, "event": "vm.run.start", "ts": 1.0, "slot": 0})
+    export({**vm, "event": "vm.run.start", "ts": 2.0, "slot": 1})
+    export({**vm, "event": "vm.run.end", "ts": 5.0})
+    export({**vm, "event": "vm.run.end", "ts": 7.0})
+    export({**vm, "event": "vm.run.start", "ts": 8.0})  # never ended: ends with the run
+    export({**run, "event": "run.end", "ts": 9.0, "resolved": False})
+    runs = sorted(
+        (s for s in memory.get_finished_spans() if s.name == "verifier vm.run"),
+        key=lambda s: s.start_time,
+    )
+    assert [(s.start_time / 1e9, s.end_time / 1e9) for s in runs] == [
+        (1.0, 5.0),
+        (2.0, 7.0),
+        (8.0, 9.0),
+    ]
