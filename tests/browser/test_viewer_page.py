@@ -8,7 +8,7 @@ import asyncio
 import time
 
 from browserkit import Service, copy_out
-from replay import ask, steps
+from replay import Recorder, ask, steps
 
 from kgym import rundir
 
@@ -76,7 +76,16 @@ async def _follow(browser, service: Service, home, out) -> None:
             ask(run_dir, "replayed", "i1h3")
             card = page.locator('[data-hypothesis="i1h3"]')
             await card.locator(".review.pending summary").click(timeout=10_000)
-            await card.locator(".review.pending textarea").fill("--- a/y\n+++ b/y\n")
+            area = card.locator(".review.pending textarea")
+            await area.fill("--- a/y\n+++ b/y\n")
+            # the run goes on while the person edits: the page draws the new event and
+            # leaves the card being edited as it is (still open, the edit kept)
+            shown = await page.locator("table.events tr").count()
+            assert shown < 400  # the table shows the last 400 events
+            Recorder(run_dir, "replayed", meta=False)("patcher", "tool", "i1h2", tool="grep")
+            await _until(page, f"document.querySelectorAll('table.events tr').length > {shown}")
+            assert await area.input_value() == "--- a/y\n+++ b/y\n"
+            assert await card.locator(".review.pending details[open]").count() == 1
             await card.locator("button.edit").click()
             await card.locator(".review.done").wait_for(timeout=10_000)
             answer = rundir.read_answer(run_dir, "i1h3")

@@ -402,6 +402,37 @@ function eventTable(events) {
       .map(([k, v]) => [h("b", {}, k), "=", short(v, 120), "  "])))));
 }
 
+// --- drawing only what changed ------------------------------------------------------
+// A section whose data is the same as when it was drawn keeps its nodes, so an opened
+// <details>, a half-edited review or a selection survives the next event.
+
+const drawnFrom = new WeakMap();  // element -> the JSON of the data it was drawn from
+
+function redraw(el, data, make) {
+  const text = JSON.stringify(data);
+  if (drawnFrom.get(el) === text) return;
+  drawnFrom.set(el, text);
+  el.replaceChildren(...[make()].flat());
+}
+
+// Hypothesis cards, one per item and keyed by its id: only the cards whose data changed
+// are drawn again.
+function redrawCards(el, items, make, empty) {
+  if (!items.length) { redraw(el, [], empty); return; }
+  drawnFrom.delete(el);
+  const old = new Map([...el.children].map((c) => [c.dataset.hypothesis, c]));
+  const cards = items.map((x) => {
+    const text = JSON.stringify(x);
+    const kept = old.get(x.id);
+    if (kept && drawnFrom.get(kept) === text) return kept;
+    const card = make(x);
+    drawnFrom.set(card, text);
+    return card;
+  });
+  const same = cards.length === el.children.length && cards.every((c, i) => c === el.children[i]);
+  if (!same) el.replaceChildren(...cards);
+}
+
 // --- one run, live -----------------------------------------------------------------
 
 async function showRun(runId) {
@@ -470,20 +501,20 @@ async function showRun(runId) {
     } catch (e) { error.textContent = e.message; return; }
     error.textContent = "";
     const d = detail;
-    summary.replaceChildren(summaryView(d.run));
-    usage.replaceChildren(usageTable(d.usage));
+    redraw(summary, d.run, () => summaryView(d.run));
+    redraw(usage, d.usage, () => usageTable(d.usage));
     drawGantt();
-    hyps.replaceChildren(...(d.hypotheses.length ? d.hypotheses.map((x) => hypothesisCard(x,
-      answer)) : [h("p", { class: "dim" }, "No hypotheses yet.")]));
-    bugRuns.replaceChildren(...(d.bug_runs.length ? runsView(d.bug_runs)
-      : [h("p", { class: "dim" }, "No run of the unpatched kernel here.")]));
+    redrawCards(hyps, d.hypotheses, (x) => hypothesisCard(x, answer),
+      () => h("p", { class: "dim" }, "No hypotheses yet."));
+    redraw(bugRuns, d.bug_runs, () => (d.bug_runs.length ? runsView(d.bug_runs)
+      : h("p", { class: "dim" }, "No run of the unpatched kernel here.")));
     const pending = d.reviews.filter((r) => !r.answer);
-    reviews.replaceChildren(...(pending.length ? [h("div", { class: "review-banner" },
+    redraw(reviews, pending, () => (pending.length ? h("div", { class: "review-banner" },
       `${pending.length} patch(es) wait for your review: `, pending.map((r) =>
         h("a", { href: `#hyp-${r.hypothesis}`, onclick: (ev) => { ev.preventDefault();
           document.querySelector(`[data-hypothesis="${r.hypothesis}"]`)?.scrollIntoView(); } },
-        r.hypothesis, " ")))] : []));
-    log.replaceChildren(eventTable(d.events));
+        r.hypothesis, " "))) : []));
+    redraw(log, d.events.length, () => eventTable(d.events));  // events are only appended
     if (d.run.status !== "running") {
       for (const k of [...open.keys()]) open.delete(k);
       markGraph(graph, seen, new Set());
