@@ -121,6 +121,17 @@ async def replay(
     """
     settings = settings or default_settings()
     meta = _read(settings, run_id)
+    if origin := _forked_from(meta):  # the same checkpoint again, then the fork's answers
+        return await fork(
+            origin["run_id"],
+            origin["step"],
+            platform,
+            None,
+            settings=settings,
+            new_run_id=new_run_id,
+            listeners=listeners,
+            replay_of=run_id,
+        )
     bug = BugSpec.load(meta["bug_dir"])
     known = None
     if meta.get("known"):
@@ -176,33 +187,59 @@ async def fork(
     settings: Settings | None = None,
     new_run_id: str | None = None,
     listeners: list[Listener] | None = None,
+    replay_of: str | None = None,
 ) -> FixResult:
-    """A new run that goes on from `run_id`'s checkpoint at `step` (see `steps()`)."""
+    """A new run that goes on from `run_id`'s checkpoint at `step` (see `steps()`).
+
+    `replay_of` (a fork of the same checkpoint) answers every LLM request from its recording.
+    """
     settings = settings or default_settings()
     meta = _read(settings, run_id)
     found = {s["step"]: s for s in steps(settings.runs_dir / run_id, meta.get("thread", run_id))}
     if step not in found:
         raise ValueError(f"{run_id}: no step {step}; its steps are {sorted(found)}")
     bug = BugSpec.load(meta["bug_dir"])
-    new_id = new_run_id or new_run_id_for(bug, "fork")
+    new_id = new_run_id or new_run_id_for(bug, "replay" if replay_of else "fork")
     run_dir = settings.runs_dir / new_id
     if run_dir.exists():
         raise ValueError(f"run {new_id!r} exists already")
+    origin = {"run_id": run_id, "step": step}
+    parent, model, recording = origin, model_name(llm) or meta.get("model", ""), None
+    if replay_of:
+        parent = {"run_id": replay_of, "replay": True}
+        model = model or _read(settings, replay_of).get("model", "")
+        recording = settings.runs_dir / replay_of / LLM_RECORDING
+    recorder = Recorder(run_dir, replay=recording)  # an empty recording fails here, not later
     run_dir.mkdir(parents=True)
     _copy_checkpoints(settings.runs_dir / run_id / CHECKPOINTS, run_dir / CHECKPOINTS)
-    parent = {"run_id": run_id, "step": step}
     options = FixOptions(**meta["options"])
-    model = model_name(llm) or meta.get("model", "")
+    thread = meta.get("thread", run_id)
     rundir.write_meta(
         run_dir,
-        {**_meta(new_id, bug, model, options, parent=parent), "thread": meta.get("thread", run_id)},
+        {
+            **_meta(new_id, bug, model, options, parent=parent),
+            "thread": thread,
+            "forked_from": origin,
+        },
     )
     deps = Deps(
-        llm, platform, bug, Tracer(new_id, run_dir, listeners), options, run_dir, model=model
+        llm,
+        platform,
+        bug,
+        Tracer(new_id, run_dir, listeners),
+        options,
+        run_dir,
+        recorder=recorder,
+        model=model,
     )
     deps.tracer.event("agent", "run.fork", parent=run_id, step=step)
-    thread = meta.get("thread", run_id)
     return await _drive(None, deps, None, thread, parent, found[step]["checkpoint_id"])
+
+
+def _forked_from(meta: dict) -> dict | None:
+    """The checkpoint a run was forked from ({run_id, step}), if it is a fork or its replay."""
+    parent = meta.get("parent") or {}
+    return meta.get("forked_from") or (parent if "step" in parent else None)
 
 
 new_run_id_for = new_run_id

@@ -240,6 +240,16 @@ async def test_a_fork_goes_on_from_the_chosen_step(bug, tree, report, settings):
     with pytest.raises(ValueError, match="no step 999"):
         await fork("f0", 999, None, llm, settings=settings, new_run_id="f2")
 
+    # a fork replays: its parent's checkpoint again, every answer from the fork's recording
+    again = await replay("f1", None, settings=settings, new_run_id="f1-replay")
+    assert again.hypotheses == child.hypotheses
+    assert (again.reason, again.tokens) == (child.reason, child.tokens)
+    assert again.parent == {"run_id": "f1", "replay": True}
+    assert read_meta(settings.runs_dir / "f1-replay")["forked_from"] == {"run_id": "f0", "step": at}
+    # and so does that replay, which is a fork of f0 too
+    twice = await replay("f1-replay", None, settings=settings, new_run_id="f1-replay2")
+    assert twice.hypotheses == child.hypotheses
+
 
 async def test_budget_exhaustion_mid_patcher_ends_cleanly(bug, tree, report, settings):
     opts = FixOptions(hypotheses=2, max_iterations=3, max_tokens=120 * 5)
