@@ -155,6 +155,36 @@ def test_boot_warnings_are_warning_level_kernel_lines_without_numbers() -> None:
     assert new_lines(base, boot_warnings(raw + "<4>[ 4.0] new: something\n")) == ["new: something"]
 
 
+def test_boot_warnings_leave_out_the_machines_timekeeping() -> None:
+    """Lines seen on boots of one kernel under TCG on a loaded host, some boots only."""
+    timing = [
+        "tsc: Unable to calibrate against PIT",
+        "APIC calibration not consistent with PM-Timer: 102ms instead of 100ms",
+        "hrtimer: interrupt took 1503210 ns",
+        "hrtimer: interrupt took 15032100 ns",  # 8 digits: normalised as an address
+        'Unstable clock detected, switching default tracing clock to "global"',
+        "If you want to keep using the local clock, then add:",
+        '  "trace_clock=local"',
+        "on the kernel command line",
+        "TSC synchronization [CPU#0 -> CPU#1]:",
+        "Measured 2811 cycles TSC warp between CPUs, turning off TSC clock.",
+        "clocksource: timekeeping watchdog on CPU1: Marking clocksource 'tsc' as unstable"
+        " because the skew is too large:",
+        "clocksource:                       'hpet' wd_nsec: 505296406 wd_now: 3c6f0b3"
+        " wd_last: 3466ac4 mask: ffffffff",
+        "clocksource:                       'tsc' cs_nsec: 510950214 cs_now: 1c4a3ff4b1"
+        " cs_last: 1bf9e1ff35 mask: ffffffffffffffff",
+        "clocksource:                       'tsc' is current clocksource.",
+        "sched: RT throttling activated",
+    ]
+    kept = ["ACPI: setting ELCR to 0e00 (from 0c00)", "clocksource: tsc: mask: 0xff"]
+    raw = "".join(f"<4>[    1.000000] {line}\n" for line in timing + kept)
+    assert boot_warnings(raw) == [
+        "ACPI: setting ELCR to 0e00 (from 0c00)",
+        "clocksource: tsc: mask: X",
+    ]
+
+
 def test_new_compiler_warnings_ignore_line_shifts() -> None:
     old = [Diagnostic(file="mm/x.c", line=10, severity="warning", message="unused variable 'a'")]
     moved = [Diagnostic(file="mm/x.c", line=14, severity="warning", message="unused variable 'a'")]
