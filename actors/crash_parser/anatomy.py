@@ -84,6 +84,17 @@ _LINE_KIND = re.compile(
     + r"|(?P<irq_open><(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>)"
     + r"|(?P<irq_close></(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>|<EOI>))"
 ).match
+# What a line _LINE_KIND matches starts with after its blanks (each alternative's first
+# character), or holds (the two stack headers that start with any word): a cheap test
+# before the pattern, for the many lines that are none of them.
+_KIND_FIRSTS = frozenset("ABCEFHLNRSTUWbprswx<-")
+
+
+def _may_be_kind(text: str) -> bool:
+    """Whether _LINE_KIND could match `text`."""
+    return text.lstrip()[:1] in _KIND_FIRSTS or " held" in text or "registered at:" in text
+
+
 # lockdep_print_held_locks(): " #0: ffff888012345678 (&lock){+.+.}-{3:3}, at: f+0x1/0x2"
 _HELD_LOCK = re.compile(r"\s*#\d+: ")
 
@@ -235,7 +246,7 @@ def _read_stacks(report: Report) -> None:
             # place announcement
             if "printk messages dropped" in text:
                 report.dropped = True
-            m = _LINE_KIND(text)
+            m = _LINE_KIND(text) if _may_be_kind(text) else None
             what = m.lastgroup if m is not None else None
             if what is None:
                 if text.endswith(" at:") and not text.endswith("registered at:"):

@@ -41,7 +41,8 @@ _LAST_FUNCTION = re.compile(r"\s*last function: ([\w.]+)")  # kernel/workqueue.c
 # executor or the SSH server (mm/oom_kill.c "Out of memory: Killed process %d (%s)",
 # 4.x "Kill process"; Android's lowmemorykiller), the executor failing to start, the
 # Go runtime's SIGBUS (an OOM seen as a bus error), init's segfault, a userspace
-# stack-protector abort. The words first (see harness_failed): a log seldom holds any.
+# stack-protector abort. The words first (see harness_failed): a log seldom holds any
+# ("Kill" also stands for the lowmemorykiller's "Killing").
 _HARNESS_FAILED = re.compile(
     r"Out of memory: Kill(?:ed)? process .* \((?:syz-executor|sshd)\)"
     r"|Killed process .* \((?:syz-executor|sshd)\)"
@@ -58,7 +59,6 @@ def harness_failed(text: str) -> bool:
     """Whether the console output shows the test harness failed (see _HARNESS_FAILED)."""
     return (
         "Kill" in text
-        or "lowmemorykiller" in text
         or "panic: " in text
         or "SIGBUS" in text
         or "fatal error" in text
@@ -288,11 +288,12 @@ def _piece_lines(piece: str) -> list[tuple[str, str | None, bool]]:
     split = console.split
     glued = _GLUED.search
     # the usual stamped line in one step, any other through console.split; a piece
-    # with a line neither can read (a second prefix, lines glued, a flood) line by line
+    # with a line neither can read (a second prefix, lines glued, a flood) line by line.
+    # (A text without "[" can hold no second prefix: most frames, tested first.)
     lines = [
         ((text, caller or None, True)
-         if len(text) < limit and (text[:1] != "[" or text[:2] == "[<")
-         and ("[" not in text or "." not in text or glued(text) is None) else None)
+         if len(text) < limit and ("[" not in text or (text[:1] != "[" or text[:2] == "[<")
+         and ("." not in text or glued(text) is None)) else None)
         if stamped else split(other)
         for stamped, caller, text, other in _LINE.findall(piece)
     ]  # fmt: skip
@@ -329,7 +330,7 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         if m:
             fields["access"] = m.group("access")
     for line in report.lines[1:8]:
-        m = _LAST_FUNCTION.match(line)
+        m = _LAST_FUNCTION.match(line) if "last function: " in line else None
         if m:
             fields["func"] = m.group(1)
     reason: str | None = None
@@ -511,10 +512,19 @@ def _MAY_OPEN_STACK(line: str) -> bool:  # noqa: N802 (a pattern's cheap stand-i
     return "race" in line or "Allocated" in line or "Freed" in line or "Uninit" in line
 
 
+# A word each group of _FRAMED_STACKS' words holds: a log seldom has them all, and
+# one search for it rules out the group.
+_STACK_WORD_GROUPS = ("Call ", "Allocated", "Freed", "acktrace", "Uninit")
+_GROUP_OF = {word: next(g for g in _STACK_WORD_GROUPS if g in word) for word, _ in _FRAMED_STACKS}
+
+
 def _first_stacks(text: str) -> list[int]:
     """Where the first stack of each kind in `text` starts (offsets, in order)."""
     found = []
+    present = {word for word in _STACK_WORD_GROUPS if word in text}
     for word, pattern in _FRAMED_STACKS:
+        if _GROUP_OF[word] not in present:
+            continue
         at = text.find(word)
         while at >= 0:
             m = pattern.match(text, at)
