@@ -168,6 +168,7 @@ class Report:
     # with no "CPU: N PID: N" line before it.
     interleaved: bool = False
     end: str = "log ended"
+    _text: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def unreliable(self) -> int:
@@ -175,7 +176,10 @@ class Report:
         return len(self.unreliable_lines)
 
     def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
+        """The report's lines as one text (joined once: several checks read it)."""
+        if self._text is None:
+            self._text = "\n".join(self.lines) + "\n"
+        return self._text
 
 
 def cut(lines: Iterable[tuple[str, str | None, bool]], header: Header) -> Report:

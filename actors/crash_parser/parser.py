@@ -8,7 +8,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
-from itertools import islice
+from itertools import filterfalse, islice
 
 from actors.crash_parser import console
 from actors.crash_parser.anatomy import (
@@ -448,6 +448,8 @@ def _fault_injection(report: Report, named: StackFrame | None) -> str | None:
     """Whether the stack that names the report (that of `named`, else the first one
     after the faulting IP) holds a fault-injection dump's frame: "before" the frame
     that names it, "after" it, or None."""
+    if "should_fail" not in report.text():
+        return None  # (the usual report: no frame can be one)
     if named is not None and not named.crash_ip:
         stack = named.stack
     else:
@@ -548,7 +550,7 @@ def _stack_without_frames(report: Report) -> str | None:
     are not lines there (syzbot drops them), so a stack of only unreliable frames has
     none; a stack's lines are frames, not a faulting IP or a held lock's place."""
     lines = report.lines
-    text = "\n".join(lines)
+    text = report.text()
     offsets = _first_stacks(text)
     if not offsets:
         return "no stack trace in the report"
@@ -560,15 +562,12 @@ def _stack_without_frames(report: Report) -> str | None:
         # the 15 lines after the stack's first one, unreliable frames left out, up to
         # the next stack
         end = i + 16 + len(dropped)
-        left = [j for j in range(i + 1, min(end, len(lines))) if j not in dropped][:15]
+        left = list(
+            islice(filterfalse(dropped.__contains__, range(i + 1, min(end, len(lines)))), 15)
+        )
         if len(left) < 2:
             return "a stack is cut right after its first line"
-        window = []
-        for j in left:
-            line = lines[j]
-            if _MAY_OPEN_STACK(line) and _ANY_FRAMED_STACK.search(line):
-                break
-            window.append(j)
+        window = _before_next_stack(lines, left)
         if not window:
             return "a stack has no frames"
         first = bisect_left(at_line, i + 1)
@@ -579,6 +578,19 @@ def _stack_without_frames(report: Report) -> str | None:
         if not framed and not any("(stack is not available)" in lines[j] for j in window):
             return "a stack has no frames"
     return None
+
+
+def _before_next_stack(lines: list[str], numbers: list[int]) -> list[int]:
+    """The line numbers of `numbers` before the first of them that opens a stack."""
+    if not _MAY_OPEN_STACK("\n".join([lines[j] for j in numbers])):
+        return numbers  # (the usual window: none of them holds a stack's word)
+    window = []
+    for j in numbers:
+        line = lines[j]
+        if _MAY_OPEN_STACK(line) and _ANY_FRAMED_STACK.search(line):
+            break
+        window.append(j)
+    return window
 
 
 def _accessor(kind: Kind, fields: dict[str, str]) -> bool:
