@@ -1,0 +1,93 @@
+"""The parser's cheap tests before its patterns read what the patterns read: each fast
+path is checked against the pattern it stands in for, on every line of the development
+logs and on lines made from the pieces those patterns look for."""
+
+from __future__ import annotations
+
+from crash_cases import REPORT_CASES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from actors.crash_parser import anatomy, frames, parser
+
+LINES = sorted({line for case in REPORT_CASES for line in parser.to_text(case.log).split("\n")})
+# Pieces of the lines the patterns look for, to make lines from.
+PIECES = [
+    " ", "  ", "\t", "? ", "?  ", "[<ffffffff81000000>] ", "[<c0111234>] ", "(", ")",
+    "foo", "__sys_sendmsg", "_ZN6kernel4file4File3get17h0123456789abcdefE", "f.isra.0",
+    "+0x1a/0x40", "+0x1a/0x", "+0x", " [ext4]", " fs/ext4/inode.c:123", ":45", " [inline]",
+    "Call Trace:", "Call trace:", "backtrace:", "stack backtrace:", "Allocated by task 1:",
+    "Freed by task 2:", "-> #1", "{IN-HARDIRQ-W} state was registered at:",
+    "2 locks held by repro/640:", "1 lock held", " held", "registered at:", "RSP: 0018",
+    "RAX: 0000", "R10: 0000", "CPU: 0 PID: 1 Comm: a", "Hardware name: QEMU", "<IRQ>",
+    "</IRQ>", "<EOI>", "<NMI>", "Read of size 4 at addr", "Write at addr", "---[ end trace",
+    "read to 0xffff888012345678 of 4 bytes by task 1", "Uninit was stored to memory at:",
+    "Exception stack(", "Last potentially related work creation:", "x29: ", "pstate: ",
+    "last function: ", "should_fail", "Freed:", "Allocated:", "Backtrace:", "race",
+]  # fmt: skip
+made_lines = st.lists(st.sampled_from(PIECES), max_size=8).map("".join)
+
+
+def _reference_plain(text: str) -> frames.RawFrame | str | None:
+    """read_plain() as it reads a line without its fast patterns: _HEAD_MATCH alone."""
+    m = frames._HEAD_MATCH(text)
+    if m is None:
+        return None
+    first, second, name, offset = m.groups()
+    if first is not None or second is not None:
+        return frames.UNRELIABLE
+    if name[:2] in ("_Z", "_R"):
+        name = frames.demangled(name)
+    module, file, line, inline = frames._REST_MATCH(text, m.end()).groups()
+    return frames.RawFrame(name, offset, module, file, int(line) if line else None,
+                           inline is not None)  # fmt: skip
+
+
+def _reference_kind(text: str) -> str | None:
+    m = anatomy._LINE_KIND(text)
+    return m.lastgroup if m is not None else None
+
+
+def _check(text: str) -> None:
+    assert frames.read_plain(text) == _reference_plain(text), text
+    assert anatomy._line_kind(text) == _reference_kind(text), text
+    assert anatomy._stack_start(text) == (anatomy._STACK_START.match(text) is not None), text
+
+
+def test_fast_paths_on_every_dev_line():
+    for text in LINES:
+        _check(text)
+        _check(text.lstrip(" "))
+
+
+@settings(max_examples=400, deadline=None)
+@given(made_lines)
+def test_fast_paths_on_made_lines(text):
+    _check(text)
+
+
+def _reference_first_stacks(text: str) -> list[int]:
+    found = []
+    for _, pattern in parser._FRAMED_STACKS:
+        m = pattern.search(text)
+        if m is not None:
+            found.append(m.start())
+    return sorted(found)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(made_lines, max_size=12).map("\n".join))
+def test_first_stacks_as_the_patterns_find_them(text):
+    assert parser._first_stacks(text) == _reference_first_stacks(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(made_lines, min_size=1, max_size=15))
+def test_window_ends_where_the_next_stack_starts(lines):
+    numbers = list(range(len(lines)))
+    expected = []
+    for j in numbers:
+        if parser._ANY_FRAMED_STACK.search(lines[j]):
+            break
+        expected.append(j)
+    assert parser._before_next_stack(lines, numbers) == expected
