@@ -48,22 +48,18 @@ _STACK_HEADERS = (
 # Two more that start with any word (lockdep's "{IN-HARDIRQ-W} state was registered
 # at:", "2 locks held by repro/640:"). A pattern that starts with any word is tried all
 # along a line, the costliest part of the match: they are tried only on a line that
-# holds their words (see _worded).
+# holds their words (" held", "registered at:").
 _WORDED_STACK_HEADERS = r"\S.* state was registered at:|\S.*: \d+ locks? held"
 _STACK_START = re.compile(r"\s*(?:" + _STACK_HEADERS + "|" + _WORDED_STACK_HEADERS + ")")
 _UNWORDED_STACK_START = re.compile(r"\s*(?:" + _STACK_HEADERS + ")")
-
-
-def _worded(text: str) -> bool:
-    """Whether `text` holds the words of _WORDED_STACK_HEADERS."""
-    return " held" in text or "registered at:" in text
 
 
 def _stack_start(text: str) -> bool:
     """Whether `text` is the first line of a stack (_STACK_START matches it)."""
     if _UNWORDED_STACK_START.match(text) is not None:
         return True
-    return _worded(text) and _STACK_START.match(text) is not None
+    worded = " held" in text or "registered at:" in text  # (_WORDED_STACK_HEADERS)
+    return worded and _STACK_START.match(text) is not None
 
 
 _IRQ_OPEN = re.compile(r"\s*<(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>")
@@ -120,7 +116,7 @@ _KIND_FIRSTS = frozenset("ABCEFHLNRSTUWbprswx<-")
 
 def _line_kind(text: str) -> str | None:
     """The group of _LINE_KIND that matches `text` (a line with no frame), or None."""
-    if _worded(text):
+    if " held" in text or "registered at:" in text:  # (_WORDED_STACK_HEADERS)
         m = _LINE_KIND(text)
     elif text.lstrip()[:1] in _KIND_FIRSTS:
         m = _UNWORDED_LINE_KIND(text)

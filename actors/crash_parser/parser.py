@@ -8,7 +8,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
-from itertools import filterfalse, islice
+from itertools import chain, filterfalse, islice
 
 from actors.crash_parser import console
 from actors.crash_parser.anatomy import (
@@ -268,7 +268,12 @@ _MAX_PIECE = 256 * 1024
 
 def _lines(window: str) -> Iterator[tuple[str, str | None, bool]]:
     """The console lines of `window` (console.Line's fields), read a piece at a time as
-    they are asked for."""
+    they are asked for (the lines of a piece handed on without a step of Python each)."""
+    return chain.from_iterable(_pieces(window))
+
+
+def _pieces(window: str) -> Iterator[list[tuple[str, str | None, bool]]]:
+    """The console lines of `window`, a piece at a time (see _lines)."""
     start = 0
     size = _FIRST_PIECE
     left = MAX_REPORT_LINES * 2
@@ -276,7 +281,7 @@ def _lines(window: str) -> Iterator[tuple[str, str | None, bool]]:
         end = window.find("\n", start + size)
         piece = window[start:] if end < 0 else window[start:end]
         lines = _piece_lines(piece)
-        yield from lines[:left]
+        yield lines[:left]
         left -= len(lines)
         if end < 0:
             return
