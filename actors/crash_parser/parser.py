@@ -615,7 +615,11 @@ def _generic_checker(func: str) -> bool:
 
 def _header_file(report: Report) -> str | None:
     """The file of the function a (symbolised) header names: "in f+0x1/0x2 net/x.c:12"."""
-    parsed = parse_frame(report.lines[0])
+    line = report.lines[0]
+    at = line.find("+0x")
+    if ":" not in (line[at:] if at >= 0 else line):
+        return None  # no "file:line" after the frame (the usual header)
+    parsed = parse_frame(line)
     return parsed.frame.file if parsed else None
 
 

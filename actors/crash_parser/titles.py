@@ -295,4 +295,4 @@ def normalise(title: str) -> str:
         title = raw[:MAX_TITLE].decode("ascii", "ignore")
     if not title.isascii() or not title.isprintable():
         title = _UNPRINTABLE.sub("", title)
-    return _BLANKS.sub(" ", title).strip()
+    return (_BLANKS.sub(" ", title) if "  " in title else title).strip()

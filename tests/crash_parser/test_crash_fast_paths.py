@@ -4,6 +4,8 @@ logs and on lines made from the pieces those patterns look for."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from crash_cases import REPORT_CASES
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,6 +26,7 @@ PIECES = [
     "read to 0xffff888012345678 of 4 bytes by task 1", "Uninit was stored to memory at:",
     "Exception stack(", "Last potentially related work creation:", "x29: ", "pstate: ",
     "last function: ", "should_fail", "Freed:", "Allocated:", "Backtrace:", "race",
+    "BUG: KASAN: use-after-free in ", "WARNING: CPU: 0 PID: 1 at ", "net/x.c:12", "x.c",
 ]  # fmt: skip
 made_lines = st.lists(st.sampled_from(PIECES), max_size=8).map("".join)
 
@@ -48,8 +51,14 @@ def _reference_kind(text: str) -> str | None:
     return m.lastgroup if m is not None else None
 
 
+def _reference_header_file(text: str) -> str | None:
+    parsed = frames.parse_frame(text)
+    return parsed.frame.file if parsed else None
+
+
 def _check(text: str) -> None:
     assert frames.read_plain(text) == _reference_plain(text), text
+    assert parser._header_file(SimpleNamespace(lines=[text])) == _reference_header_file(text)
     assert anatomy._line_kind(text) == _reference_kind(text), text
     assert anatomy._stack_start(text) == (anatomy._STACK_START.match(text) is not None), text
 
