@@ -488,8 +488,8 @@ def _output_frames(report: Report, named: StackFrame | None) -> list[dict[str, o
     if named is not None and not named.crash_ip:
         stack = named.stack
     else:
-        after = [f.stack for f in reliable if not f.crash_ip and (ip is None or f.line > ip.line)]
-        stack = after[0] if after else reliable[0].stack
+        after = (f.stack for f in reliable if not f.crash_ip and (ip is None or f.line > ip.line))
+        stack = next(after, reliable[0].stack)
     chosen = [f for f in reliable if f.stack == stack]
     if ip is not None and ip.stack != stack:
         at_ip = [f for f in reliable if f.stack == ip.stack and f.line >= ip.line]
