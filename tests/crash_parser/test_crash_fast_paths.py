@@ -10,7 +10,7 @@ from crash_cases import REPORT_CASES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actors.crash_parser import anatomy, frames, parser
+from actors.crash_parser import anatomy, console, frames, parser
 
 LINES = sorted({line for case in REPORT_CASES for line in parser.to_text(case.log).split("\n")})
 # Pieces of the lines the patterns look for, to make lines from.
@@ -27,6 +27,7 @@ PIECES = [
     "Exception stack(", "Last potentially related work creation:", "x29: ", "pstate: ",
     "last function: ", "should_fail", "Freed:", "Allocated:", "Backtrace:", "race",
     "BUG: KASAN: use-after-free in ", "WARNING: CPU: 0 PID: 1 at ", "net/x.c:12", "x.c",
+    "[   12.345678]", "[ T123]", "[  C1]", "<4>", "syzkaller login: ", "1.5", "]",
 ]  # fmt: skip
 made_lines = st.lists(st.sampled_from(PIECES), max_size=8).map("".join)
 
@@ -56,7 +57,30 @@ def _reference_header_file(text: str) -> str | None:
     return parsed.frame.file if parsed else None
 
 
+def _reference_split(raw: str) -> console.Line:
+    """console.split() without its test for a timestamp's "." before _PREFIX."""
+    if len(raw) > console.MAX_LINE:
+        raw = raw[: console.MAX_LINE]
+    if raw.startswith("["):
+        m = console._STAMP.match(raw)
+        if m and raw[m.end() : m.end() + 1] != "[":
+            return console.Line(raw[m.end() :], m.group(1), True)
+    if "[" in raw[:100]:
+        m = console._PREFIX.match(raw)
+        if m:
+            return console.Line(raw[m.end() :], m.group("caller") or m.group("caller2"), True)
+        m = console._CALLER_ONLY.match(raw)
+        if m:
+            return console.Line(raw[m.end() :], m.group("caller"), True)
+    if raw.startswith("<"):
+        m = console._LEVEL_ONLY.match(raw)
+        if m:
+            return console.Line(raw[m.end() :], None, True)
+    return console.Line(raw, None, False)
+
+
 def _check(text: str) -> None:
+    assert console.split(text) == _reference_split(text), text
     assert frames.read_plain(text) == _reference_plain(text), text
     assert parser._header_file(SimpleNamespace(lines=[text])) == _reference_header_file(text)
     assert anatomy._line_kind(text) == _reference_kind(text), text
