@@ -297,17 +297,33 @@ def _piece_lines(piece: str) -> list[tuple[str, str | None, bool]]:
     # the usual stamped line in one step, any other through console.split; a piece
     # with a line neither can read (a second prefix, lines glued, a flood) line by line.
     # (A text without "[" can hold no second prefix: most frames, tested first.)
+    found = _LINE.findall(piece)  # (one match a line: those of piece.split("\n"))
     lines = [
         ((text, caller or None, True)
          if len(text) < limit and ("[" not in text or (text[:1] != "[" or text[:2] == "[<")
          and ("." not in text or glued(text) is None)) else None)
         if stamped else split(other)
-        for stamped, caller, text, other in _LINE.findall(piece)
+        for stamped, caller, text, other in found
     ]  # fmt: skip
     if None not in lines:
         return lines
-    lines = []
-    for raw in piece.split("\n"):
+    return _piece_lines_one_by_one(piece, found, lines)
+
+
+def _piece_lines_one_by_one(
+    piece: str,
+    found: list[tuple[str, str, str, str]],
+    first: list[tuple[str, str | None, bool] | None],
+) -> list[tuple[str, str | None, bool]]:
+    """The console lines of a piece read line by line, lines glued by the console split
+    at each printk prefix. A stamped line the first step read (`first`, from `found`)
+    and no longer than console.split keeps is what console.split reads: it stays."""
+    limit = console.MAX_LINE
+    lines: list[tuple[str, str | None, bool]] = []
+    for (stamped, _, _, _), read, raw in zip(found, first, piece.split("\n"), strict=True):
+        if stamped and read is not None and len(raw) <= limit:
+            lines.append(read)
+            continue
         cut_at = _glued_at(raw)
         while cut_at > 0:  # lines glued by the console: each printk prefix starts one
             lines.append(console.split(raw[:cut_at]))

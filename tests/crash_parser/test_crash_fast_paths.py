@@ -124,3 +124,47 @@ def test_window_ends_where_the_next_stack_starts(lines):
             break
         expected.append(j)
     assert parser._before_next_stack(lines, numbers) == expected
+
+
+def _line_by_line(piece: str) -> list[tuple[str, str | None, bool]]:
+    """A piece read line by line, as _piece_lines read one with a line its first step
+    cannot read: every line through parser._glued_at and console.split."""
+    out: list[tuple[str, str | None, bool]] = []
+    for raw in piece.split("\n"):
+        cut_at = parser._glued_at(raw)
+        while cut_at > 0:
+            out.append(console.split(raw[:cut_at]))
+            raw = raw[cut_at:]
+            cut_at = parser._glued_at(raw)
+        out.append(console.split(raw))
+    return out
+
+
+def _first_step_reads_all(piece: str) -> bool:
+    """Whether _piece_lines' first step reads every stamped line of `piece`."""
+    for stamped, _, text, _ in parser._LINE.findall(piece):
+        readable = len(text) < console.MAX_LINE and (
+            "[" not in text
+            or (text[:1] != "[" or text[:2] == "[<")
+            and ("." not in text or parser._GLUED.search(text) is None)
+        )
+        if stamped and not readable:
+            return False
+    return True
+
+
+PIECE_LINES = [
+    "[   12.345678][ T123]   foo+0x1/0x2", "[   12.345678][ T123] [   13.000000] glued",
+    "[   12.345678] x[   13.000000] y", "executing program", "syzkaller login: [ 1.000000] BUG:",
+    "[   12.345678][ T123] " + "a" * 990, "[   12.345678] " + "b" * 1200, "<4>[ 1.5] x", "",
+    "[ 1.000000]  [<ffffffff81000000>] bar+0x1/0x2", "[\t1.000000] tab", "[  C1] caller only",
+    "x[   12.345678] glued after text", "[ 1.000000][ T1] [ T2] two callers",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECE_LINES), min_size=1, max_size=8))
+def test_a_piece_read_line_by_line_keeps_what_the_first_step_read(lines):
+    piece = "\n".join(lines)
+    if not _first_step_reads_all(piece):
+        assert parser._piece_lines(piece) == _line_by_line(piece), piece
