@@ -109,16 +109,20 @@ def _line_kind_pattern(stack_headers: str) -> re.Pattern[str]:
 _LINE_KIND = _line_kind_pattern(_STACK_HEADERS + "|" + _WORDED_STACK_HEADERS).match
 _UNWORDED_LINE_KIND = _line_kind_pattern(_STACK_HEADERS).match
 # What a line _UNWORDED_LINE_KIND matches starts with after its blanks (each
-# alternative's first character): a cheap test before the pattern, for the many lines
-# that are none of them.
-_KIND_FIRSTS = frozenset("ABCEFHLNRSTUWbprswx<-")
+# alternative's first two characters): a cheap test before the pattern, for the many
+# lines that are none of them (registers, code, memory dumps).
+_KIND_STARTS = frozenset((
+    "Re", "Wr", "CP", "Ha", "RS", "RA", "EA", "ps", "x2", "Al", "Fr", "--",  # _PART
+    "Ca", "Ba", "ba", "st", "La", "Se", "->", "NM", "Ta", "Ex", "Un", "Lo", "re", "wr",
+    "<I", "<N", "<#", "<S", "</", "<E",
+))  # fmt: skip
 
 
 def _line_kind(text: str) -> str | None:
     """The group of _LINE_KIND that matches `text` (a line with no frame), or None."""
     if " held" in text or "registered at:" in text:  # (_WORDED_STACK_HEADERS)
         m = _LINE_KIND(text)
-    elif text.lstrip()[:1] in _KIND_FIRSTS:
+    elif text.lstrip()[:2] in _KIND_STARTS:
         m = _UNWORDED_LINE_KIND(text)
     else:
         return None

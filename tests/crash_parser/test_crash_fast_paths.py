@@ -26,6 +26,10 @@ PIECES = [
     "read to 0xffff888012345678 of 4 bytes by task 1", "Uninit was stored to memory at:",
     "Exception stack(", "Last potentially related work creation:", "x29: ", "pstate: ",
     "last function: ", "should_fail", "Freed:", "Allocated:", "Backtrace:", "race",
+    "EAX: ", "Second to last potentially related", "Last call_rcu", "Last timer",
+    "NMI backtrace for cpu 1", "Task dump for CPU 1:", "Local variable x created at:",
+    "<#DF>", "<#MC>", "<SOFTIRQ>", "</NMI>", "write-write (marked) to 0x1f of 4 bytes by",
+    "Uninit was created", "CPU: 1 UID: 0 PID: 2", "R", "<", "-", "E", "C", "L",
     "BUG: KASAN: use-after-free in ", "WARNING: CPU: 0 PID: 1 at ", "net/x.c:12", "x.c",
     "[   12.345678]", "[ T123]", "[  C1]", "<4>", "syzkaller login: ", "1.5", "]",
 ]  # fmt: skip
