@@ -36,15 +36,32 @@ MAX_REPORT_LINES = 1500
 MAX_REPORT_BYTES = 256 * 1024
 MAX_FRAMES = 1000
 
-_STACK_START = re.compile(
-    r"\s*(?:Call Trace:|Call trace:|Backtrace:|backtrace:|stack backtrace:|"
+# The first lines of stacks (after a line's blanks).
+_STACK_HEADERS = (
+    r"Call Trace:|Call trace:|Backtrace:|backtrace:|stack backtrace:|"
     r"(?:Allocated|Freed) by task|Last potentially related work creation|"
     r"Second to last potentially related|Last (?:call_rcu|timer|workqueue)|"
-    r"-> #\d+|NMI backtrace for cpu|Task dump for CPU|\S.* state was registered at:|"
+    r"-> #\d+|NMI backtrace for cpu|Task dump for CPU|"
     r"Exception stack\(|Uninit was (?:created|stored)|Local variable .* created at:|"
-    r"(?:read|write)(?:-write)?(?: \(marked\))? to 0x[0-9a-f]+ of \d+ bytes by|"
-    r"\S.*: \d+ locks? held)"
+    r"(?:read|write)(?:-write)?(?: \(marked\))? to 0x[0-9a-f]+ of \d+ bytes by"
 )
+# Two more that start with any word (lockdep's "{IN-HARDIRQ-W} state was registered
+# at:", "2 locks held by repro/640:"). A pattern that starts with any word is tried all
+# along a line, the costliest part of the match: they are tried only on a line that
+# holds their words (" held", "registered at:").
+_WORDED_STACK_HEADERS = r"\S.* state was registered at:|\S.*: \d+ locks? held"
+_STACK_START = re.compile(r"\s*(?:" + _STACK_HEADERS + "|" + _WORDED_STACK_HEADERS + ")")
+_UNWORDED_STACK_START = re.compile(r"\s*(?:" + _STACK_HEADERS + ")")
+
+
+def _stack_start(text: str) -> bool:
+    """Whether `text` is the first line of a stack (_STACK_START matches it)."""
+    if _UNWORDED_STACK_START.match(text) is not None:
+        return True
+    worded = " held" in text or "registered at:" in text  # (_WORDED_STACK_HEADERS)
+    return worded and _STACK_START.match(text) is not None
+
+
 _IRQ_OPEN = re.compile(r"\s*<(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>")
 _IRQ_CLOSE = re.compile(r"\s*(?:</(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>|<EOI>)")
 # Lines that carry the faulting PC; a user-mode one ("RIP: 0033:0x44e9f9") has no frame.
@@ -74,16 +91,44 @@ _PART_STARTS = (
     "Read ", "Write ", "CPU: ", "Hardware name: ", "RSP: ", "RAX: ", "EAX: ", "pstate: ",
     "x29: ", "Allocated by task ", "Freed by task ", "---[ end trace",
 )  # fmt: skip
-# What a line that holds no frame is, in one match: a part of the anatomy (_PART's
-# groups), a stack header, an interrupt part opening or closing.
-_LINE_KIND = re.compile(
-    _PART.pattern[:-1]
-    + r"|(?P<stack>"
-    + _STACK_START.pattern[3:]
-    + r")"
-    + r"|(?P<irq_open><(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>)"
-    + r"|(?P<irq_close></(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>|<EOI>))"
-).match
+
+
+def _line_kind_pattern(stack_headers: str) -> re.Pattern[str]:
+    """What a line that holds no frame is, in one match: a part of the anatomy (_PART's
+    groups), a stack header, an interrupt part opening or closing."""
+    return re.compile(
+        _PART.pattern[:-1]
+        + r"|(?P<stack>(?:"
+        + stack_headers
+        + r"))"
+        + r"|(?P<irq_open><(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>)"
+        + r"|(?P<irq_close></(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>|<EOI>))"
+    )
+
+
+_LINE_KIND = _line_kind_pattern(_STACK_HEADERS + "|" + _WORDED_STACK_HEADERS).match
+_UNWORDED_LINE_KIND = _line_kind_pattern(_STACK_HEADERS).match
+# What a line _UNWORDED_LINE_KIND matches starts with after its blanks (each
+# alternative's first two characters): a cheap test before the pattern, for the many
+# lines that are none of them (registers, code, memory dumps).
+_KIND_STARTS = frozenset((
+    "Re", "Wr", "CP", "Ha", "RS", "RA", "EA", "ps", "x2", "Al", "Fr", "--",  # _PART
+    "Ca", "Ba", "ba", "st", "La", "Se", "->", "NM", "Ta", "Ex", "Un", "Lo", "re", "wr",
+    "<I", "<N", "<#", "<S", "</", "<E",
+))  # fmt: skip
+
+
+def _line_kind(text: str) -> str | None:
+    """The group of _LINE_KIND that matches `text` (a line with no frame), or None."""
+    if " held" in text or "registered at:" in text:  # (_WORDED_STACK_HEADERS)
+        m = _LINE_KIND(text)
+    elif text.lstrip()[:2] in _KIND_STARTS:
+        m = _UNWORDED_LINE_KIND(text)
+    else:
+        return None
+    return m.lastgroup if m is not None else None
+
+
 # lockdep_print_held_locks(): " #0: ffff888012345678 (&lock){+.+.}-{3:3}, at: f+0x1/0x2"
 _HELD_LOCK = re.compile(r"\s*#\d+: ")
 
@@ -123,6 +168,7 @@ class Report:
     # with no "CPU: N PID: N" line before it.
     interleaved: bool = False
     end: str = "log ended"
+    _text: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def unreliable(self) -> int:
@@ -130,7 +176,10 @@ class Report:
         return len(self.unreliable_lines)
 
     def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
+        """The report's lines as one text (joined once: several checks read it)."""
+        if self._text is None:
+            self._text = "\n".join(self.lines) + "\n"
+        return self._text
 
 
 def cut(lines: Iterable[tuple[str, str | None, bool]], header: Header) -> Report:
@@ -173,13 +222,13 @@ def cut(lines: Iterable[tuple[str, str | None, bool]], header: Header) -> Report
                 append(text)
                 end = "separator"
                 break
-            if not traced and _STACK_START.match(text):
+            if not traced and _stack_start(text):
                 traced = True
             other = match_header(text) if len(text) > 6 else None
             if other is not None and not _inner(header, other, traced, index):
                 end = "next report"
                 break
-        elif not traced and _STACK_START.match(text):
+        elif not traced and _stack_start(text):
             traced = True  # "  backtrace:", " <TASK>"-style indented stack starts
         append(text)
         size += len(text)
@@ -235,8 +284,7 @@ def _read_stacks(report: Report) -> None:
             # place announcement
             if "printk messages dropped" in text:
                 report.dropped = True
-            m = _LINE_KIND(text)
-            what = m.lastgroup if m is not None else None
+            what = _line_kind(text)
             if what is None:
                 if text.endswith(" at:") and not text.endswith("registered at:"):
                     location = True  # the next frame is a place, not a stack

@@ -47,7 +47,7 @@ def split(raw: str) -> Line:
         if m and raw[m.end() : m.end() + 1] != "[":
             return Line(raw[m.end() :], m.group(1), True)
     if "[" in raw[:100]:
-        m = _PREFIX.match(raw)
+        m = _PREFIX.match(raw) if "." in raw else None  # (a timestamp has its ".")
         if m:
             return Line(raw[m.end() :], m.group("caller") or m.group("caller2"), True)
         m = _CALLER_ONLY.match(raw)

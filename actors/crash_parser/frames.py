@@ -108,18 +108,30 @@ _HEAD_MATCH = re.compile(
     r"([A-Za-z_$][\w$.]*+)\+(0x[0-9a-fA-F]++/0x[0-9a-fA-F]++)"
 ).match
 _REST_MATCH = re.compile(_PLAIN.pattern[_PLAIN.pattern.index(r"(?:\s\[(?P<module>") :]).match
+# The two usual lines, each read by a pattern without optional groups (those cost the
+# most): a frame right after the blanks, and "? " then a frame. Where one matches,
+# _HEAD_MATCH reads the same (its optional parts cannot match there); any other line
+# is left to _HEAD_MATCH.
+_RELIABLE_MATCH = re.compile(r"\s*+([A-Za-z_$][\w$.]*+)\+(0x[0-9a-fA-F]++/0x[0-9a-fA-F]++)").match
+_UNRELIABLE_MATCH = re.compile(r"\s*+\?\s++[A-Za-z_$][\w$.]*+\+0x[0-9a-fA-F]++/0x[0-9a-fA-F]").match
 UNRELIABLE = "unreliable"  # what read_plain() says of an unreliable frame
 
 
 def read_plain(text: str) -> RawFrame | str | None:
     """The frame of a line that holds only a frame (as plain_frame would read it), or
     UNRELIABLE for an unreliable one ("? name+0x1/0x2"), or None for any other line."""
-    m = _HEAD_MATCH(text)
-    if m is None:
-        return None
-    first, second, name, offset = m.groups()
-    if first is not None or second is not None:
+    m = _RELIABLE_MATCH(text)
+    if m is not None:
+        name, offset = m.groups()
+    elif _UNRELIABLE_MATCH(text) is not None:
         return UNRELIABLE
+    else:
+        m = _HEAD_MATCH(text)
+        if m is None:
+            return None
+        first, second, name, offset = m.groups()
+        if first is not None or second is not None:
+            return UNRELIABLE
     if name[:2] in ("_Z", "_R"):
         name = demangled(name)
     end = m.end()

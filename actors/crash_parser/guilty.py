@@ -91,7 +91,7 @@ def guilty_file(report: Report, header_file: str | None = None) -> str | None:
     the file the header points at, the faulting IP, then the stacks."""
     if header_file and not generic_file(header_file) and "/" in header_file:
         return header_file
-    frames = report.frames
+    frames = [f for f in report.frames if f.frame.file]  # (only symbolised ones have one)
     if report.header.kind.frame is FrameFrom.CRASH:
         frames = sorted(frames, key=lambda f: not f.crash_ip)
     for f in frames:

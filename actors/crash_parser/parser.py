@@ -8,7 +8,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
-from itertools import islice
+from itertools import chain, filterfalse, islice
 
 from actors.crash_parser import console
 from actors.crash_parser.anatomy import (
@@ -41,7 +41,8 @@ _LAST_FUNCTION = re.compile(r"\s*last function: ([\w.]+)")  # kernel/workqueue.c
 # executor or the SSH server (mm/oom_kill.c "Out of memory: Killed process %d (%s)",
 # 4.x "Kill process"; Android's lowmemorykiller), the executor failing to start, the
 # Go runtime's SIGBUS (an OOM seen as a bus error), init's segfault, a userspace
-# stack-protector abort. The words first (see harness_failed): a log seldom holds any.
+# stack-protector abort. The words first (see harness_failed): a log seldom holds any
+# ("Kill" also stands for the lowmemorykiller's "Killing").
 _HARNESS_FAILED = re.compile(
     r"Out of memory: Kill(?:ed)? process .* \((?:syz-executor|sshd)\)"
     r"|Killed process .* \((?:syz-executor|sshd)\)"
@@ -58,7 +59,6 @@ def harness_failed(text: str) -> bool:
     """Whether the console output shows the test harness failed (see _HARNESS_FAILED)."""
     return (
         "Kill" in text
-        or "lowmemorykiller" in text
         or "panic: " in text
         or "SIGBUS" in text
         or "fatal error" in text
@@ -258,15 +258,22 @@ class CrashParser:
 
 
 # The console lines of a piece of a log, in one pass: a line that starts with a
-# timestamp (group 1), maybe a caller (2), then its text (3); any other line (4).
-_LINE = re.compile(r"^(?:(\[) *\d+\.\d+\](?:\[ *([TC]\d+)\])? ?(.*)|(.*))", re.M)
+# timestamp (group 1), maybe a caller (2), then its text (3); any other line (4). The
+# prefix's quantifiers are possessive (the same matches: nothing they take could let a
+# later part match; a sixth less work per line).
+_LINE = re.compile(r"^(?:(\[) *+\d++\.\d++\](?:\[ *+([TC]\d++)\])?+ ?+(.*)|(.*))", re.M)
 _FIRST_PIECE = 8 * 1024
 _MAX_PIECE = 256 * 1024
 
 
 def _lines(window: str) -> Iterator[tuple[str, str | None, bool]]:
     """The console lines of `window` (console.Line's fields), read a piece at a time as
-    they are asked for."""
+    they are asked for (the lines of a piece handed on without a step of Python each)."""
+    return chain.from_iterable(_pieces(window))
+
+
+def _pieces(window: str) -> Iterator[list[tuple[str, str | None, bool]]]:
+    """The console lines of `window`, a piece at a time (see _lines)."""
     start = 0
     size = _FIRST_PIECE
     left = MAX_REPORT_LINES * 2
@@ -274,7 +281,7 @@ def _lines(window: str) -> Iterator[tuple[str, str | None, bool]]:
         end = window.find("\n", start + size)
         piece = window[start:] if end < 0 else window[start:end]
         lines = _piece_lines(piece)
-        yield from lines[:left]
+        yield lines[:left]
         left -= len(lines)
         if end < 0:
             return
@@ -288,18 +295,35 @@ def _piece_lines(piece: str) -> list[tuple[str, str | None, bool]]:
     split = console.split
     glued = _GLUED.search
     # the usual stamped line in one step, any other through console.split; a piece
-    # with a line neither can read (a second prefix, lines glued, a flood) line by line
+    # with a line neither can read (a second prefix, lines glued, a flood) line by line.
+    # (A text without "[" can hold no second prefix: most frames, tested first.)
+    found = _LINE.findall(piece)  # (one match a line: those of piece.split("\n"))
     lines = [
         ((text, caller or None, True)
-         if len(text) < limit and (text[:1] != "[" or text[:2] == "[<")
-         and ("[" not in text or "." not in text or glued(text) is None) else None)
+         if len(text) < limit and ("[" not in text or (text[:1] != "[" or text[:2] == "[<")
+         and ("." not in text or glued(text) is None)) else None)
         if stamped else split(other)
-        for stamped, caller, text, other in _LINE.findall(piece)
+        for stamped, caller, text, other in found
     ]  # fmt: skip
     if None not in lines:
         return lines
-    lines = []
-    for raw in piece.split("\n"):
+    return _piece_lines_one_by_one(piece, found, lines)
+
+
+def _piece_lines_one_by_one(
+    piece: str,
+    found: list[tuple[str, str, str, str]],
+    first: list[tuple[str, str | None, bool] | None],
+) -> list[tuple[str, str | None, bool]]:
+    """The console lines of a piece read line by line, lines glued by the console split
+    at each printk prefix. A stamped line the first step read (`first`, from `found`)
+    and no longer than console.split keeps is what console.split reads: it stays."""
+    limit = console.MAX_LINE
+    lines: list[tuple[str, str | None, bool]] = []
+    for (stamped, _, _, _), read, raw in zip(found, first, piece.split("\n"), strict=True):
+        if stamped and read is not None and len(raw) <= limit:
+            lines.append(read)
+            continue
         cut_at = _glued_at(raw)
         while cut_at > 0:  # lines glued by the console: each printk prefix starts one
             lines.append(console.split(raw[:cut_at]))
@@ -329,7 +353,7 @@ def describe(report: Report, hangup: bool = False) -> CrashReport:
         if m:
             fields["access"] = m.group("access")
     for line in report.lines[1:8]:
-        m = _LAST_FUNCTION.match(line)
+        m = _LAST_FUNCTION.match(line) if "last function: " in line else None
         if m:
             fields["func"] = m.group(1)
     reason: str | None = None
@@ -447,6 +471,8 @@ def _fault_injection(report: Report, named: StackFrame | None) -> str | None:
     """Whether the stack that names the report (that of `named`, else the first one
     after the faulting IP) holds a fault-injection dump's frame: "before" the frame
     that names it, "after" it, or None."""
+    if "should_fail" not in report.text():
+        return None  # (the usual report: no frame can be one)
     if named is not None and not named.crash_ip:
         stack = named.stack
     else:
@@ -478,8 +504,8 @@ def _output_frames(report: Report, named: StackFrame | None) -> list[dict[str, o
     if named is not None and not named.crash_ip:
         stack = named.stack
     else:
-        after = [f.stack for f in reliable if not f.crash_ip and (ip is None or f.line > ip.line)]
-        stack = after[0] if after else reliable[0].stack
+        after = (f.stack for f in reliable if not f.crash_ip and (ip is None or f.line > ip.line))
+        stack = next(after, reliable[0].stack)
     chosen = [f for f in reliable if f.stack == stack]
     if ip is not None and ip.stack != stack:
         at_ip = [f for f in reliable if f.stack == ip.stack and f.line >= ip.line]
@@ -511,10 +537,19 @@ def _MAY_OPEN_STACK(line: str) -> bool:  # noqa: N802 (a pattern's cheap stand-i
     return "race" in line or "Allocated" in line or "Freed" in line or "Uninit" in line
 
 
+# A word each group of _FRAMED_STACKS' words holds: a log seldom has them all, and
+# one search for it rules out the group.
+_STACK_WORD_GROUPS = ("Call ", "Allocated", "Freed", "acktrace", "Uninit")
+_GROUP_OF = {word: next(g for g in _STACK_WORD_GROUPS if g in word) for word, _ in _FRAMED_STACKS}
+
+
 def _first_stacks(text: str) -> list[int]:
     """Where the first stack of each kind in `text` starts (offsets, in order)."""
     found = []
+    present = {word for word in _STACK_WORD_GROUPS if word in text}
     for word, pattern in _FRAMED_STACKS:
+        if _GROUP_OF[word] not in present:
+            continue
         at = text.find(word)
         while at >= 0:
             m = pattern.match(text, at)
@@ -538,7 +573,7 @@ def _stack_without_frames(report: Report) -> str | None:
     are not lines there (syzbot drops them), so a stack of only unreliable frames has
     none; a stack's lines are frames, not a faulting IP or a held lock's place."""
     lines = report.lines
-    text = "\n".join(lines)
+    text = report.text()
     offsets = _first_stacks(text)
     if not offsets:
         return "no stack trace in the report"
@@ -550,15 +585,12 @@ def _stack_without_frames(report: Report) -> str | None:
         # the 15 lines after the stack's first one, unreliable frames left out, up to
         # the next stack
         end = i + 16 + len(dropped)
-        left = [j for j in range(i + 1, min(end, len(lines))) if j not in dropped][:15]
+        left = list(
+            islice(filterfalse(dropped.__contains__, range(i + 1, min(end, len(lines)))), 15)
+        )
         if len(left) < 2:
             return "a stack is cut right after its first line"
-        window = []
-        for j in left:
-            line = lines[j]
-            if _MAY_OPEN_STACK(line) and _ANY_FRAMED_STACK.search(line):
-                break
-            window.append(j)
+        window = _before_next_stack(lines, left)
         if not window:
             return "a stack has no frames"
         first = bisect_left(at_line, i + 1)
@@ -569,6 +601,19 @@ def _stack_without_frames(report: Report) -> str | None:
         if not framed and not any("(stack is not available)" in lines[j] for j in window):
             return "a stack has no frames"
     return None
+
+
+def _before_next_stack(lines: list[str], numbers: list[int]) -> list[int]:
+    """The line numbers of `numbers` before the first of them that opens a stack."""
+    if not _MAY_OPEN_STACK("\n".join([lines[j] for j in numbers])):
+        return numbers  # (the usual window: none of them holds a stack's word)
+    window = []
+    for j in numbers:
+        line = lines[j]
+        if _MAY_OPEN_STACK(line) and _ANY_FRAMED_STACK.search(line):
+            break
+        window.append(j)
+    return window
 
 
 def _accessor(kind: Kind, fields: dict[str, str]) -> bool:
@@ -586,7 +631,11 @@ def _generic_checker(func: str) -> bool:
 
 def _header_file(report: Report) -> str | None:
     """The file of the function a (symbolised) header names: "in f+0x1/0x2 net/x.c:12"."""
-    parsed = parse_frame(report.lines[0])
+    line = report.lines[0]
+    at = line.find("+0x")
+    if ":" not in (line[at:] if at >= 0 else line):
+        return None  # no "file:line" after the frame (the usual header)
+    parsed = parse_frame(line)
     return parsed.frame.file if parsed else None
 
 

@@ -54,19 +54,19 @@ _SAME: dict[str, str] = {
 # names with their instance and pid, anything that looks like an address (six or more
 # hex digits after a non-alphanumeric), IPv4 addresses, line numbers after a file name,
 # offsets after a function, CPU numbers, other numbers standing alone, and long digit
-# runs anywhere.
-_RUN_TO_RUN: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(syz-executor|syzkaller)\.?\d+(?:[/:]\d+)?"), r"\1"),
-    (re.compile(r"(?<=[^A-Za-z0-9])(?:0x)?[0-9a-f]{6,}"), "ADDR"),
-    (re.compile(r"\d{1,3}(?:\.\d{1,3}){3}"), "IP"),
-    (re.compile(r"(\.\w+)(?::\d+)+"), r"\1:LINE"),
-    (re.compile(r"([A-Za-z][\w.]+)\+0x[0-9a-z]+/0x[0-9a-z]+"), r"\1"),
-    (re.compile(r"CPU#\d+"), "CPU"),
-    (re.compile(r"(?<=\W)\d+(?=\W|$)"), "NUM"),
-    (re.compile(r"\d{7,}"), "NUM"),
+# runs anywhere. Each with a word it needs, if any (a cheap test before the pattern).
+_RUN_TO_RUN: tuple[tuple[str | None, re.Pattern[str], str], ...] = (
+    ("syz", re.compile(r"(syz-executor|syzkaller)\.?\d+(?:[/:]\d+)?"), r"\1"),
+    (None, re.compile(r"(?<=[^A-Za-z0-9])(?:0x)?[0-9a-f]{6,}"), "ADDR"),
+    (".", re.compile(r"\d{1,3}(?:\.\d{1,3}){3}"), "IP"),
+    (":", re.compile(r"(\.\w+)(?::\d+)+"), r"\1:LINE"),
+    ("+0x", re.compile(r"([A-Za-z][\w.]+)\+0x[0-9a-z]+/0x[0-9a-z]+"), r"\1"),
+    ("CPU#", re.compile(r"CPU#\d+"), "CPU"),
+    (None, re.compile(r"(?<=\W)\d+(?=\W|$)"), "NUM"),
+    (None, re.compile(r"\d{7,}"), "NUM"),
 )
 _DIGIT = re.compile(r"\d")
-_HEX_WORD = _RUN_TO_RUN[1]  # the one rewrite that needs no digit ("_deface")
+_HEX_WORD = _RUN_TO_RUN[1][1:]  # the one rewrite that needs no digit ("_deface")
 _TAB = re.compile(r"\t")
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]+")  # control bytes and all non-ASCII: dropped
 _BLANKS = re.compile(r"  +")
@@ -283,8 +283,9 @@ def normalise(title: str) -> str:
     blanks, other control and non-ASCII characters dropped, blanks squeezed, from the
     first MAX_TITLE bytes."""
     if _DIGIT.search(title):
-        for pattern, replacement in _RUN_TO_RUN:
-            title = pattern.sub(replacement, title)
+        for word, pattern, replacement in _RUN_TO_RUN:
+            if word is None or word in title:
+                title = pattern.sub(replacement, title)
     else:
         title = _HEX_WORD[0].sub(_HEX_WORD[1], title)
     if "\t" in title:
@@ -294,4 +295,4 @@ def normalise(title: str) -> str:
         title = raw[:MAX_TITLE].decode("ascii", "ignore")
     if not title.isascii() or not title.isprintable():
         title = _UNPRINTABLE.sub("", title)
-    return _BLANKS.sub(" ", title).strip()
+    return (_BLANKS.sub(" ", title) if "  " in title else title).strip()
