@@ -54,12 +54,16 @@ _STACK_START = re.compile(r"\s*(?:" + _STACK_HEADERS + "|" + _WORDED_STACK_HEADE
 _UNWORDED_STACK_START = re.compile(r"\s*(?:" + _STACK_HEADERS + ")")
 
 
+def _may_hold_worded_header(text: str) -> bool:
+    """Whether `text` holds the words of _WORDED_STACK_HEADERS (a cheap test first)."""
+    return " held" in text or "registered at:" in text
+
+
 def _stack_start(text: str) -> bool:
     """Whether `text` is the first line of a stack (_STACK_START matches it)."""
     if _UNWORDED_STACK_START.match(text) is not None:
         return True
-    worded = " held" in text or "registered at:" in text  # (_WORDED_STACK_HEADERS)
-    return worded and _STACK_START.match(text) is not None
+    return _may_hold_worded_header(text) and _STACK_START.match(text) is not None
 
 
 _IRQ_OPEN = re.compile(r"\s*<(?:IRQ|NMI|#DF|#MC|SOFTIRQ)>")
@@ -120,7 +124,7 @@ _KIND_STARTS = frozenset((
 
 def _line_kind(text: str) -> str | None:
     """The group of _LINE_KIND that matches `text` (a line with no frame), or None."""
-    if " held" in text or "registered at:" in text:  # (_WORDED_STACK_HEADERS)
+    if _may_hold_worded_header(text):
         m = _LINE_KIND(text)
     elif text.lstrip()[:2] in _KIND_STARTS:
         m = _UNWORDED_LINE_KIND(text)
